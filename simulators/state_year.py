@@ -1,0 +1,651 @@
+"""A synthetic, labelled year of the French State's media buying.
+
+Deterministic by seed: same (seed, scale, year) -> same bytes. Scale 1.0 is one year of the framework
+agreement (~300 campaigns, ~2 500 order lines, ~1 million ad-server rows). Every injected anomaly is
+written to `ground_truth/anomalies.csv` with the entity key the warehouse must produce for it.
+
+What it writes, as the senders would (formats in docs/input_formats.md):
+  inbox/purchase_orders/       agency export of purchase orders (BDC), French CSV, UTF-8 with BOM
+  inbox/order_lines/           agency export of order lines, French CSV, cp1252 (Excel on Windows)
+  inbox/ad_server/             Campaign Manager 360 report files, one per advertiser and month
+  inbox/regie_reports/         régie campaign reports (bilans), French CSV, one per seller and campaign
+  inbox/email_deliverability/  e-mail router statistics per ISP and day, one per month
+  inbox/forbidden_campaigns/   SIG's list of forbidden (withdrawn) campaigns
+Reference data (advertisers, media sellers) is read from the dbt seeds, so both sides agree.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+import holidays
+import numpy as np
+
+from mediarecon.paths import REFERENCE_SEEDS_DIR
+from mediarecon.vocabulary import check_finding_type
+
+CENT = Decimal("0.01")
+VAT_RATE = Decimal("0.20")
+
+OFFLINE_MEDIA = ("tv", "radio", "press", "outdoor", "cinema")
+DIGITAL_MEDIA = ("digital_display", "digital_video", "social", "search")
+
+# (UO code, fee %) by media type; mirrors the fee_schedule seed.
+UO_BY_MEDIA = {
+    "tv": ("02-01", "2.50"), "radio": ("02-01", "2.50"), "press": ("02-01", "3.00"),
+    "outdoor": ("02-01", "3.00"), "cinema": ("02-01", "3.00"),
+    "digital_display": ("02-02", "4.50"), "digital_video": ("02-02", "4.50"),
+    "social": ("02-03", "5.00"), "search": ("02-04", "5.00"), "email": ("02-05-01", "0.00"),
+}
+# buying unit, pricing basis, quantity range, unit gross price range (per unit or per thousand)
+ECONOMICS = {
+    "tv": ("spot", "unit", (10, 60), (8000, 40000)),
+    "radio": ("spot", "unit", (50, 300), (400, 2500)),
+    "press": ("insertion", "unit", (1, 8), (5000, 40000)),
+    "outdoor": ("face", "unit", (50, 400), (250, 1200)),
+    "cinema": ("screening", "unit", (20, 200), (150, 700)),
+    "digital_display": ("impression", "cpm", (1_000_000, 12_000_000), (4, 12)),
+    "digital_video": ("impression", "cpm", (500_000, 6_000_000), (10, 25)),
+    "social": ("impression", "cpm", (1_000_000, 15_000_000), (3, 9)),
+    "search": ("click", "cpc", (5_000, 60_000), (0.4, 1.8)),
+    "email": ("email", "cpm", (200_000, 2_000_000), (20, 60)),
+}
+ISP_SHARES = {
+    "orange.fr": 0.22, "wanadoo.fr": 0.06, "free.fr": 0.14, "sfr.fr": 0.10, "laposte.net": 0.06,
+    "gmail.com": 0.20, "yahoo.fr": 0.06, "hotmail.fr": 0.10, "outlook.fr": 0.06,
+}
+THEMES = [
+    "Sécurité routière", "Prévention canicule", "Vaccination grippe", "Recrutement des armées",
+    "Rénovation énergétique", "Moi(s) sans tabac", "Dépistage du cancer du sein", "Service civique",
+    "Biodiversité au quotidien", "Jeu responsable", "Consommation d'alcool", "Déclaration des revenus",
+    "Protection des données personnelles", "Lutte contre le harcèlement scolaire", "France Rénov'",
+    "Sobriété énergétique", "Aide à l'autonomie", "Droits des usagers", "Sûreté aérienne",
+    "Alimentation et agriculture", "Fête de la musique", "Journées du patrimoine", "Cybermalveillance",
+]
+CM360_FIELDS = [
+    "Date", "Advertiser", "Advertiser ID", "Campaign", "Campaign External ID", "Placement",
+    "Placement ID", "Placement External ID", "Site (CM360)", "Creative", "Creative ID",
+    "Impressions", "Clicks", "Active View: Viewable Impressions", "Media Cost",
+]
+# Ad servers do not measure viewability on these sellers' inventory: the report shows "-".
+UNMEASURED_SELLERS = {"SEL-META", "SEL-GOOG"}
+
+
+def money(x) -> Decimal:
+    return Decimal(str(x)).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def fr(d: Decimal | int) -> str:
+    """French decimal: comma as decimal mark, no thousands separator."""
+    return str(d).replace(".", ",")
+
+
+def fr_date(d: dt.date) -> str:
+    return d.strftime("%d/%m/%Y")
+
+
+def read_seed(name: str) -> list[dict]:
+    with (REFERENCE_SEEDS_DIR / f"{name}.csv").open(encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+@dataclass
+class OrderLine:
+    order_line_id: str
+    purchase_order_id: str
+    line_number: int
+    campaign_id: str
+    seller: dict
+    media_type: str
+    uo_code: str
+    buying_unit: str
+    pricing_basis: str
+    quantity: int
+    unit_gross_price: Decimal
+    gross: Decimal
+    discounts: dict[str, Decimal]
+    net: Decimal
+    fee_pct: Decimal
+    start: dt.date
+    end: dt.date
+    delivered: int = 0
+    placements: list = field(default_factory=list)
+
+    @property
+    def vat(self) -> Decimal:
+        return money(self.net * VAT_RATE)
+
+    @property
+    def net_unit_price(self) -> Decimal:
+        """Net price per delivered unit (impression, click, spot...), exact."""
+        return self.net / self.quantity
+
+
+@dataclass
+class Campaign:
+    campaign_id: str
+    name: str
+    advertiser: dict
+    start: dt.date
+    end: dt.date
+    cm360_advertiser_id: int
+    router_campaign_id: int
+    lines: list[OrderLine] = field(default_factory=list)
+    orders: list[dict] = field(default_factory=list)
+    forbidden_since: dt.date | None = None
+
+    @property
+    def digital_lines(self):
+        return [ln for ln in self.lines if ln.media_type in DIGITAL_MEDIA]
+
+
+@dataclass
+class GenerationSummary:
+    out: Path
+    campaigns: int
+    purchase_orders: int
+    order_lines: int
+    ad_server_rows: int
+    regie_rows: int
+    email_rows: int
+    anomalies: dict[str, int]
+    files: int
+
+
+class StateYearGenerator:
+    def __init__(self, seed: int, scale: float, year: int = 2025):
+        if scale <= 0:
+            raise ValueError("scale must be > 0")
+        self.seed, self.scale, self.year = seed, scale, year
+        self.rng = np.random.default_rng(seed)
+        self.advertisers = read_seed("advertisers")
+        self.sellers = read_seed("media_sellers")
+        self.sellers_by_media = defaultdict(list)
+        for s in self.sellers:
+            self.sellers_by_media[s["media_type"]].append(s)
+        self.public_holidays = set(holidays.France(years=year).keys())
+        self.campaigns: list[Campaign] = []
+        self.labels: list[dict] = []
+        self._po_seq = 0
+        self._placement_seq = 0
+        self._creative_seq = 0
+        # rows per output file, keyed by file path relative to inbox
+        self.ad_rows: dict[str, list[list]] = defaultdict(list)
+        self.regie_rows: dict[str, list[list]] = defaultdict(list)
+        self.email_rows: dict[str, list[list]] = defaultdict(list)
+
+    # ------------------------------------------------------------------ helpers
+    def _count(self, per_year: int, minimum: int = 2) -> int:
+        return max(minimum, round(per_year * self.scale))
+
+    def _uniform(self, lo, hi) -> float:
+        return float(self.rng.uniform(lo, hi))
+
+    def _pick(self, seq):
+        return seq[int(self.rng.integers(len(seq)))]
+
+    def _days(self, start: dt.date, end: dt.date) -> list[dt.date]:
+        return [start + dt.timedelta(days=i) for i in range((end - start).days + 1)]
+
+    def _day_weights(self, days, weekend_factor: float) -> np.ndarray:
+        w = np.array(
+            [
+                (weekend_factor if d.weekday() >= 5 else 1.0)
+                * (0.75 if d in self.public_holidays else 1.0)
+                for d in days
+            ]
+        )
+        return w * self.rng.uniform(0.92, 1.08, size=len(days))
+
+    def _label(self, anomaly_type, entity_key, first, last, amount, note):
+        self.labels.append(
+            {
+                "anomaly_type": check_finding_type(anomaly_type),
+                "entity_key": entity_key,
+                "first_date": first.isoformat(),
+                "last_date": last.isoformat(),
+                "amount_at_stake_eur": str(money(amount)),
+                "note": note,
+            }
+        )
+
+    # ------------------------------------------------------------------ plan
+    def plan(self):
+        n_campaigns = self._count(300, minimum=12)
+        year_start = dt.date(self.year, 1, 20)
+        latest_start = dt.date(self.year, 9, 15)
+        for i in range(n_campaigns):
+            advertiser = self._pick(self.advertisers)
+            start = year_start + dt.timedelta(days=int(self.rng.integers((latest_start - year_start).days)))
+            weeks = int(self.rng.integers(6, 17))
+            end = min(start + dt.timedelta(days=7 * weeks - 1), start + dt.timedelta(days=119),
+                      dt.date(self.year, 12, 10))
+            theme = self._pick(THEMES)
+            c = Campaign(f"CMP-{self.year}-{i + 1:04d}", f"{theme} {self.year}", advertiser, start, end,
+                         cm360_advertiser_id=7_000_000 + self.advertisers.index(advertiser),
+                         router_campaign_id=40_000 + i)
+            media = list(self.rng.choice(DIGITAL_MEDIA, size=int(self.rng.integers(2, 8)), replace=True))
+            media += list(self.rng.choice(OFFLINE_MEDIA, size=int(self.rng.integers(0, 7)), replace=True))
+            if self.rng.random() < 0.3:
+                media.append("email")
+            self._plan_orders(c, media)
+            self.campaigns.append(c)
+
+    def _plan_orders(self, c: Campaign, media: list[str]):
+        by_uo = defaultdict(list)
+        for m in media:
+            by_uo[UO_BY_MEDIA[m][0]].append(m)
+        for uo_code in sorted(by_uo):
+            self._po_seq += 1
+            po_id = f"{self.year % 100:02d}{self._po_seq:08d}"
+            order_date = c.start - dt.timedelta(days=int(self.rng.integers(8, 20)))
+            lines = []
+            for n, m in enumerate(by_uo[uo_code], start=1):
+                lines.append(self._plan_line(c, po_id, n, m))
+            c.lines.extend(lines)
+            net = sum(ln.net for ln in lines)
+            gross = sum(ln.gross for ln in lines)
+            fee_pct = lines[0].fee_pct
+            c.orders.append({
+                "purchase_order_id": po_id, "order_date": order_date, "uo_code": uo_code,
+                "gross": gross, "net": net, "vat": sum(ln.vat for ln in lines),
+                "fee_pct": fee_pct, "fee": money(net * fee_pct / 100),
+                "start": min(ln.start for ln in lines), "end": max(ln.end for ln in lines),
+            })
+
+    def _plan_line(self, c: Campaign, po_id: str, n: int, media_type: str) -> OrderLine:
+        unit, basis, (qlo, qhi), (plo, phi) = ECONOMICS[media_type]
+        seller = self._pick(self.sellers_by_media[media_type])
+        qty = int(self.rng.integers(qlo, qhi + 1))
+        if basis == "cpm":
+            qty = qty // 1000 * 1000
+        unit_price = money(self._uniform(plo, phi))
+        gross = money(unit_price * qty / (1000 if basis == "cpm" else 1))
+        # Successive discounts (cascade), each on what is left after the previous one.
+        rates = {
+            "volume": Decimal(str(round(self._uniform(0, 0.2), 3))),
+            "public_interest": Decimal(str(round(self._uniform(0.2, 0.5), 3)))
+            if media_type in ("tv", "radio", "press") else Decimal("0"),
+            "professional": Decimal("0.15") if media_type in OFFLINE_MEDIA else Decimal("0"),
+            "cumul_mandats": Decimal(str(round(self._uniform(0, 0.05), 3))),
+        }
+        discounts, rest = {}, gross
+        for k, r in rates.items():
+            discounts[k] = money(rest * r)
+            rest -= discounts[k]
+        start, end = c.start, c.end
+        if media_type in OFFLINE_MEDIA:  # offline bursts sit inside the campaign flight
+            span = (c.end - c.start).days
+            length = min(span, int(self.rng.integers(14, 35)))
+            start = c.start + dt.timedelta(days=int(self.rng.integers(0, span - length + 1)))
+            end = start + dt.timedelta(days=length)
+        return OrderLine(
+            order_line_id=f"{po_id}-{n:03d}", purchase_order_id=po_id, line_number=n,
+            campaign_id=c.campaign_id, seller=seller, media_type=media_type,
+            uo_code=UO_BY_MEDIA[media_type][0], buying_unit=unit, pricing_basis=basis,
+            quantity=qty, unit_gross_price=unit_price, gross=gross, discounts=discounts,
+            net=rest, fee_pct=Decimal(UO_BY_MEDIA[media_type][1]), start=start, end=end,
+        )
+
+    # ------------------------------------------------------------------ anomalies
+    def choose_anomalies(self):
+        """Disjoint sets of campaigns/lines so that each anomaly is the only thing wrong."""
+        idx = list(self.rng.permutation(len(self.campaigns)))
+        long_digital = [i for i in idx if self.campaigns[i].digital_lines
+                        and (self.campaigns[i].end - self.campaigns[i].start).days >= 48]
+        n_drop = min(self._count(10), len(long_digital) // 3)
+        self.drop_campaigns = {self.campaigns[i].campaign_id for i in long_digital[:n_drop]}
+        rest = [i for i in idx if self.campaigns[i].campaign_id not in self.drop_campaigns
+                and self.campaigns[i].digital_lines]
+        n_forbidden = min(self._count(5), len(rest) // 4)
+        self.forbidden_campaigns = {self.campaigns[i].campaign_id for i in rest[:n_forbidden]}
+        self.forbidden_negatives = {self.campaigns[i].campaign_id
+                                    for i in rest[n_forbidden:2 * n_forbidden]}
+        used = self.drop_campaigns | self.forbidden_campaigns
+        self.email_drop_lines = set()
+        email_lines = [ln for c in self.campaigns if c.campaign_id not in used for ln in c.lines
+                       if ln.media_type == "email" and (ln.end - ln.start).days >= 41]
+        for ln in email_lines[: self._count(5)]:
+            self.email_drop_lines.add(ln.order_line_id)
+        under_pool = [ln for c in self.campaigns if c.campaign_id not in used for ln in c.lines
+                      if ln.order_line_id not in self.email_drop_lines]
+        order = self.rng.permutation(len(under_pool))
+        n_under = self._count(25)
+        self.under_lines = {under_pool[int(j)].order_line_id for j in order[:n_under]}
+        # lines just inside the tolerance: must NOT be flagged
+        self.near_lines = {under_pool[int(j)].order_line_id for j in order[n_under:2 * n_under]}
+        self.orphan_campaigns = [self.campaigns[i] for i in rest[2 * n_forbidden:]
+                                 ][: self._count(8)]
+
+    def _delivery_ratio(self, ln: OrderLine) -> float:
+        if ln.order_line_id in self.under_lines:
+            return self._uniform(0.55, 0.82)
+        if ln.order_line_id in self.near_lines:
+            return self._uniform(0.93, 0.98)
+        return self._uniform(1.0, 1.05)
+
+    # ------------------------------------------------------------------ delivery
+    def deliver(self):
+        for c in self.campaigns:
+            drop = None
+            if c.campaign_id in self.drop_campaigns:
+                first = c.start + dt.timedelta(days=int(self.rng.integers(21, (c.end - c.start).days - 6)))
+                length = int(self.rng.integers(2, 5))
+                factor = float(self._pick([0.0, 0.15, 0.3, 0.4]))
+                drop = (first, first + dt.timedelta(days=length - 1), factor)
+            lost_cost = Decimal("0")
+            for ln in c.lines:
+                if ln.media_type in DIGITAL_MEDIA:
+                    lost_cost += self._deliver_digital(c, ln, drop)
+                elif ln.media_type == "email":
+                    self._deliver_email(c, ln)
+                else:
+                    self._deliver_offline(c, ln)
+                if ln.order_line_id in self.under_lines:
+                    self._label("under_delivery", ln.order_line_id, ln.start, ln.end,
+                                (ln.quantity - ln.delivered) * ln.net_unit_price,
+                                f"{ln.media_type} line delivered {ln.delivered} of {ln.quantity} {ln.buying_unit}s")
+            if drop:
+                self._label("delivery_drop", c.campaign_id, drop[0], drop[1], lost_cost,
+                            f"campaign daily volume cut to {int(drop[2] * 100)} % of plan")
+            if c.campaign_id in self.forbidden_campaigns:
+                self._deliver_after_forbidden(c)
+        for i, c in enumerate(self.orphan_campaigns):
+            # half carry no external id, half a reference to an order line that does not exist
+            self._deliver_orphan_placement(c, "" if i % 2 == 0 else f"{c.digital_lines[0].purchase_order_id}-999")
+
+    def _new_placements(self, c: Campaign, ln: OrderLine, n: int):
+        out = []
+        for k in range(n):
+            self._placement_seq += 1
+            creatives = []
+            for j in range(int(self.rng.integers(2, 5))):
+                self._creative_seq += 1
+                creatives.append((f"{c.name} - visuel {j + 1}", 150_000_000 + self._creative_seq))
+            out.append({
+                "placement_id": 300_000_000 + self._placement_seq,
+                "name": f"{ln.seller['media_seller_name']} - {ln.media_type} - {c.campaign_id} - P{k + 1}",
+                "creatives": creatives,
+            })
+        return out
+
+    def _cm360_file(self, c: Campaign, day: dt.date) -> str:
+        return f"ad_server/cm360_{c.advertiser['short_name'].lower()}_{day:%Y-%m}.csv"
+
+    def _emit_cm360(self, c, ln, placement, creative, day, imps, clicks, external_id, unit_cost):
+        """One report row; media cost = billed units (clicks for CPC, else impressions) x unit cost."""
+        viewable = "-" if ln.seller["media_seller_id"] in UNMEASURED_SELLERS else int(imps * 0.62)
+        cost = money((clicks if ln.pricing_basis == "cpc" else imps) * unit_cost)
+        row = [day.isoformat(), c.advertiser["advertiser_name"], c.cm360_advertiser_id, c.name, c.campaign_id,
+               placement["name"], placement["placement_id"], external_id,
+               ln.seller["media_seller_name"], creative[0], creative[1], int(imps), int(clicks),
+               viewable, cost]
+        self.ad_rows[self._cm360_file(c, day)].append(row)
+        return cost
+
+    def _deliver_digital(self, c: Campaign, ln: OrderLine, drop) -> Decimal:
+        ln.placements = self._new_placements(c, ln, int(self.rng.integers(2, 5)))
+        days = self._days(ln.start, ln.end)
+        w = self._day_weights(days, weekend_factor=0.75)
+        planned_w = w.copy()
+        if drop:
+            for i, d in enumerate(days):
+                if drop[0] <= d <= drop[1]:
+                    w[i] *= drop[2]
+        ratio = self._delivery_ratio(ln)
+        target = int(round(ln.quantity * ratio * w.sum() / planned_w.sum()))
+        cells = [(pi, ci) for pi, p in enumerate(ln.placements) for ci in range(len(p["creatives"]))]
+        cell_w = self.rng.uniform(0.5, 1.5, size=len(cells))
+        p = np.outer(w, cell_w).ravel()
+        counts = self.rng.multinomial(target, p / p.sum()).reshape(len(days), len(cells))
+        ctr = self._uniform(0.02, 0.05) if ln.pricing_basis == "cpc" else self._uniform(0.001, 0.006)
+        for i, d in enumerate(days):
+            for k, (pi, ci) in enumerate(cells):
+                n = int(counts[i, k])
+                if n == 0:
+                    continue
+                if ln.pricing_basis == "cpc":
+                    clicks, imps = n, int(n / ctr)
+                else:
+                    imps, clicks = n, int(self.rng.binomial(n, ctr))
+                pl = ln.placements[pi]
+                self._emit_cm360(c, ln, pl, pl["creatives"][ci], d, imps, clicks, ln.order_line_id,
+                                 ln.net_unit_price)
+        ln.delivered = int(counts.sum())
+        if not drop:
+            return Decimal("0")
+        planned = ln.quantity * ratio
+        lost_units = sum(planned * planned_w[i] / planned_w.sum() - counts[i].sum()
+                         for i, d in enumerate(days) if drop[0] <= d <= drop[1])
+        return Decimal(str(max(lost_units, 0.0))) * ln.net_unit_price
+
+    def _deliver_after_forbidden(self, c: Campaign):
+        """A self-service account re-activates a withdrawn campaign after SIG forbade it."""
+        ln = c.digital_lines[0]
+        c.forbidden_since = c.end + dt.timedelta(days=int(self.rng.integers(2, 7)))
+        days = self._days(c.forbidden_since, c.forbidden_since + dt.timedelta(days=int(self.rng.integers(2, 8))))
+        daily = ln.quantity / max((ln.end - ln.start).days, 1) * self._uniform(0.3, 0.6)
+        total = Decimal("0")
+        pl = ln.placements[0]
+        for d in days:
+            n = int(daily * self._uniform(0.9, 1.1))
+            ctr = 0.03 if ln.pricing_basis == "cpc" else 0.003
+            clicks, imps = (n, int(n / ctr)) if ln.pricing_basis == "cpc" else (int(n * ctr), n)
+            total += self._emit_cm360(c, ln, pl, pl["creatives"][0], d, imps, clicks, ln.order_line_id,
+                                      ln.net_unit_price)
+            ln.delivered += n
+        self._label("forbidden_campaign_delivery", c.campaign_id, days[0], days[-1], total,
+                    f"delivered on {len(days)} days after it was forbidden on {c.forbidden_since}")
+
+    def _deliver_orphan_placement(self, c: Campaign, external: str):
+        """Delivery the ad server counted on a placement tied to no order line."""
+        ln = c.digital_lines[0]
+        pl = self._new_placements(c, ln, 1)[0]
+        pl["name"] = pl["name"].replace(" - P1", " - hors plan")
+        span = (c.end - c.start).days
+        first = c.start + dt.timedelta(days=int(self.rng.integers(0, max(span - 15, 1))))
+        days = self._days(first, first + dt.timedelta(days=int(self.rng.integers(3, 15))))
+        unit_cost = ln.net_unit_price  # bought at the line's rate, but on no order line
+        total = Decimal("0")
+        for d in days:
+            imps = int(self._uniform(2_000, 20_000))
+            total += self._emit_cm360(c, ln, pl, pl["creatives"][0], d, imps, int(imps * 0.003), external,
+                                      unit_cost)
+        self._label("delivery_without_order", str(pl["placement_id"]), days[0], days[-1], total,
+                    "placement external id " + (repr(external) if external else "empty"))
+
+    def _deliver_offline(self, c: Campaign, ln: OrderLine):
+        days = self._days(ln.start, ln.end)
+        if ln.media_type == "outdoor":
+            days = [d for d in days if d.weekday() == 0] or days[:1]
+        elif ln.media_type == "cinema":
+            days = [d for d in days if d.weekday() == 2] or days[:1]
+        ratio = self._delivery_ratio(ln)
+        target = ln.quantity if ratio >= 1 else int(ln.quantity * ratio)
+        if ln.order_line_id in self.near_lines and target < 0.9 * ln.quantity:
+            target = ln.quantity  # too few units to sit just inside the tolerance
+        counts = self.rng.multinomial(target, np.full(len(days), 1 / len(days)))
+        unit_label = {"spot": "Spot", "insertion": "Insertion", "face": "Face", "screening": "Séance"}
+        path = f"regie_reports/bilan_{ln.seller['media_seller_id'].lower()}_{c.campaign_id.lower()}.csv"
+        for d, n in zip(days, counts):
+            if n:
+                self.regie_rows[path].append([
+                    ln.order_line_id, c.name, ln.seller["media_seller_name"], fr_date(d),
+                    unit_label[ln.buying_unit], int(n), fr(money(n * ln.net_unit_price)),
+                ])
+        ln.delivered = int(counts.sum())
+
+    def _deliver_email(self, c: Campaign, ln: OrderLine):
+        days = self._days(ln.start, ln.end)
+        w = self._day_weights(days, weekend_factor=0.3)
+        attempted_total = int(ln.quantity * self._delivery_ratio(ln) * 1.02)
+        daily = self.rng.multinomial(attempted_total, w / w.sum())
+        isps = list(ISP_SHARES)
+        shares = np.array(list(ISP_SHARES.values()))
+        blocked_isp, block = None, None
+        if ln.order_line_id in self.email_drop_lines:
+            blocked_isp = self._pick(["orange.fr", "yahoo.fr", "free.fr", "sfr.fr", "gmail.com"])
+            first = ln.start + dt.timedelta(days=int(self.rng.integers(21, len(days) - 6)))
+            block = (first, first + dt.timedelta(days=int(self.rng.integers(1, 5))))
+        delivered_total, lost = 0, 0
+        for d, n in zip(days, daily):
+            split = self.rng.multinomial(int(n), shares)
+            for isp, attempted in zip(isps, split):
+                attempted = int(attempted)
+                soft = int(self.rng.binomial(attempted, 0.008))
+                hard = int(self.rng.binomial(attempted - soft, 0.004))
+                blocked = int(self.rng.binomial(attempted - soft - hard, 0.002))
+                if blocked_isp == isp and block[0] <= d <= block[1]:
+                    lost += attempted - soft - hard - blocked
+                    blocked = attempted - soft - hard
+                delivered = attempted - soft - hard - blocked
+                opened = int(self.rng.binomial(delivered, 0.18))
+                self.email_rows[f"email_deliverability/splio_{d:%Y-%m}.csv"].append([
+                    d.isoformat(), c.router_campaign_id, ln.order_line_id, isp, attempted,
+                    delivered, soft, hard, blocked, int(self.rng.binomial(delivered, 0.0005)),
+                    opened, int(self.rng.binomial(opened, 0.08)),
+                ])
+                delivered_total += delivered
+        ln.delivered = delivered_total
+        if block:
+            self._label("email_deliverability_drop", f"{c.campaign_id}|{blocked_isp}", block[0], block[1],
+                        lost * ln.net_unit_price, f"{blocked_isp} blocked the router's sends")
+
+    # ------------------------------------------------------------------ writing
+    def write(self, out: Path) -> GenerationSummary:
+        inbox = out / "inbox"
+        files = 0
+        files += self._write_orders(inbox)
+        for path, rows in sorted(self.ad_rows.items()):
+            self._write_cm360(inbox / path, rows)
+            files += 1
+        regie_header = ["Référence ordre", "Campagne", "Support", "Date de diffusion", "Type d'unité",
+                        "Quantité diffusée", "Montant net HT"]
+        for path, rows in sorted(self.regie_rows.items()):
+            # radio and press régies send Windows-1252 files; the others UTF-8
+            enc = "cp1252" if any(s in path for s in ("lagp", "nrjg", "mpub", "366")) else "utf-8"
+            write_csv(inbox / path, regie_header, rows, delimiter=";", encoding=enc)
+            files += 1
+        email_header = ["Date", "CampaignID", "CustomCampaign", "ESPName", "AttemptedMessagesCount",
+                        "DeliveredMessagesCount", "SoftBouncedMessagesCount", "HardBouncedMessagesCount",
+                        "BlockedMessagesCount", "SpamReportsCount", "OpenedMessagesCount",
+                        "ClickedMessagesCount"]
+        for path, rows in sorted(self.email_rows.items()):
+            write_csv(inbox / path, email_header, sorted(rows, key=lambda r: (r[0], r[2], r[3])),
+                      delimiter=",", encoding="utf-8")
+            files += 1
+        forbidden = []
+        for c in self.campaigns:
+            if c.campaign_id in self.forbidden_campaigns | self.forbidden_negatives:
+                since = c.forbidden_since or c.end + dt.timedelta(days=3)
+                forbidden.append([c.campaign_id, c.advertiser["short_name"], fr_date(since),
+                                  "Campagne retirée par le SIG"])
+        write_csv(inbox / f"forbidden_campaigns/campagnes_interdites_{self.year}.csv",
+                  ["Campagne", "Annonceur", "Interdite depuis le", "Motif"], forbidden,
+                  delimiter=";", encoding="utf-8")
+        files += 1
+        labels = sorted(self.labels, key=lambda r: (r["anomaly_type"], r["entity_key"]))
+        write_csv(out / "ground_truth" / "anomalies.csv",
+                  ["anomaly_type", "entity_key", "first_date", "last_date", "amount_at_stake_eur", "note"],
+                  [list(r.values()) for r in labels], delimiter=",", encoding="utf-8")
+        counts = defaultdict(int)
+        for r in labels:
+            counts[r["anomaly_type"]] += 1
+        return GenerationSummary(
+            out=out, campaigns=len(self.campaigns),
+            purchase_orders=sum(len(c.orders) for c in self.campaigns),
+            order_lines=sum(len(c.lines) for c in self.campaigns),
+            ad_server_rows=sum(len(r) for r in self.ad_rows.values()),
+            regie_rows=sum(len(r) for r in self.regie_rows.values()),
+            email_rows=sum(len(r) for r in self.email_rows.values()),
+            anomalies=dict(counts), files=files,
+        )
+
+    def _write_orders(self, inbox: Path) -> int:
+        po_header = ["N° BDC", "Date du BDC", "Annonceur", "SIRET annonceur", "Code service Chorus",
+                     "Campagne", "Libellé campagne", "Code UO", "Montant brut HT", "Montant net HT",
+                     "TVA", "Montant TTC", "Taux honoraires", "Montant honoraires HT", "Date de début",
+                     "Date de fin"]
+        line_header = ["N° BDC", "N° ligne", "Régie", "SIRET régie", "Type de média", "Code UO",
+                       "Unité d'achat", "Base tarifaire", "Quantité commandée", "Prix unitaire brut",
+                       "Montant brut HT", "Remise dégressif", "Abattement intérêt général",
+                       "Remise professionnelle", "Cumul des mandats", "Montant net HT", "TVA",
+                       "Montant TTC", "Taux honoraires", "Date de début", "Date de fin"]
+        po_by_quarter, lines_by_quarter = defaultdict(list), defaultdict(list)
+        for c in self.campaigns:
+            for o in c.orders:
+                q = f"{o['order_date'].year}-T{(o['order_date'].month - 1) // 3 + 1}"
+                a = c.advertiser
+                po_by_quarter[q].append([
+                    o["purchase_order_id"], fr_date(o["order_date"]), a["advertiser_name"], a["siret"],
+                    a["chorus_service_code"], c.campaign_id, c.name, o["uo_code"], fr(o["gross"]),
+                    fr(o["net"]), fr(o["vat"]), fr(o["net"] + o["vat"]), fr(o["fee_pct"]), fr(o["fee"]),
+                    fr_date(o["start"]), fr_date(o["end"]),
+                ])
+                for ln in c.lines:
+                    if ln.purchase_order_id != o["purchase_order_id"]:
+                        continue
+                    d = ln.discounts
+                    lines_by_quarter[q].append([
+                        ln.purchase_order_id, ln.line_number, ln.seller["media_seller_name"],
+                        ln.seller["siret"], ln.media_type, ln.uo_code, ln.buying_unit, ln.pricing_basis,
+                        ln.quantity, fr(ln.unit_gross_price), fr(ln.gross), fr(d["volume"]),
+                        fr(d["public_interest"]), fr(d["professional"]), fr(d["cumul_mandats"]),
+                        fr(ln.net), fr(ln.vat), fr(ln.net + ln.vat), fr(ln.fee_pct), fr_date(ln.start),
+                        fr_date(ln.end),
+                    ])
+        for q in sorted(po_by_quarter):
+            write_csv(inbox / f"purchase_orders/export_bdc_{q}.csv", po_header, po_by_quarter[q],
+                      delimiter=";", encoding="utf-8-sig")
+            write_csv(inbox / f"order_lines/export_lignes_bdc_{q}.csv", line_header, lines_by_quarter[q],
+                      delimiter=";", encoding="cp1252")
+        return 2 * len(po_by_quarter)
+
+    def _write_cm360(self, path: Path, rows: list[list]):
+        rows.sort(key=lambda r: (r[0], r[6], r[10]))
+        month = rows[0][0][:7]
+        first = dt.date.fromisoformat(month + "-01")
+        last = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(["Report Name", f"Livraison {rows[0][1]} {month}"])
+        w.writerow(["Report Type", "Standard"])
+        w.writerow(["Date Range", f"{first.isoformat()} - {last.isoformat()}"])
+        w.writerow(["Date/Time Generated", f"{last + dt.timedelta(days=1)} 06:00:00 (Europe/Paris)"])
+        w.writerow(["Account ID", "884213"])
+        w.writerow([])
+        w.writerow(["Report Fields"])
+        w.writerow(CM360_FIELDS)
+        w.writerows(rows)
+        # Most scheduled reports end with a totals row; some senders strip it.
+        if int(rows[0][2]) % 4 != 0:
+            total_cost = sum((r[14] for r in rows), Decimal("0"))
+            measured = [r[13] for r in rows if r[13] != "-"]
+            w.writerow(["Grand Total:"] + [""] * 10 + [sum(r[11] for r in rows), sum(r[12] for r in rows),
+                        sum(measured) if measured else "-", total_cost])
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(buf.getvalue().encode("utf-8"))
+
+
+def write_csv(path: Path, header, rows, delimiter: str, encoding: str):
+    buf = io.StringIO()
+    w = csv.writer(buf, delimiter=delimiter, lineterminator="\r\n" if encoding == "cp1252" else "\n")
+    w.writerow(header)
+    w.writerows(rows)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(buf.getvalue().encode(encoding))
+
+
+def generate(out: Path, seed: int, scale: float, year: int = 2025) -> GenerationSummary:
+    """Write a labelled synthetic State-year under `out` (inbox/ and ground_truth/)."""
+    g = StateYearGenerator(seed, scale, year)
+    g.plan()
+    g.choose_anomalies()
+    g.deliver()
+    return g.write(Path(out))
