@@ -1,0 +1,98 @@
+"""Readers for the files senders drop in the inbox: French CSV exports and Campaign Manager 360 reports.
+
+Readers only split bytes into a header and rows of strings, keeping each row's physical line number so
+that every later complaint can name file and line. Types and rules are the schemas' job.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from pathlib import Path
+
+CM360_FIELDS_MARKER = "Report Fields"
+CM360_TOTAL_MARKER = "Grand Total:"
+CM360_UNMEASURED = "-"
+
+
+class StructuralError(Exception):
+    """The file cannot be read as its source's format at all: it is rejected whole."""
+
+
+@dataclass
+class RawTable:
+    columns: list[str]
+    rows: list[list[str | None]]
+    line_numbers: list[int]
+    encoding: str
+    ragged: list[tuple[int, int]] = field(default_factory=list)  # (line, field count) of bad rows
+
+
+def decode(data: bytes, path: Path) -> tuple[str, str]:
+    """UTF-8 (with or without BOM) first; French Excel exports fall back to Windows-1252."""
+    try:
+        return data.decode("utf-8-sig"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252"), "cp1252"
+    except UnicodeDecodeError as e:
+        raise StructuralError(f"{path.name}: neither UTF-8 nor Windows-1252 ({e.reason} at byte {e.start})")
+
+
+def _split(text: str, delimiter: str, path: Path, header_offset: int = 0):
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        for row in reader:
+            yield reader.line_num + header_offset, row
+    except csv.Error as e:
+        raise StructuralError(f"{path.name}: line {reader.line_num + header_offset}: unreadable CSV ({e})")
+
+
+def _table(lines, path: Path, encoding: str, what: str) -> RawTable:
+    try:
+        _, header = next(lines)
+    except StopIteration:
+        raise StructuralError(f"{path.name}: empty file, no {what} header")
+    header = [h.strip() for h in header]
+    table = RawTable(columns=header, rows=[], line_numbers=[], encoding=encoding)
+    for line, row in lines:
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) != len(header):
+            table.ragged.append((line, len(row)))
+            continue
+        table.rows.append(row)
+        table.line_numbers.append(line)
+    return table
+
+
+def read_delimited(path: Path, delimiter: str) -> RawTable:
+    """A CSV with one header row; French exports use ';' and may be Windows-1252."""
+    text, encoding = decode(Path(path).read_bytes(), Path(path))
+    return _table(_split(text, delimiter, Path(path)), Path(path), encoding, "column")
+
+
+def read_french_csv(path: Path) -> RawTable:
+    return read_delimited(path, ";")
+
+
+def read_cm360_report(path: Path) -> RawTable:
+    """Campaign Manager 360 report file: metadata preamble, a `Report Fields` line, one header row of UI
+    labels, data rows, an optional `Grand Total:` row; `-` marks an unmeasured metric (read as null)."""
+    path = Path(path)
+    text, encoding = decode(path.read_bytes(), path)
+    lines = text.splitlines(keepends=True)
+    marker = next(
+        (i for i, ln in enumerate(lines) if ln.strip().rstrip(",").rstrip(":") == CM360_FIELDS_MARKER),
+        None,
+    )
+    if marker is None:
+        raise StructuralError(f"{path.name}: no '{CM360_FIELDS_MARKER}' line: not a Campaign Manager 360 report")
+    body = "".join(lines[marker + 1:])
+    table = _table(_split(body, ",", path, header_offset=marker + 1), path, encoding, "Report Fields")
+    keep = [i for i, row in enumerate(table.rows) if row[0].strip() != CM360_TOTAL_MARKER]
+    table.rows = [[None if c == CM360_UNMEASURED else c for c in table.rows[i]] for i in keep]
+    table.line_numbers = [table.line_numbers[i] for i in keep]
+    return table

@@ -1,0 +1,72 @@
+"""The landing zone: every received file kept exactly as received, named by its content hash.
+
+One small interface so that the landing zone can live in a local folder (here) or in object storage.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+CHUNK = 1 << 20
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(CHUNK):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+@dataclass(frozen=True)
+class LandedObject:
+    source: str
+    sha256: str
+    key: str  # where the bytes are, relative to the store
+    size_bytes: int
+    is_new: bool
+
+
+class LandingStore(Protocol):
+    def put(self, source: str, path: Path, sha256: str) -> LandedObject: ...
+
+    def local_path(self, obj: LandedObject) -> Path: ...
+
+
+class LocalLandingStore:
+    """`<root>/<source>/<sha256><suffix>`; the same bytes twice is a no-op."""
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+
+    def put(self, source: str, path: Path, sha256: str) -> LandedObject:
+        path = Path(path)
+        key = f"{source}/{sha256}{''.join(path.suffixes[-2:]).lower()}"
+        target = self.root / key
+        size = path.stat().st_size
+        if target.exists():
+            return LandedObject(source, sha256, key, size, is_new=False)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        # copy to a temp name then rename: a crash never leaves a half file under the final name
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".landing-")
+        try:
+            with os.fdopen(fd, "wb") as out, open(path, "rb") as src:
+                shutil.copyfileobj(src, out, CHUNK)
+                out.flush()
+                os.fsync(out.fileno())
+            if sha256_file(Path(tmp)) != sha256:
+                raise OSError(f"{path.name}: content changed while being landed (hash mismatch)")
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return LandedObject(source, sha256, key, size, is_new=True)
+
+    def local_path(self, obj: LandedObject) -> Path:
+        return self.root / obj.key

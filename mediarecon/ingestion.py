@@ -1,0 +1,204 @@
+"""Ingestion at the door: land each inbox file by content hash, validate it once, write valid rows to
+Parquet and failing rows to quarantine with file, line, column, rule and value. Nothing is lost: the
+landed file is kept whatever happens, and the manifest says what happened to it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+import pandera.errors
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from connectors.file_drop import RawTable, StructuralError
+from connectors.landing_store import LandingStore, sha256_file
+from mediarecon.manifest import Manifest
+from mediarecon.settings import Home
+from schemas._columns import column_kinds, empty_arrow, french_number, to_arrow
+from schemas.sources import SOURCES, SourceSpec
+
+LINEAGE = {
+    "_source_file_sha256": pa.string(),
+    "_source_file_name": pa.string(),
+    "_source_line": pa.int64(),
+    "_received_at": pa.timestamp("us", tz="UTC"),
+}
+QUARANTINE_SCHEMA = pa.schema([
+    ("source", pa.string()), ("file_sha256", pa.string()), ("file_name", pa.string()),
+    ("line", pa.int64()), ("column", pa.string()), ("rule", pa.string()), ("value", pa.string()),
+    ("row_json", pa.string()),
+])
+
+
+@dataclass
+class FileOutcome:
+    source: str
+    sha256: str
+    file_name: str
+    status: str  # validated | partial | rejected
+    reason: str | None = None
+    rows_read: int = 0
+    rows_valid: int = 0
+    rows_quarantined: int = 0
+    quarantine: list[dict] = field(default_factory=list)
+
+
+@dataclass
+class Validation:
+    valid: pd.DataFrame | None
+    quarantine: list[dict]
+    reject_reason: str | None
+    rows_read: int
+
+
+def inbox_files(home: Home, spec: SourceSpec) -> list[Path]:
+    folder = home.inbox / spec.name
+    found = {p for pattern in spec.patterns for p in folder.rglob(pattern) if p.is_file()}
+    return sorted(p for p in found if not p.name.startswith("."))
+
+
+def land_source(home: Home, spec: SourceSpec, store: LandingStore, manifest: Manifest, run_id: str) -> int:
+    """Copy new inbox files into landing. Returns how many were new; same bytes again is a no-op."""
+    new = 0
+    for path in inbox_files(home, spec):
+        sha = sha256_file(path)
+        name = str(path.relative_to(home.inbox / spec.name))
+        manifest.record_receipt(spec.name, sha, name, run_id)
+        if manifest.known(spec.name, sha):
+            continue
+        obj = store.put(spec.name, path, sha)
+        manifest.record_landed(spec.name, sha, name, obj.key, obj.size_bytes, run_id)
+        new += 1
+    return new
+
+
+def validate_table(spec: SourceSpec, table: RawTable, file_name: str, file_sha: str) -> Validation:
+    """Map the sender's headers, validate lazily, split valid rows from quarantined ones."""
+    rows_read = len(table.rows) + len(table.ragged)
+    wanted = {h: c for h, c in spec.headers.items()}
+    present = [h for h in table.columns if h in wanted]
+    missing = [h for h, c in wanted.items() if h not in table.columns and c not in spec.optional]
+    if missing:
+        return Validation(None, [], f"{file_name}: missing column(s) {', '.join(repr(m) for m in missing)}"
+                          f" (found {', '.join(repr(c) for c in table.columns)})", rows_read)
+    positions = [table.columns.index(h) for h in present]
+    df = pd.DataFrame([[row[i] for i in positions] for row in table.rows],
+                      columns=[wanted[h] for h in present], dtype=object)
+    for h, c in wanted.items():
+        if c not in df.columns:
+            df[c] = None
+    df = df[list(column_kinds(spec.model))]
+    df = df.apply(lambda s: s.where(s.isna() | (s.astype(str).str.strip() != ""), None)
+                  .map(lambda v: v.strip() if isinstance(v, str) else v))
+    if spec.french_numbers:
+        for col, kind in column_kinds(spec.model).items():
+            if kind in ("money", "rate"):
+                df[col] = french_number(df[col].astype("string")).astype(object).where(df[col].notna(), None)
+    raw = df.copy()
+    quarantine = [
+        {"line": line, "column": None, "rule": "field_count",
+         "value": f"{n} fields, expected {len(table.columns)}", "row_json": None}
+        for line, n in table.ragged
+    ]
+    bad_index: set[int] = set()
+    try:
+        validated = spec.model.validate(df, lazy=True)
+    except pandera.errors.SchemaErrors as err:
+        fc = err.failure_cases
+        whole = fc[fc["index"].isna()]
+        if len(whole):
+            first = whole.iloc[0]
+            return Validation(None, [], f"{file_name}: column {first['column']!r} fails {first['check']}"
+                              f" for the whole file ({first['failure_case']!r})", rows_read)
+        for rec in fc.itertuples(index=False):
+            i = int(rec.index)
+            bad_index.add(i)
+            quarantine.append({
+                "line": table.line_numbers[i],
+                "column": None if rec.column == spec.model.Config.name else rec.column,
+                "rule": str(rec.check),
+                "value": None if pd.isna(rec.failure_case) else str(rec.failure_case),
+                "row_json": json.dumps({k: (None if pd.isna(v) else str(v)) for k, v in raw.iloc[i].items()},
+                                       ensure_ascii=False),
+            })
+        good = raw.drop(index=sorted(bad_index))
+        validated = spec.model.validate(good, lazy=True) if len(good) else good
+    validated = validated.copy()
+    validated["_source_line"] = [table.line_numbers[i] for i in validated.index]
+    return Validation(validated, quarantine, None, rows_read)
+
+
+def _write_parquet(table: pa.Table, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".parquet")
+    os.close(fd)
+    try:
+        pq.write_table(table, tmp)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def validate_landed_file(home: Home, spec: SourceSpec, landed_path: Path, sha: str, file_name: str,
+                         received_at: dt.datetime) -> FileOutcome:
+    try:
+        table = spec.reader(landed_path)
+        result = validate_table(spec, table, file_name, sha)
+    except StructuralError as e:
+        return FileOutcome(spec.name, sha, file_name, "rejected", reason=str(e).replace(landed_path.name, file_name))
+    if result.reject_reason:
+        return FileOutcome(spec.name, sha, file_name, "rejected", reason=result.reject_reason,
+                           rows_read=result.rows_read)
+    valid = result.valid
+    valid["_source_file_sha256"] = sha
+    valid["_source_file_name"] = file_name
+    valid["_received_at"] = received_at
+    _write_parquet(to_arrow(valid, spec.model, LINEAGE), home.validated / spec.name / f"{sha}.parquet")
+    quarantine = [{"source": spec.name, "file_sha256": sha, "file_name": file_name, **q}
+                  for q in result.quarantine]
+    if quarantine:
+        _write_parquet(pa.Table.from_pylist(quarantine, schema=QUARANTINE_SCHEMA),
+                       home.quarantine / spec.name / f"{sha}.parquet")
+    n_bad = len({q["line"] for q in quarantine})
+    status = "partial" if quarantine else "validated"
+    reason = None
+    if quarantine:
+        first = quarantine[0]
+        reason = (f"{n_bad} row(s) quarantined; first: line {first['line']}, column {first['column']},"
+                  f" rule {first['rule']}, value {first['value']!r}")
+    return FileOutcome(spec.name, sha, file_name, status, reason, result.rows_read, len(valid), n_bad,
+                       quarantine)
+
+
+def validate_source(home: Home, spec: SourceSpec, manifest: Manifest, store_root: Path, run_id: str
+                    ) -> list[FileOutcome]:
+    """Validate every landed-but-unvalidated file of one source."""
+    outcomes = []
+    for row in manifest.pending(spec.name):
+        received_at = dt.datetime.fromisoformat(row["received_at"])
+        outcome = validate_landed_file(home, spec, store_root / row["landing_key"], row["sha256"],
+                                       row["original_name"], received_at)
+        manifest.record_outcome(spec.name, row["sha256"], outcome.status, outcome.reason, outcome.rows_read,
+                                outcome.rows_valid, outcome.rows_quarantined, run_id)
+        outcomes.append(outcome)
+    return outcomes
+
+
+def write_empty_partitions(home: Home) -> None:
+    """An empty Parquet file with the schema per source, so dbt sources always resolve (even with no
+    file received yet) and always have the same columns."""
+    for spec in SOURCES.values():
+        target = home.validated / spec.name / "_schema.parquet"
+        if not target.exists():
+            _write_parquet(empty_arrow(spec.model, LINEAGE), target)
+    target = home.quarantine / "_schema" / "_schema.parquet"
+    if not target.exists():
+        _write_parquet(QUARANTINE_SCHEMA.empty_table(), target)

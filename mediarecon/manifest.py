@@ -1,0 +1,107 @@
+"""The manifest: what was received, when, and what happened to it. SQLite, so that `status` can read it
+while a run writes it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+from contextlib import contextmanager
+from pathlib import Path
+
+SCHEMA = """
+create table if not exists files (
+    source text not null,
+    sha256 text not null,
+    original_name text not null,
+    landing_key text not null,
+    size_bytes integer not null,
+    received_at text not null,
+    status text not null check (status in ('landed', 'validated', 'partial', 'rejected')),
+    reason text,
+    rows_read integer,
+    rows_valid integer,
+    rows_quarantined integer,
+    received_run_id text not null,
+    processed_run_id text,
+    primary key (source, sha256)
+);
+create table if not exists receipts (
+    source text not null,
+    sha256 text not null,
+    original_name text not null,
+    first_seen_at text not null,
+    run_id text not null,
+    primary key (source, sha256, original_name)
+);
+"""
+
+
+def utcnow() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+class Manifest:
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._connect() as con:
+            con.execute("pragma journal_mode=wal")
+            con.executescript(SCHEMA)
+
+    @contextmanager
+    def _connect(self):
+        con = sqlite3.connect(self.path, timeout=30)
+        con.row_factory = sqlite3.Row
+        try:
+            with con:
+                yield con
+        finally:
+            con.close()
+
+    def known(self, source: str, sha256: str) -> bool:
+        with self._connect() as con:
+            return con.execute("select 1 from files where source = ? and sha256 = ?",
+                               (source, sha256)).fetchone() is not None
+
+    def record_receipt(self, source: str, sha256: str, name: str, run_id: str) -> None:
+        with self._connect() as con:
+            con.execute("insert or ignore into receipts values (?, ?, ?, ?, ?)",
+                        (source, sha256, name, utcnow(), run_id))
+
+    def record_landed(self, source, sha256, name, key, size, run_id) -> None:
+        with self._connect() as con:
+            con.execute(
+                "insert or ignore into files (source, sha256, original_name, landing_key, size_bytes,"
+                " received_at, status, received_run_id) values (?, ?, ?, ?, ?, ?, 'landed', ?)",
+                (source, sha256, name, key, size, utcnow(), run_id),
+            )
+
+    def pending(self, source: str) -> list[sqlite3.Row]:
+        """Landed but not yet validated, including files a crashed run left behind."""
+        with self._connect() as con:
+            return con.execute("select * from files where source = ? and status = 'landed'"
+                               " order by received_at, original_name", (source,)).fetchall()
+
+    def record_outcome(self, source, sha256, status, reason, rows_read, rows_valid, rows_quarantined,
+                       run_id) -> None:
+        with self._connect() as con:
+            con.execute(
+                "update files set status = ?, reason = ?, rows_read = ?, rows_valid = ?,"
+                " rows_quarantined = ?, processed_run_id = ? where source = ? and sha256 = ?",
+                (status, reason, rows_read, rows_valid, rows_quarantined, run_id, source, sha256),
+            )
+
+    def files(self, run_id: str | None = None) -> list[sqlite3.Row]:
+        with self._connect() as con:
+            if run_id:
+                return con.execute("select * from files where processed_run_id = ? order by source,"
+                                   " original_name", (run_id,)).fetchall()
+            return con.execute("select * from files order by source, original_name").fetchall()
+
+    def summary_by_source(self) -> list[sqlite3.Row]:
+        with self._connect() as con:
+            return con.execute(
+                "select source, status, count(*) as files, coalesce(sum(rows_valid), 0) as rows_valid,"
+                " coalesce(sum(rows_quarantined), 0) as rows_quarantined from files"
+                " group by source, status order by source, status"
+            ).fetchall()

@@ -1,0 +1,128 @@
+"""One settings object, read from MEDIARECON_* environment variables (see .env.example)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from schemas.sources import SOURCES
+
+PREFIX = "MEDIARECON_"
+
+
+class SettingsError(ValueError):
+    pass
+
+
+def _env(name: str, default: str | None) -> str | None:
+    return os.environ.get(PREFIX + name, default)
+
+
+def _number(name: str, default: str, cast=float, lo=None, hi=None):
+    raw = _env(name, default)
+    try:
+        value = cast(raw)
+    except ValueError:
+        raise SettingsError(f"{PREFIX}{name}={raw!r} is not a number")
+    if (lo is not None and value < lo) or (hi is not None and value > hi):
+        raise SettingsError(f"{PREFIX}{name}={raw!r} must be between {lo} and {hi}")
+    return value
+
+
+@dataclass(frozen=True)
+class Home:
+    """The one folder that holds all state."""
+
+    root: Path
+
+    @property
+    def inbox(self) -> Path:
+        return self.root / "inbox"
+
+    @property
+    def landing(self) -> Path:
+        return self.root / "landing"
+
+    @property
+    def manifest(self) -> Path:
+        return self.landing / "manifest.sqlite"
+
+    @property
+    def quarantine(self) -> Path:
+        return self.root / "quarantine"
+
+    @property
+    def validated(self) -> Path:
+        return self.root / "validated"
+
+    @property
+    def warehouse_dir(self) -> Path:
+        return self.root / "warehouse"
+
+    @property
+    def published_db(self) -> Path:
+        return self.warehouse_dir / "mediarecon.duckdb"
+
+    @property
+    def previous_db(self) -> Path:
+        return self.warehouse_dir / "mediarecon.prev.duckdb"
+
+    @property
+    def build_db(self) -> Path:
+        # Same basename as the published file: DuckDB catalogs are named after it (views keep the name).
+        return self.warehouse_dir / "build" / "mediarecon.duckdb"
+
+    @property
+    def exports(self) -> Path:
+        return self.root / "exports"
+
+    @property
+    def runs(self) -> Path:
+        return self.root / "runs"
+
+    def ensure(self) -> "Home":
+        for d in [self.landing, self.quarantine, self.validated, self.warehouse_dir / "build",
+                  self.exports, self.runs] + [self.inbox / s for s in SOURCES]:
+            d.mkdir(parents=True, exist_ok=True)
+        return self
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Home
+    under_delivery_tolerance_pct: float = 10.0
+    drop_share_pct: float = 50.0
+    drop_min_days: int = 2
+    drop_min_baseline: int = 100
+    as_of_date: dt.date | None = None
+    dbt_threads: int = 1
+    extra: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, home: str | Path | None = None) -> "Settings":
+        root = Path(home or _env("HOME", "./var")).expanduser().resolve()
+        as_of = _env("AS_OF_DATE", None)
+        try:
+            as_of_date = dt.date.fromisoformat(as_of) if as_of else None
+        except ValueError:
+            raise SettingsError(f"{PREFIX}AS_OF_DATE={as_of!r} is not a YYYY-MM-DD date")
+        return cls(
+            home=Home(root),
+            under_delivery_tolerance_pct=_number("UNDER_DELIVERY_TOLERANCE_PCT", "10", lo=0, hi=100),
+            drop_share_pct=_number("DROP_SHARE_PCT", "50", lo=0, hi=100),
+            drop_min_days=_number("DROP_MIN_DAYS", "2", cast=int, lo=1, hi=60),
+            drop_min_baseline=_number("DROP_MIN_BASELINE", "100", cast=int, lo=0),
+            as_of_date=as_of_date,
+            dbt_threads=_number("DBT_THREADS", "1", cast=int, lo=1, hi=16),
+        )
+
+    def dbt_vars(self) -> dict:
+        return {
+            "under_delivery_tolerance_pct": self.under_delivery_tolerance_pct,
+            "drop_share_pct": self.drop_share_pct,
+            "drop_min_days": self.drop_min_days,
+            "drop_min_baseline": self.drop_min_baseline,
+            "as_of_date": (self.as_of_date or dt.date.today()).isoformat(),
+        }

@@ -1,0 +1,130 @@
+"""Column kinds shared by the raw-object schemas, and the conversion of validated rows to Parquet types.
+
+Raw values are validated as text (so a bad cell is reported with the exact value the sender wrote) and
+converted to their real type only after validation: money to DECIMAL(18,2), never float.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+
+import pandas as pd
+import pandera.pandas as pa
+import pyarrow as pa_arrow
+
+MONEY_RE = r"^-?\d+(\.\d{1,2})?$"
+RATE_RE = r"^-?\d+(\.\d{1,4})?$"
+DATE_FR_RE = r"^\d{2}/\d{2}/\d{4}$"
+DATE_ISO_RE = r"^\d{4}-\d{2}-\d{2}$"
+
+ARROW_TYPES = {
+    "text": pa_arrow.string(),
+    "int": pa_arrow.int64(),
+    "money": pa_arrow.decimal128(18, 2),
+    "rate": pa_arrow.decimal128(9, 4),
+    "date_fr": pa_arrow.date32(),
+    "date_iso": pa_arrow.date32(),
+}
+
+
+def money(**kw):
+    return pa.Field(str_matches=MONEY_RE, metadata={"kind": "money"}, **kw)
+
+
+def rate(**kw):
+    return pa.Field(str_matches=RATE_RE, metadata={"kind": "rate"}, **kw)
+
+
+def date_fr(**kw):
+    return pa.Field(str_matches=DATE_FR_RE, metadata={"kind": "date_fr"}, **kw)
+
+
+def date_iso(**kw):
+    return pa.Field(str_matches=DATE_ISO_RE, metadata={"kind": "date_iso"}, **kw)
+
+
+def text(**kw):
+    return pa.Field(metadata={"kind": "text"}, **kw)
+
+
+def integer(**kw):
+    return pa.Field(metadata={"kind": "int"}, **kw)
+
+
+def real_date(series: pd.Series, fmt: str) -> pd.Series:
+    """Element-wise: the text is a calendar date (31/02/2025 matches the pattern but is not one)."""
+    return pd.to_datetime(series, format=fmt, errors="coerce").notna() | series.isna()
+
+
+def cents(series: pd.Series) -> pd.Series:
+    """Money text -> integer cents, so that money rules compare exactly; unparsable -> NA (already
+    reported by the format check, so row rules treat NA as passing)."""
+
+    def one(value):
+        try:
+            return int((Decimal(value) * 100).to_integral_value())
+        except (InvalidOperation, TypeError, ValueError):
+            return None
+
+    return series.map(one).astype("Int64")
+
+
+def luhn_valid(series: pd.Series) -> pd.Series:
+    """SIREN/SIRET numbers carry a Luhn key (INSEE)."""
+
+    def ok(value) -> bool:
+        if value is None or not isinstance(value, str):
+            return True
+        if not value.isdigit():
+            return False
+        total = 0
+        for i, ch in enumerate(reversed(value)):
+            d = int(ch) * (2 if i % 2 else 1)
+            total += d - 9 if d > 9 else d
+        return total % 10 == 0
+
+    return series.map(ok).astype(bool)
+
+
+def column_kinds(model) -> dict[str, str]:
+    schema = model.to_schema()
+    return {name: (col.metadata or {}).get("kind", "text") for name, col in schema.columns.items()}
+
+
+def french_number(series: pd.Series) -> pd.Series:
+    """'1 234,56' -> '1234.56' (spaces, no-break spaces and the decimal comma of French exports)."""
+    return series.str.replace(r"[\s\u00a0\u202f]", "", regex=True).str.replace(",", ".", regex=False)
+
+
+def _arrow_column(series: pd.Series, kind: str) -> pa_arrow.Array:
+    typ = ARROW_TYPES[kind]
+    if kind in ("money", "rate"):  # exact: text -> decimal, no float on the way
+        return pa_arrow.array(series.astype(object).where(series.notna(), None), type=pa_arrow.string()).cast(typ)
+    if kind == "int":
+        return pa_arrow.array(series.astype("Int64"), type=typ)
+    if kind in ("date_fr", "date_iso"):
+        fmt = "%d/%m/%Y" if kind == "date_fr" else "%Y-%m-%d"
+        return pa_arrow.array(pd.to_datetime(series, format=fmt).dt.date, type=typ)
+    return pa_arrow.array(series.astype(object).where(series.notna(), None), type=typ)
+
+
+def to_arrow(df: pd.DataFrame, model, extra: dict[str, pa_arrow.DataType]) -> pa_arrow.Table:
+    """Validated frame -> Arrow table with the schema's declared kinds, plus lineage columns."""
+    kinds = column_kinds(model)
+    fields, arrays = [], []
+    for name, kind in kinds.items():
+        typ = ARROW_TYPES[kind]
+        fields.append(pa_arrow.field(name, typ))
+        arrays.append(_arrow_column(df[name], kind))
+    for name, typ in extra.items():
+        fields.append(pa_arrow.field(name, typ))
+        arrays.append(pa_arrow.array(df[name].tolist(), type=typ))
+    return pa_arrow.Table.from_arrays(arrays, schema=pa_arrow.schema(fields))
+
+
+def empty_arrow(model, extra: dict[str, pa_arrow.DataType]) -> pa_arrow.Table:
+    schema = pa_arrow.schema(
+        [pa_arrow.field(n, ARROW_TYPES[k]) for n, k in column_kinds(model).items()]
+        + [pa_arrow.field(n, t) for n, t in extra.items()]
+    )
+    return schema.empty_table()

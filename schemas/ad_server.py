@@ -1,0 +1,61 @@
+"""Ad-server delivery, Campaign Manager 360 report layout. One row per placement x creative x day."""
+
+import pandas as pd
+import pandera.pandas as pa
+from pandera.typing import Series
+
+from schemas._columns import date_iso, integer, money, real_date, text
+
+# CM360 writes UI labels, not API names (dfa:placementExternalId -> "Placement External ID").
+HEADERS = {
+    "Date": "delivery_date",
+    "Advertiser": "advertiser_name",
+    "Advertiser ID": "cm360_advertiser_id",
+    "Campaign": "campaign_name",
+    "Campaign External ID": "campaign_id",
+    "Placement": "placement_name",
+    "Placement ID": "placement_id",
+    "Placement External ID": "order_line_ref",
+    "Site (CM360)": "site_name",
+    "Creative": "creative_name",
+    "Creative ID": "creative_id",
+    "Impressions": "impressions",
+    "Clicks": "clicks",
+    "Active View: Viewable Impressions": "viewable_impressions",
+    "Media Cost": "media_cost_eur",
+}
+OPTIONAL = {"order_line_ref", "viewable_impressions"}
+
+
+class AdServerDeliveryRow(pa.DataFrameModel):
+    delivery_date: Series[str] = date_iso()
+    advertiser_name: Series[str] = text()
+    cm360_advertiser_id: Series[str] = text(str_matches=r"^\d+$")
+    campaign_name: Series[str] = text()
+    campaign_id: Series[str] = text(nullable=True)
+    placement_name: Series[str] = text()
+    placement_id: Series[str] = text(str_matches=r"^\d+$")
+    order_line_ref: Series[str] = text(nullable=True)
+    site_name: Series[str] = text()
+    creative_name: Series[str] = text()
+    creative_id: Series[str] = text(str_matches=r"^\d+$")
+    impressions: Series[pd.Int64Dtype] = integer(ge=0)
+    clicks: Series[pd.Int64Dtype] = integer(ge=0)
+    viewable_impressions: Series[pd.Int64Dtype] = integer(ge=0, nullable=True)
+    media_cost_eur: Series[str] = money(nullable=True)
+
+    class Config:
+        name = "ad_server_delivery"
+        strict = True
+        coerce = True
+        unique = ["delivery_date", "placement_id", "creative_id"]
+
+    @pa.check("delivery_date", name="real_calendar_date")
+    def _real_date(cls, s: Series[str]) -> Series[bool]:
+        return real_date(s, "%Y-%m-%d")
+
+    @pa.dataframe_check(name="viewable_not_above_impressions")
+    def _viewable(cls, df: pd.DataFrame) -> Series[bool]:
+        imps = pd.to_numeric(df.impressions, errors="coerce")
+        viewable = pd.to_numeric(df.viewable_impressions, errors="coerce")
+        return ~(viewable > imps)

@@ -1,0 +1,90 @@
+"""Purchase-order lines from the agency's export. One row per order line (BDC number + line number)."""
+
+import pandas as pd
+import pandera.pandas as pa
+from pandera.typing import Series
+
+from schemas._columns import cents, date_fr, integer, luhn_valid, money, rate, real_date, text
+
+HEADERS = {
+    "N° BDC": "purchase_order_id",
+    "N° ligne": "line_number",
+    "Régie": "media_seller_name",
+    "SIRET régie": "media_seller_siret",
+    "Type de média": "media_type",
+    "Code UO": "uo_code",
+    "Unité d'achat": "buying_unit",
+    "Base tarifaire": "pricing_basis",
+    "Quantité commandée": "ordered_quantity",
+    "Prix unitaire brut": "unit_gross_price_eur",
+    "Montant brut HT": "gross_ht_eur",
+    "Remise dégressif": "volume_discount_eur",
+    "Abattement intérêt général": "public_interest_discount_eur",
+    "Remise professionnelle": "professional_discount_eur",
+    "Cumul des mandats": "cumul_mandats_discount_eur",
+    "Montant net HT": "net_ht_eur",
+    "TVA": "vat_eur",
+    "Montant TTC": "net_ttc_eur",
+    "Taux honoraires": "fee_rate_pct",
+    "Date de début": "start_date",
+    "Date de fin": "end_date",
+}
+
+MEDIA_TYPES = ["tv", "radio", "press", "outdoor", "cinema", "digital_display", "digital_video",
+               "social", "search", "email"]
+DISCOUNTS = ["volume_discount_eur", "public_interest_discount_eur", "professional_discount_eur",
+             "cumul_mandats_discount_eur"]
+
+
+class OrderLineRow(pa.DataFrameModel):
+    purchase_order_id: Series[str] = text(str_matches=r"^\d{10}$")
+    line_number: Series[pd.Int64Dtype] = integer(ge=1, le=999)
+    media_seller_name: Series[str] = text()
+    media_seller_siret: Series[str] = text(str_matches=r"^\d{14}$")
+    media_type: Series[str] = text(isin=MEDIA_TYPES)
+    uo_code: Series[str] = text(str_matches=r"^\d{2}(-\d{2}){0,2}$")
+    buying_unit: Series[str] = text(isin=["spot", "insertion", "face", "screening", "impression",
+                                          "click", "email"])
+    pricing_basis: Series[str] = text(isin=["unit", "cpm", "cpc"])
+    ordered_quantity: Series[pd.Int64Dtype] = integer(gt=0)
+    unit_gross_price_eur: Series[str] = money()
+    gross_ht_eur: Series[str] = money()
+    volume_discount_eur: Series[str] = money()
+    public_interest_discount_eur: Series[str] = money()
+    professional_discount_eur: Series[str] = money()
+    cumul_mandats_discount_eur: Series[str] = money()
+    net_ht_eur: Series[str] = money()
+    vat_eur: Series[str] = money()
+    net_ttc_eur: Series[str] = money()
+    fee_rate_pct: Series[str] = rate()
+    start_date: Series[str] = date_fr()
+    end_date: Series[str] = date_fr()
+
+    class Config:
+        name = "order_line"
+        strict = True
+        coerce = True
+        unique = ["purchase_order_id", "line_number"]
+
+    @pa.check("start_date", "end_date", name="real_calendar_date")
+    def _real_date(cls, s: Series[str]) -> Series[bool]:
+        return real_date(s, "%d/%m/%Y")
+
+    @pa.check("media_seller_siret", name="siret_luhn_key")
+    def _siret(cls, s: Series[str]) -> Series[bool]:
+        return luhn_valid(s)
+
+    @pa.dataframe_check(name="net_equals_gross_minus_discounts")
+    def _waterfall(cls, df: pd.DataFrame) -> Series[bool]:
+        discounts = sum(cents(df[c]) for c in DISCOUNTS)
+        return (cents(df.gross_ht_eur) - discounts == cents(df.net_ht_eur)).fillna(True)
+
+    @pa.dataframe_check(name="ttc_equals_net_plus_vat")
+    def _ttc(cls, df: pd.DataFrame) -> Series[bool]:
+        return (cents(df.net_ht_eur) + cents(df.vat_eur) == cents(df.net_ttc_eur)).fillna(True)
+
+    @pa.dataframe_check(name="end_not_before_start")
+    def _dates(cls, df: pd.DataFrame) -> Series[bool]:
+        start = pd.to_datetime(df.start_date, format="%d/%m/%Y", errors="coerce")
+        end = pd.to_datetime(df.end_date, format="%d/%m/%Y", errors="coerce")
+        return ~(end < start)

@@ -1,0 +1,50 @@
+"""The file-drop sources: where each is dropped, how it is read, its header map and its schema.
+
+One entry per `inbox/<source>/` folder. The French header -> English column map lives in each schema
+module and is applied here, once.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Callable
+
+from connectors.file_drop import RawTable, read_cm360_report, read_delimited, read_french_csv
+from schemas import (ad_server, email_deliverability, forbidden_campaigns, order_lines, purchase_orders,
+                     regie_reports)
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    name: str
+    description: str
+    reader: Callable[[Path], RawTable]
+    headers: dict[str, str]
+    model: type
+    french_numbers: bool
+    patterns: tuple[str, ...] = ("*.csv",)
+    optional: frozenset[str] = field(default_factory=frozenset)
+
+
+SOURCES: dict[str, SourceSpec] = {
+    s.name: s
+    for s in [
+        SourceSpec("purchase_orders", "agency export of purchase orders (BDC)", read_french_csv,
+                   purchase_orders.HEADERS, purchase_orders.PurchaseOrderRow, french_numbers=True),
+        SourceSpec("order_lines", "agency export of purchase-order lines", read_french_csv,
+                   order_lines.HEADERS, order_lines.OrderLineRow, french_numbers=True),
+        SourceSpec("ad_server", "Campaign Manager 360 delivery reports", read_cm360_report,
+                   ad_server.HEADERS, ad_server.AdServerDeliveryRow, french_numbers=False,
+                   optional=frozenset(ad_server.OPTIONAL)),
+        SourceSpec("regie_reports", "régie campaign reports (bilans)", read_french_csv,
+                   regie_reports.HEADERS, regie_reports.RegieReportRow, french_numbers=True),
+        SourceSpec("email_deliverability", "e-mail router statistics per ISP and day",
+                   partial(read_delimited, delimiter=","), email_deliverability.HEADERS,
+                   email_deliverability.EmailDeliverabilityRow, french_numbers=False),
+        SourceSpec("forbidden_campaigns", "SIG list of forbidden campaigns", read_french_csv,
+                   forbidden_campaigns.HEADERS, forbidden_campaigns.ForbiddenCampaignRow,
+                   french_numbers=True),
+    ]
+}
