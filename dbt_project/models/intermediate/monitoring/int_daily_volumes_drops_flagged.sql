@@ -1,0 +1,61 @@
+-- Drop rule: a day is a drop day when its volume is at or below drop_share_pct % of its baseline, the
+-- baseline being the median of the same weekday over the previous drop_baseline_weeks weeks (so
+-- weekends and weekly rhythm compare like with like, and one bad day does not move it). A baseline
+-- needs at least two past weeks and at least drop_min_baseline units, or the day is not judged.
+with
+
+series as (
+    select * from {{ ref('int_daily_volumes_unioned') }}
+),
+
+history as (
+    select
+        today.series_type,
+        today.series_key,
+        today.volume_date,
+        past.volume as past_volume
+    from series as today
+    inner join series as past
+        on today.series_type = past.series_type
+        and today.series_key = past.series_key
+        and past.volume_date < today.volume_date
+        and past.volume_date >= {{ dbt.dateadd('day', -7 * var('drop_baseline_weeks'), 'today.volume_date') }}
+    where mod({{ dbt.datediff('past.volume_date', 'today.volume_date', 'day') }}, 7) = 0
+),
+
+baselines as (
+    select
+        series_type,
+        series_key,
+        volume_date,
+        percentile_cont(0.5) within group (order by past_volume) as baseline_volume,
+        count(*) as baseline_weeks
+    from history
+    group by series_type, series_key, volume_date
+),
+
+final as (
+    select
+        series.series_type,
+        series.series_key,
+        series.campaign_id,
+        series.isp_domain,
+        series.volume_date,
+        series.volume,
+        series.unit_value_eur,
+        baselines.baseline_volume,
+        coalesce(baselines.baseline_weeks, 0) as baseline_weeks,
+        coalesce(
+            baselines.baseline_weeks >= 2
+            and baselines.baseline_volume >= {{ var('drop_min_baseline') }}
+            and series.volume <= baselines.baseline_volume * {{ var('drop_share_pct') }} / 100.0,
+            false
+        ) as is_drop_day
+    from series
+    left join baselines
+        on series.series_type = baselines.series_type
+        and series.series_key = baselines.series_key
+        and series.volume_date = baselines.volume_date
+)
+
+select * from final

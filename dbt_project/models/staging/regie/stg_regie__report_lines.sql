@@ -1,0 +1,27 @@
+with
+
+source as (
+    select * from {{ source('regie', 'regie_reports') }}
+),
+
+renamed as (
+    select
+        -- ids
+        order_line_ref,
+        -- text
+        campaign_name,
+        media_seller_name,
+        unit_label,
+        -- quantities and money
+        delivered_quantity,
+        net_ht_eur,
+        -- dates
+        delivery_date,
+        -- lineage
+        _source_file_sha256 as source_file_sha256,
+        _source_line as source_line,
+        _received_at as received_at
+    from source
+)
+
+select * from renamed
