@@ -1,0 +1,151 @@
+"""The nightly reconciliation: ingest every source -> validate -> dbt build -> publish -> summary.
+
+Thin on purpose: each step is a function of `mediarecon`; the flow orders them, retries the I/O ones,
+and leaves a markdown artifact and a run record behind.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from pathlib import Path
+
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+from prefect.artifacts import create_markdown_artifact
+
+from connectors.landing_store import LocalLandingStore
+from mediarecon import ingestion, warehouse
+from mediarecon.manifest import Manifest
+from mediarecon.runs import RunRecord, new_run_id, run_lock
+from mediarecon.settings import Settings
+from schemas.sources import SOURCES
+
+
+@task(name="land", task_run_name="land-{source}", retries=2, retry_delay_seconds=[2, 10], cache_policy=NO_CACHE)
+def land_task(settings: Settings, source: str, run_id: str) -> int:
+    home = settings.home
+    new = ingestion.land_source(home, SOURCES[source], LocalLandingStore(home.landing), Manifest(home.manifest),
+                                run_id)
+    get_run_logger().info("%s: %d new file(s) landed", source, new)
+    return new
+
+
+@task(name="validate", task_run_name="validate-{source}", cache_policy=NO_CACHE)
+def validate_task(settings: Settings, source: str, run_id: str) -> list[dict]:
+    home = settings.home
+    logger = get_run_logger()
+    outcomes = ingestion.validate_source(home, SOURCES[source], Manifest(home.manifest), home.landing, run_id)
+    for o in outcomes:
+        if o.status == "rejected":
+            logger.warning("%s: REJECTED %s", source, o.reason)
+        elif o.status == "partial":
+            logger.warning("%s: %s: %s", source, o.file_name, o.reason)
+    logger.info("%s: %d file(s) validated, %d row(s) valid, %d row(s) quarantined", source, len(outcomes),
+                sum(o.rows_valid for o in outcomes), sum(o.rows_quarantined for o in outcomes))
+    return [{k: v for k, v in o.__dict__.items() if k != "quarantine"} for o in outcomes]
+
+
+@task(name="dbt-build", cache_policy=NO_CACHE)
+def dbt_build_task(settings: Settings) -> None:
+    from prefect_dbt import PrefectDbtRunner, PrefectDbtSettings
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+
+    warehouse.prepare_build(settings.home)
+    os.environ.update(warehouse.dbt_environment(settings))
+    args = warehouse.dbt_build_args(settings)
+    runner = PrefectDbtRunner(
+        settings=PrefectDbtSettings(project_dir=Path(args[args.index("--project-dir") + 1]),
+                                    profiles_dir=Path(args[args.index("--profiles-dir") + 1])),
+        raise_on_failure=True,
+        disable_assets=True,
+    )
+    try:
+        runner.invoke(args)
+    finally:
+        # The adapter may keep the build file open; it must be closed before the file is renamed.
+        DuckDBConnectionManager.close_all_connections()
+
+
+@task(name="publish", retries=2, retry_delay_seconds=[2, 10], cache_policy=NO_CACHE)
+def publish_task(settings: Settings) -> dict:
+    result = warehouse.publish(settings.home)
+    get_run_logger().info("published %s (%s)", result.published,
+                          ", ".join(f"{k}: {v} rows" for k, v in result.row_counts.items()))
+    return {"published": str(result.published), "row_counts": result.row_counts}
+
+
+def findings_by_type(settings: Settings) -> dict[str, dict]:
+    con = warehouse.connect_published(settings.home)
+    try:
+        rows = con.execute(
+            "select finding_type, count(*), coalesce(sum(amount_at_stake_eur), 0) from fct_findings"
+            " group by finding_type order by finding_type"
+        ).fetchall()
+    finally:
+        con.close()
+    return {t: {"count": n, "amount_at_stake_eur": str(a)} for t, n, a in rows}
+
+
+def summary_markdown(run_id: str, files: list[dict], findings: dict, home) -> str:
+    by_source = Counter()
+    rows = Counter()
+    quarantined = Counter()
+    for f in files:
+        by_source[(f["source"], f["status"])] += 1
+        rows[f["source"]] += f["rows_valid"]
+        quarantined[f["source"]] += f["rows_quarantined"]
+    lines = [f"# Nightly reconciliation `{run_id}`", "", "## Files received this run", "",
+             "| source | validated | partial | rejected | valid rows | quarantined rows |",
+             "|---|---:|---:|---:|---:|---:|"]
+    for source in SOURCES:
+        lines.append(f"| {source} | {by_source[(source, 'validated')]} | {by_source[(source, 'partial')]} |"
+                     f" {by_source[(source, 'rejected')]} | {rows[source]} | {quarantined[source]} |")
+    rejected = [f for f in files if f["status"] == "rejected"]
+    if rejected:
+        lines += ["", "## Rejected files", ""] + [f"- `{f['source']}`: {f['reason']}" for f in rejected]
+    lines += ["", "## Findings in the published warehouse", "", "| finding type | count | € at stake |",
+              "|---|---:|---:|"]
+    lines += [f"| {t} | {v['count']} | {v['amount_at_stake_eur']} |" for t, v in findings.items()]
+    lines += ["", f"Warehouse: `{home.published_db}`"]
+    return "\n".join(lines)
+
+
+@flow(name="nightly_reconciliation", flow_run_name="nightly-{home}", log_prints=True)
+def nightly_reconciliation(home: str | None = None) -> dict:
+    """One reconciliation now over MEDIARECON_HOME (or `home`): returns the run summary."""
+    settings = Settings.from_env(home)
+    settings.home.ensure()
+    run_id = new_run_id()
+    logger = get_run_logger()
+    with run_lock(settings.home):
+        record = RunRecord(settings.home, run_id)
+        try:
+            for source in SOURCES:
+                land_task(settings, source, run_id)
+            files = []
+            for source in SOURCES:
+                files += validate_task(settings, source, run_id)
+            ingestion.write_empty_partitions(settings.home)
+            dbt_build_task(settings)
+            publish_task(settings)
+            findings = findings_by_type(settings)
+        except Exception as e:
+            record.finish("failed", f"{type(e).__name__}: {e}")
+            logger.error("run %s failed; the published warehouse is unchanged: %s", run_id, e)
+            raise
+        markdown = summary_markdown(run_id, files, findings, settings.home)
+        create_markdown_artifact(markdown=markdown, key="nightly-reconciliation-summary",
+                                 description=f"Run {run_id}")
+        summary = {
+            "run_id": run_id,
+            "files_processed": len(files),
+            "files_rejected": sum(f["status"] == "rejected" for f in files),
+            "rows_valid": sum(f["rows_valid"] for f in files),
+            "rows_quarantined": sum(f["rows_quarantined"] for f in files),
+            "findings": findings,
+            "warehouse": str(settings.home.published_db),
+        }
+        record.finish("succeeded", None, summary=summary, markdown=markdown)
+        logger.info("run %s succeeded: %d file(s), %d finding type(s)", run_id, len(files), len(findings))
+        return summary

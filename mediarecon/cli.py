@@ -1,0 +1,205 @@
+"""`mediarecon`: the command line. Every command works on one home folder (MEDIARECON_HOME or --home)."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+app = typer.Typer(
+    help="Reconciles what the French State orders, is invoiced and receives when it buys advertising space.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+HomeOption = typer.Option(None, "--home", help="Home folder holding all state (default: $MEDIARECON_HOME or ./var).",
+                          show_default=False)
+
+
+def _settings(home: Optional[Path]):
+    from mediarecon.settings import Settings, SettingsError
+
+    try:
+        return Settings.from_env(home)
+    except SettingsError as e:
+        typer.secho(f"error: {e}", fg="red", err=True)
+        raise typer.Exit(2)
+
+
+@app.command()
+def generate(
+    seed: int = typer.Option(1, help="Random seed: same seed, scale and year give the same bytes."),
+    scale: float = typer.Option(0.2, help="1.0 = one year of the State's media buying (~1 million ad-server rows)."),
+    year: int = typer.Option(2025, help="Calendar year to simulate."),
+    out: Path = typer.Option(..., help="Folder to write inbox/ and ground_truth/anomalies.csv into."),
+):
+    """Write a labelled synthetic State-year into OUT/inbox/ and its anomalies into OUT/ground_truth/."""
+    from simulators.state_year import generate as run_generator
+
+    typer.echo(f"generating seed {seed}, scale {scale}, year {year} into {out} ...")
+    s = run_generator(out, seed=seed, scale=scale, year=year)
+    typer.echo(f"  {s.campaigns} campaigns, {s.purchase_orders} purchase orders, {s.order_lines} order lines")
+    typer.echo(f"  {s.ad_server_rows} ad-server rows, {s.regie_rows} régie report rows, {s.email_rows} e-mail rows")
+    typer.echo(f"  {s.files} files in {out / 'inbox'}")
+    typer.echo(f"  anomalies: {', '.join(f'{k} {v}' for k, v in sorted(s.anomalies.items()))}"
+               f" -> {out / 'ground_truth' / 'anomalies.csv'}")
+
+
+def _run(home: Optional[Path]) -> dict:
+    settings = _settings(home)
+    os.environ["MEDIARECON_HOME"] = str(settings.home.root)
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+    from flows.nightly_reconciliation import nightly_reconciliation
+    from mediarecon.runs import RunInProgress
+
+    typer.echo(f"nightly reconciliation on {settings.home.root} (starting a local Prefect server, ~20 s) ...")
+    try:
+        return nightly_reconciliation(home=str(settings.home.root))
+    except RunInProgress as e:
+        typer.secho(f"error: {e}", fg="red", err=True)
+        raise typer.Exit(3)
+    except Exception as e:
+        typer.secho(f"run failed, the published warehouse is unchanged: {e}", fg="red", err=True)
+        raise typer.Exit(1)
+
+
+def _print_summary(summary: dict, home: Path) -> None:
+    typer.echo(f"run {summary['run_id']}: {summary['files_processed']} new file(s), "
+               f"{summary['files_rejected']} rejected, {summary['rows_valid']} valid row(s), "
+               f"{summary['rows_quarantined']} quarantined")
+    typer.echo("findings:")
+    for t, v in summary["findings"].items():
+        typer.echo(f"  {t:<28} {v['count']:>5}   {v['amount_at_stake_eur']:>14} EUR at stake")
+    typer.echo(f"warehouse: {summary['warehouse']}")
+    typer.echo(f"run record: {home / 'runs' / (summary['run_id'] + '.json')}")
+
+
+@app.command()
+def run(home: Optional[Path] = HomeOption):
+    """Run one nightly reconciliation now (Prefect flow, local): ingest, validate, dbt build, publish."""
+    summary = _run(home)
+    _print_summary(summary, _settings(home).home.root)
+
+
+@app.command()
+def query(
+    sql: str = typer.Argument(..., help="SQL to run, read-only, on the published warehouse."),
+    home: Optional[Path] = HomeOption,
+    format: str = typer.Option("table", "--format", help="table, csv or json."),
+):
+    """Query the published warehouse read-only (works while a run is building the next one)."""
+    from mediarecon.warehouse import connect_published
+
+    if format not in ("table", "csv", "json"):
+        typer.secho("error: --format must be table, csv or json", fg="red", err=True)
+        raise typer.Exit(2)
+    settings = _settings(home)
+    try:
+        con = connect_published(settings.home)
+    except FileNotFoundError as e:
+        typer.secho(f"error: {e}", fg="red", err=True)
+        raise typer.Exit(1)
+    try:
+        cur = con.execute(sql)
+        columns = [d[0] for d in cur.description] if cur.description else []
+        rows = cur.fetchall()
+    except Exception as e:  # duckdb errors carry the message a person needs
+        typer.secho(f"error: {e}", fg="red", err=True)
+        raise typer.Exit(1)
+    finally:
+        con.close()
+    if format == "json":
+        typer.echo(json.dumps([dict(zip(columns, r)) for r in rows], default=_json_default, ensure_ascii=False,
+                              indent=1))
+    elif format == "csv":
+        w = csv.writer(sys.stdout, lineterminator="\n")
+        w.writerow(columns)
+        w.writerows(rows)
+    else:
+        typer.echo(_table(columns, rows))
+
+
+def _json_default(v):
+    if isinstance(v, (dt.date, dt.datetime)):
+        return v.isoformat()
+    return str(v)  # Decimal stays exact as a string
+
+
+def _table(columns, rows) -> str:
+    cells = [[("" if v is None else str(v)) for v in r] for r in rows]
+    widths = [max([len(c)] + [len(r[i]) for r in cells]) for i, c in enumerate(columns)]
+    line = lambda vals: "  ".join(v.ljust(w) for v, w in zip(vals, widths)).rstrip()
+    out = [line(columns), line(["-" * w for w in widths])] + [line(r) for r in cells]
+    out.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
+    return "\n".join(out)
+
+
+@app.command()
+def status(
+    home: Optional[Path] = HomeOption,
+    format: str = typer.Option("table", "--format", help="table or json."),
+    runs: int = typer.Option(5, help="How many recent runs to list."),
+):
+    """Last runs, files per source and their outcome, rejected files and quarantine counts."""
+    from mediarecon.manifest import Manifest
+    from mediarecon.runs import list_runs
+
+    settings = _settings(home)
+    h = settings.home
+    recent = list_runs(h, runs) if h.runs.exists() else []
+    manifest = Manifest(h.manifest) if h.manifest.exists() else None
+    by_source = [dict(r) for r in manifest.summary_by_source()] if manifest else []
+    problems = [dict(r) for r in manifest.files() if r["status"] in ("rejected", "partial")] if manifest else []
+    if format == "json":
+        typer.echo(json.dumps({
+            "home": str(h.root),
+            "runs": [{k: v for k, v in r.items() if k != "markdown"} for r in recent],
+            "files_by_source": by_source,
+            "problem_files": [{k: p[k] for k in ("source", "original_name", "sha256", "status", "reason",
+                                                 "rows_quarantined")} for p in problems],
+        }, indent=1, ensure_ascii=False))
+        return
+    typer.echo(f"home: {h.root}")
+    typer.echo(f"published warehouse: {h.published_db if h.published_db.exists() else '(none yet)'}")
+    typer.echo("\nlast runs:")
+    if not recent:
+        typer.echo("  (no run yet)")
+    for r in recent:
+        line = f"  {r['run_id']}  {r['status']:<9}  started {r['started_at']}  finished {r['finished_at'] or '-'}"
+        if r.get("message"):
+            line += f"\n      {r['message']}"
+        typer.echo(line)
+    typer.echo("\nfiles per source:")
+    typer.echo(_table(["source", "status", "files", "rows_valid", "rows_quarantined"],
+                      [[r["source"], r["status"], r["files"], r["rows_valid"], r["rows_quarantined"]]
+                       for r in by_source]))
+    if problems:
+        typer.echo("\nrejected or partially quarantined files:")
+        for p in problems:
+            typer.echo(f"  [{p['status']}] {p['source']}/{p['original_name']}: {p['reason']}")
+        typer.echo(f"  quarantined rows are in {h.quarantine}/<source>/<sha256>.parquet")
+
+
+@app.command()
+def demo():
+    """Generate the demo State-year (seed 1, scale 0.2) into ./var and run one nightly reconciliation."""
+    home = Path(os.environ.get("MEDIARECON_HOME", "./var")).resolve()
+    if (home / "inbox").exists() and any((home / "inbox").rglob("*.csv")):
+        typer.echo(f"demo data already in {home / 'inbox'} (delete {home} to start over)")
+    else:
+        generate(seed=1, scale=0.2, year=2025, out=home)
+    summary = _run(home)
+    _print_summary(summary, home)
+    typer.echo("\ntry:")
+    typer.echo(f"  .venv/bin/mediarecon query --home {home} \"select finding_type, count(*) from fct_findings group by 1\"")
+    typer.echo(f"  .venv/bin/mediarecon status --home {home}")
+
+
+if __name__ == "__main__":
+    app()

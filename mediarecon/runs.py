@@ -1,0 +1,78 @@
+"""Run records (`runs/<run_id>.json`) and the lock that keeps two runs off one home at once."""
+
+from __future__ import annotations
+
+import datetime as dt
+import fcntl
+import json
+import os
+import secrets
+from contextlib import contextmanager
+from pathlib import Path
+
+from mediarecon import __version__
+from mediarecon.settings import Home
+
+
+class RunInProgress(RuntimeError):
+    pass
+
+
+def new_run_id() -> str:
+    return dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
+
+
+@contextmanager
+def run_lock(home: Home):
+    path = home.runs / ".lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            f.seek(0)
+            holder = f.read().strip() or "unknown"
+            raise RunInProgress(f"another run holds {path} ({holder}); try again when it ends")
+        f.seek(0)
+        f.truncate()
+        f.write(f"pid {os.getpid()}")
+        f.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
+class RunRecord:
+    def __init__(self, home: Home, run_id: str):
+        self.path = home.runs / f"{run_id}.json"
+        self.data = {
+            "run_id": run_id,
+            "started_at": _now(),
+            "finished_at": None,
+            "status": "running",
+            "message": None,
+            "code_version": __version__,
+        }
+        self.save()
+
+    def update(self, **kw) -> None:
+        self.data.update(kw)
+        self.save()
+
+    def finish(self, status: str, message: str | None = None, **kw) -> None:
+        self.update(status=status, message=message, finished_at=_now(), **kw)
+
+    def save(self) -> None:
+        tmp = self.path.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(self.data, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
+        os.replace(tmp, self.path)
+
+
+def list_runs(home: Home, limit: int = 10) -> list[dict]:
+    paths = sorted(home.runs.glob("*.json"), reverse=True)[:limit]
+    return [json.loads(p.read_text(encoding="utf-8")) for p in paths]
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")

@@ -1,0 +1,108 @@
+"""Build the warehouse into a fresh file and publish it atomically.
+
+dbt writes only `warehouse/build/mediarecon.duckdb`; readers only ever open
+`warehouse/mediarecon.duckdb`, read-only. Publishing is a rename on the same filesystem, so a reader
+sees the old file or the new one, never a half-built one, and a reader that already has the old file
+open keeps reading it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from mediarecon.paths import DBT_PROJECT_DIR
+from mediarecon.settings import Home, Settings
+
+# Marts that must exist in a build before it may be published.
+PUBLISHED_MARTS = ("fct_order_line_delivery", "fct_findings")
+
+
+class PublishError(RuntimeError):
+    pass
+
+
+def prepare_build(home: Home) -> Path:
+    """Start every build from an empty file: a run never inherits a previous, possibly half, build."""
+    build = home.build_db
+    build.parent.mkdir(parents=True, exist_ok=True)
+    for p in (build, build.with_name(build.name + ".wal")):
+        p.unlink(missing_ok=True)
+    return build
+
+
+def dbt_environment(settings: Settings) -> dict[str, str]:
+    return {
+        "MEDIARECON_BUILD_DB": str(settings.home.build_db),
+        "MEDIARECON_VALIDATED_DIR": str(settings.home.validated),
+        "MEDIARECON_DBT_THREADS": str(settings.dbt_threads),
+    }
+
+
+def dbt_build_args(settings: Settings) -> list[str]:
+    target = settings.home.runs / "dbt" / "target"
+    return [
+        "build",
+        "--project-dir", str(DBT_PROJECT_DIR),
+        "--profiles-dir", str(DBT_PROJECT_DIR),
+        "--target-path", str(target),
+        "--log-path", str(settings.home.runs / "dbt" / "logs"),
+        "--vars", json.dumps(settings.dbt_vars()),
+    ]
+
+
+@dataclass
+class PublishResult:
+    published: Path
+    previous: Path | None
+    row_counts: dict[str, int]
+
+
+def publish(home: Home) -> PublishResult:
+    build, published = home.build_db, home.published_db
+    if not build.exists():
+        raise PublishError(f"nothing to publish: {build} does not exist (did dbt build run?)")
+    # Fold any WAL into the file and close cleanly: only WAL-free files are published.
+    con = duckdb.connect(str(build))
+    try:
+        con.execute("checkpoint")
+        missing = [m for m in PUBLISHED_MARTS
+                   if not con.execute("select count(*) from information_schema.tables where table_name = ?",
+                                      [m]).fetchone()[0]]
+        if missing:
+            raise PublishError(f"build {build} lacks mart(s) {', '.join(missing)}: not published")
+        counts = {m: con.execute(f'select count(*) from "{m}"').fetchone()[0] for m in PUBLISHED_MARTS}
+    finally:
+        con.close()
+    previous = None
+    if published.exists():
+        # Hard-link then rename: the published path never disappears, not even for an instant.
+        tmp = home.previous_db.with_name(home.previous_db.name + ".tmp")
+        tmp.unlink(missing_ok=True)
+        os.link(published, tmp)
+        os.replace(tmp, home.previous_db)
+        previous = home.previous_db
+    os.replace(build, published)
+    _fsync_dir(published.parent)
+    return PublishResult(published, previous, counts)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def connect_published(home: Home) -> duckdb.DuckDBPyConnection:
+    """A read-only connection to the published warehouse (never blocks nor sees a build)."""
+    if not home.published_db.exists():
+        raise FileNotFoundError(
+            f"no published warehouse at {home.published_db}: run `mediarecon run --home {home.root}` first"
+        )
+    return duckdb.connect(str(home.published_db), read_only=True)
