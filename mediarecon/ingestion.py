@@ -32,7 +32,7 @@ LINEAGE = {
 }
 QUARANTINE_SCHEMA = pa.schema([
     ("source", pa.string()), ("file_sha256", pa.string()), ("file_name", pa.string()),
-    ("line", pa.int64()), ("column", pa.string()), ("rule", pa.string()), ("value", pa.string()),
+    ("line", pa.int64()), ("column_name", pa.string()), ("rule", pa.string()), ("value", pa.string()),
     ("row_json", pa.string()),
 ])
 
@@ -103,7 +103,7 @@ def validate_table(spec: SourceSpec, table: RawTable, file_name: str, file_sha: 
                 df[col] = french_number(df[col].astype("string")).astype(object).where(df[col].notna(), None)
     raw = df.copy()
     quarantine = [
-        {"line": line, "column": None, "rule": "field_count",
+        {"line": line, "column_name": None, "rule": "field_count",
          "value": f"{n} fields, expected {len(table.columns)}", "row_json": None}
         for line, n in table.ragged
     ]
@@ -112,17 +112,21 @@ def validate_table(spec: SourceSpec, table: RawTable, file_name: str, file_sha: 
         validated = spec.model.validate(df, lazy=True)
     except pandera.errors.SchemaErrors as err:
         fc = err.failure_cases
-        whole = fc[fc["index"].isna()]
+        # A value that cannot be coerced is reported on its row; pandera then also fails that column's
+        # other checks as a whole (they ran on uncoerced text): those are echoes, not a broken file.
+        coerce_failed = set(fc.loc[fc["index"].notna() & fc["check"].astype(str).str.startswith("coerce_dtype"),
+                                   "column"])
+        whole = fc[fc["index"].isna() & ~fc["column"].isin(coerce_failed)]
         if len(whole):
             first = whole.iloc[0]
             return Validation(None, [], f"{file_name}: column {first['column']!r} fails {first['check']}"
                               f" for the whole file ({first['failure_case']!r})", rows_read)
-        for rec in fc.itertuples(index=False):
+        for rec in fc[fc["index"].notna()].itertuples(index=False):
             i = int(rec.index)
             bad_index.add(i)
             quarantine.append({
                 "line": table.line_numbers[i],
-                "column": None if rec.column == spec.model.Config.name else rec.column,
+                "column_name": None if rec.column == spec.model.Config.name else rec.column,
                 "rule": str(rec.check),
                 "value": None if pd.isna(rec.failure_case) else str(rec.failure_case),
                 "row_json": json.dumps({k: (None if pd.isna(v) else str(v)) for k, v in raw.iloc[i].items()},
@@ -172,7 +176,7 @@ def validate_landed_file(home: Home, spec: SourceSpec, landed_path: Path, sha: s
     reason = None
     if quarantine:
         first = quarantine[0]
-        reason = (f"{n_bad} row(s) quarantined; first: line {first['line']}, column {first['column']},"
+        reason = (f"{n_bad} row(s) quarantined; first: line {first['line']}, column {first['column_name']},"
                   f" rule {first['rule']}, value {first['value']!r}")
     return FileOutcome(spec.name, sha, file_name, status, reason, result.rows_read, len(valid), n_bad,
                        quarantine)

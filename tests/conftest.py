@@ -1,0 +1,34 @@
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture(scope="session")
+def prefect_server():
+    """One temporary Prefect API for the whole session (it takes 10-25 s to start)."""
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+@pytest.fixture(scope="session")
+def state_year(tmp_path_factory) -> Path:
+    """Seed 3 at a small scale: two labelled anomalies of each type, ~50k ad-server rows."""
+    from simulators.state_year import generate
+
+    out = tmp_path_factory.mktemp("state_year")
+    generate(out, seed=3, scale=0.05)
+    return out
+
+
+def copy_inbox(state_year: Path, home: Path, skip: tuple[str, ...] = ()) -> Path:
+    for source in (state_year / "inbox").iterdir():
+        if source.name not in skip:
+            shutil.copytree(source, home / "inbox" / source.name, dirs_exist_ok=True)
+    return home

@@ -1,0 +1,189 @@
+"""The nightly reconciliation end to end: generated inbox -> real Prefect flow -> real dbt build ->
+published DuckDB, queried as a user would."""
+
+import csv
+import json
+import shutil
+import subprocess
+import sys
+import textwrap
+from decimal import Decimal
+
+import duckdb
+import pytest
+from typer.testing import CliRunner
+
+from flows.nightly_reconciliation import nightly_reconciliation
+from mediarecon.cli import app
+from mediarecon.vocabulary import finding_types
+from tests.conftest import copy_inbox
+
+pytestmark = pytest.mark.usefixtures("prefect_server")
+cli = CliRunner()
+
+# Types whose amount the generator knows exactly as the warehouse computes it.
+EXACT_AMOUNT_TYPES = {"under_delivery", "delivery_without_order", "forbidden_campaign_delivery"}
+
+
+def mediarecon(*args) -> str:
+    result = cli.invoke(app, [str(a) for a in args], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def run(home) -> dict:
+    """The real flow, in-process (the CLI's `run` is smoke-tested as a subprocess in test_cli.py)."""
+    return nightly_reconciliation(home=str(home))
+
+
+def query_json(home, sql):
+    return json.loads(mediarecon("query", "--home", home, "--format", "json", sql))
+
+
+def marts(home):
+    con = duckdb.connect(str(home / "warehouse" / "mediarecon.duckdb"), read_only=True)
+    try:
+        return {t: con.execute(f"select * from {t} order by all").fetchall()
+                for t in ("fct_findings", "fct_order_line_delivery")}
+    finally:
+        con.close()
+
+
+@pytest.fixture(scope="module")
+def first_run(state_year, tmp_path_factory):
+    home = copy_inbox(state_year, tmp_path_factory.mktemp("home"))
+    summary = run(home)
+    return home, summary, marts(home)
+
+
+@pytest.fixture(scope="module")
+def second_run(first_run):
+    home, _, before = first_run
+    summary = run(home)
+    return home, summary, before, marts(home)
+
+
+@pytest.fixture(scope="module")
+def broken_run(second_run):
+    home, _, _, before = second_run
+    (home / "inbox" / "ad_server" / "export_tronque.csv").write_text("Date,Impressions\n2025-03-01,1\n")
+    (home / "inbox" / "regie_reports" / "bilan_errone.csv").write_bytes(
+        ("Référence ordre;Campagne;Support;Date de diffusion;Type d'unité;Quantité diffusée;Montant net HT\r\n"
+         "2599999999-001;X;TF1 Publicité;03/03/2025;Spot;2;100,00\r\n"
+         "2599999999-001;X;TF1 Publicité;32/03/2025;Spot;2;100,00\r\n"
+         "2599999999-001;X;TF1 Publicité;05/03/2025;Spot;deux;100,00\r\n").encode("cp1252"))
+    summary = run(home)
+    return home, summary, before, marts(home)
+
+
+def test_every_labelled_anomaly_is_found_and_nothing_else(first_run, state_year):
+    home, summary, _ = first_run
+    with open(state_year / "ground_truth" / "anomalies.csv", encoding="utf-8") as f:
+        labels = {(r["anomaly_type"], r["entity_key"]): r for r in csv.DictReader(f)}
+    findings = {(r["finding_type"], r["entity_key"]): r
+                for r in query_json(home, "select * from fct_findings")}
+    assert {t for t, _ in labels} == set(finding_types())
+    assert set(findings) == set(labels)
+    for key, label in labels.items():
+        found = findings[key]
+        assert (found["first_date"], found["last_date"]) == (label["first_date"], label["last_date"]), key
+        if key[0] in EXACT_AMOUNT_TYPES:
+            assert Decimal(found["amount_at_stake_eur"]) == Decimal(label["amount_at_stake_eur"]), key
+        else:  # drops are valued against a median baseline, the generator against its plan
+            assert Decimal(found["amount_at_stake_eur"]) == pytest.approx(
+                Decimal(label["amount_at_stake_eur"]), rel=Decimal("0.15")), key
+    assert {t: v["count"] for t, v in summary["findings"].items()} == {t: 2 for t in finding_types()}
+
+
+def test_order_line_delivery_mart(first_run, state_year):
+    home, _, _ = first_run
+    rows = query_json(home, "select delivery_status, count(*) as n, sum(ordered_net_ht_eur) as net"
+                            " from fct_order_line_delivery group by 1 order by 1")
+    by_status = {r["delivery_status"]: r for r in rows}
+    assert by_status["under_delivered"]["n"] == 2
+    with open(state_year / "inbox" / "order_lines" / next(
+            p.name for p in (state_year / "inbox" / "order_lines").iterdir()), encoding="cp1252") as f:
+        assert f.readline().startswith("N° BDC;N° ligne")
+    total_lines = sum(r["n"] for r in rows)
+    assert total_lines == len(query_json(home, "select order_line_id from fct_order_line_delivery"))
+
+
+def test_evidence_points_to_a_received_file_and_line(first_run):
+    home, _, _ = first_run
+    row = query_json(home, "select evidence_file_sha256 as sha, evidence_line as line from fct_findings"
+                           " where finding_type = 'delivery_without_order' order by entity_key limit 1")[0]
+    landed = next((home / "landing" / "ad_server").glob(row["sha"] + "*"))
+    line = landed.read_text(encoding="utf-8").splitlines()[row["line"] - 1]
+    placement = query_json(home, "select entity_key from fct_findings where finding_type ="
+                                 " 'delivery_without_order' order by entity_key limit 1")[0]["entity_key"]
+    assert f",{placement}," in line
+
+
+def test_second_run_on_same_inbox_changes_nothing(second_run):
+    home, summary, before, after = second_run
+    assert summary["files_processed"] == 0
+    assert after == before
+
+
+def test_broken_file_is_rejected_and_the_run_goes_on(broken_run):
+    home, summary, before, after = broken_run
+    assert (summary["files_processed"], summary["files_rejected"], summary["rows_quarantined"]) == (2, 1, 2)
+    assert after == before  # the bad régie rows matched no order line; findings unchanged
+    status = mediarecon("status", "--home", home)
+    assert "[rejected] ad_server/export_tronque.csv: export_tronque.csv: no 'Report Fields' line" in status
+    assert "[partial] regie_reports/bilan_errone.csv: 2 row(s) quarantined" in status
+    doc = json.loads(mediarecon("status", "--home", home, "--format", "json"))
+    assert [r["status"] for r in doc["runs"]] == ["succeeded"] * 3
+    q = duckdb.sql(f"select line, column_name, rule, value from read_parquet('{home}/quarantine/regie_reports/*.parquet')"
+                   " order by line").fetchall()
+    assert q[0] == (3, "delivery_date", "real_calendar_date", "32/03/2025")
+    assert (4, "delivered_quantity", "coerce_dtype('Int64')", "deux") in q
+
+
+def test_reader_keeps_old_data_while_a_run_publishes(state_year, tmp_path):
+    home = copy_inbox(state_year, tmp_path, skip=("forbidden_campaigns",))
+    run(home)
+    published = home / "warehouse" / "mediarecon.duckdb"
+    sql = "select count(*) from fct_findings where finding_type = 'forbidden_campaign_delivery'"
+    reader = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(f"""
+            import duckdb, sys
+            con = duckdb.connect({str(published)!r}, read_only=True)
+            print(con.execute({sql!r}).fetchone()[0], flush=True)
+            sys.stdin.readline()
+            print(con.execute({sql!r}).fetchone()[0], flush=True)
+        """)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert reader.stdout.readline().strip() == "0"
+        copy_inbox(state_year, home)  # the forbidden list arrives
+        run(home)  # publishes while the reader holds the old file open
+        out, _ = reader.communicate("go\n", timeout=60)
+    finally:
+        reader.kill()
+    assert out.strip() == "0"  # the reader still sees its snapshot
+    assert query_json(home, sql)[0]["count_star()"] == 2  # a new connection sees the new data
+    assert (home / "warehouse" / "mediarecon.prev.duckdb").exists()
+
+
+def test_bad_setting_is_refused_before_anything_runs(first_run, monkeypatch):
+    home, _, _ = first_run
+    monkeypatch.setenv("MEDIARECON_UNDER_DELIVERY_TOLERANCE_PCT", "150")
+    result = cli.invoke(app, ["run", "--home", str(home)])  # refused before Prefect starts
+    assert result.exit_code == 2
+    assert "MEDIARECON_UNDER_DELIVERY_TOLERANCE_PCT='150' must be between 0 and 100" in result.output
+
+
+def test_failed_build_leaves_the_published_warehouse_untouched(first_run, tmp_path):
+    source_home, _, before = first_run
+    home = tmp_path / "home"
+    shutil.copytree(source_home, home)
+    published = home / "warehouse" / "mediarecon.duckdb"
+    inode = published.stat().st_ino
+    # validated Parquet damaged on disk: dbt cannot read the source, the build fails
+    (home / "validated" / "ad_server" / "zz-damaged.parquet").write_bytes(b"PAR1 not really parquet")
+    with pytest.raises(Exception, match="zz-damaged.parquet"):
+        run(home)
+    assert published.stat().st_ino == inode and marts(home) == before
+    last = json.loads(mediarecon("status", "--home", home, "--format", "json"))["runs"][0]
+    assert last["status"] == "failed" and "zz-damaged.parquet" in last["message"]

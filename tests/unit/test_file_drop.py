@@ -1,0 +1,59 @@
+"""The readers: CM360 report layout and French CSV exports."""
+
+import pytest
+
+from connectors.file_drop import StructuralError, read_cm360_report, read_french_csv
+
+CM360_HEADER = "Date,Placement ID,Impressions,Active View: Viewable Impressions"
+
+
+def cm360(body: str, total: bool) -> str:
+    lines = ["Report Name,Livraison test", "Date Range,2025-03-01 - 2025-03-31", "", "Report Fields", CM360_HEADER,
+             body]
+    if total:
+        lines.append("Grand Total:,,3000,-")
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("total", [True, False])
+def test_cm360_report_with_and_without_grand_total(tmp_path, total):
+    p = tmp_path / "r.csv"
+    p.write_text(cm360("2025-03-01,111,1000,600\n2025-03-02,111,2000,-", total), encoding="utf-8")
+    t = read_cm360_report(p)
+    assert t.columns == ["Date", "Placement ID", "Impressions", "Active View: Viewable Impressions"]
+    assert t.rows == [["2025-03-01", "111", "1000", "600"], ["2025-03-02", "111", "2000", None]]
+    # preamble is 4 lines, header line 5: data rows are physical lines 6 and 7
+    assert t.line_numbers == [6, 7]
+
+
+def test_cm360_marker_with_colon_is_accepted(tmp_path):
+    p = tmp_path / "r.csv"
+    p.write_text(cm360("2025-03-01,111,1000,600", False).replace("Report Fields", "Report Fields:"))
+    assert read_cm360_report(p).rows == [["2025-03-01", "111", "1000", "600"]]
+
+
+def test_cm360_without_report_fields_is_rejected_whole(tmp_path):
+    p = tmp_path / "not_a_report.csv"
+    p.write_text("Date,Impressions\n2025-03-01,10\n")
+    with pytest.raises(StructuralError, match="not_a_report.csv: no 'Report Fields' line"):
+        read_cm360_report(p)
+
+
+def test_french_csv_in_cp1252_with_decimal_comma(tmp_path):
+    p = tmp_path / "bilan.csv"
+    text = "Référence ordre;Montant net HT\r\n2500000001-001;1234,56\r\n\r\n2500000001-002;7,5\r\n"
+    p.write_bytes(text.encode("cp1252"))
+    t = read_french_csv(p)
+    assert t.encoding == "cp1252"
+    assert t.columns == ["Référence ordre", "Montant net HT"]
+    assert t.rows == [["2500000001-001", "1234,56"], ["2500000001-002", "7,5"]]
+    assert t.line_numbers == [2, 4]  # the blank line 3 is skipped, numbering is kept
+
+
+def test_french_csv_utf8_bom_and_ragged_rows(tmp_path):
+    p = tmp_path / "x.csv"
+    p.write_bytes("\ufeffA;B\n1;2\n3\n4;5;6\n".encode("utf-8"))
+    t = read_french_csv(p)
+    assert t.encoding == "utf-8" and t.columns == ["A", "B"]
+    assert t.rows == [["1", "2"]]
+    assert t.ragged == [(3, 1), (4, 3)]

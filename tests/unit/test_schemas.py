@@ -1,0 +1,147 @@
+"""Each raw-object schema on good and bad rows: what is quarantined, on which line, by which rule."""
+
+import csv
+import io
+
+import pytest
+
+from mediarecon.ingestion import validate_table
+from schemas.sources import SOURCES
+
+GOOD = {
+    "purchase_orders": {
+        "N° BDC": "2500000001", "Date du BDC": "10/02/2025", "Annonceur": "Santé publique France",
+        "SIRET annonceur": "38375367000017", "Code service Chorus": "SE-SPF-MEDIA", "Campagne": "CMP-2025-0001",
+        "Libellé campagne": "Vaccination grippe 2025", "Code UO": "02-02", "Montant brut HT": "1 000,00",
+        "Montant net HT": "800,00", "TVA": "160,00", "Montant TTC": "960,00", "Taux honoraires": "4,50",
+        "Montant honoraires HT": "36,00", "Date de début": "01/03/2025", "Date de fin": "31/03/2025",
+    },
+    "order_lines": {
+        "N° BDC": "2500000001", "N° ligne": "1", "Régie": "Teads France", "SIRET régie": "22194161000034",
+        "Type de média": "digital_video", "Code UO": "02-02", "Unité d'achat": "impression",
+        "Base tarifaire": "cpm", "Quantité commandée": "100000", "Prix unitaire brut": "10,00",
+        "Montant brut HT": "1000,00", "Remise dégressif": "100,00", "Abattement intérêt général": "0,00",
+        "Remise professionnelle": "0,00", "Cumul des mandats": "100,00", "Montant net HT": "800,00",
+        "TVA": "160,00", "Montant TTC": "960,00", "Taux honoraires": "4,50", "Date de début": "01/03/2025",
+        "Date de fin": "31/03/2025",
+    },
+    "ad_server": {
+        "Date": "2025-03-01", "Advertiser": "Santé publique France", "Advertiser ID": "7000015",
+        "Campaign": "Vaccination grippe 2025", "Campaign External ID": "CMP-2025-0001",
+        "Placement": "Teads - P1", "Placement ID": "300000001", "Placement External ID": "2500000001-001",
+        "Site (CM360)": "Teads France", "Creative": "visuel 1", "Creative ID": "150000001",
+        "Impressions": "1000", "Clicks": "3", "Active View: Viewable Impressions": "600", "Media Cost": "8.00",
+    },
+    "regie_reports": {
+        "Référence ordre": "2500000001-002", "Campagne": "Vaccination grippe 2025", "Support": "TF1 Publicité",
+        "Date de diffusion": "03/03/2025", "Type d'unité": "Spot", "Quantité diffusée": "2",
+        "Montant net HT": "12 500,50",
+    },
+    "email_deliverability": {
+        "Date": "2025-03-01", "CampaignID": "40001", "CustomCampaign": "2500000001-003", "ESPName": "orange.fr",
+        "AttemptedMessagesCount": "100", "DeliveredMessagesCount": "95", "SoftBouncedMessagesCount": "2",
+        "HardBouncedMessagesCount": "1", "BlockedMessagesCount": "2", "SpamReportsCount": "0",
+        "OpenedMessagesCount": "20", "ClickedMessagesCount": "2",
+    },
+    "forbidden_campaigns": {
+        "Campagne": "CMP-2025-0001", "Annonceur": "SPF", "Interdite depuis le": "15/04/2025",
+        "Motif": "Campagne retirée",
+    },
+}
+
+# The bad row gets another key than the good one, so that only the rule under test fires.
+OTHER_KEY = {
+    "purchase_orders": {"N° BDC": "2500000002"},
+    "order_lines": {"N° ligne": "2"},
+    "ad_server": {"Creative ID": "150000002"},
+    "regie_reports": {"Date de diffusion": "04/03/2025"},
+    "email_deliverability": {"ESPName": "free.fr"},
+    "forbidden_campaigns": {"Campagne": "CMP-2025-0002"},
+}
+
+# (source, column header, bad value, expected rule fragment)
+BAD = [
+    ("purchase_orders", "SIRET annonceur", "38375367000018", "siret_luhn_key"),
+    ("purchase_orders", "Date du BDC", "31/02/2025", "real_calendar_date"),
+    ("purchase_orders", "Montant TTC", "961,00", "ttc_equals_net_plus_vat"),
+    ("order_lines", "Montant net HT", "801,00", "net_equals_gross_minus_discounts"),
+    ("order_lines", "Type de média", "télévision", "isin"),
+    ("order_lines", "Quantité commandée", "beaucoup", "coerce_dtype"),
+    ("order_lines", "Date de fin", "01/02/2025", "end_not_before_start"),
+    ("ad_server", "Impressions", "-5", "greater_than_or_equal_to"),
+    ("ad_server", "Active View: Viewable Impressions", "5000", "viewable_not_above_impressions"),
+    ("ad_server", "Media Cost", "8,00", "str_matches"),
+    ("regie_reports", "Référence ordre", "BDC 12", "str_matches"),
+    ("regie_reports", "Quantité diffusée", "0", "greater_than"),
+    ("email_deliverability", "DeliveredMessagesCount", "96", "attempted_equals_delivered_plus_failures"),
+    ("forbidden_campaigns", "Interdite depuis le", "2025-04-15", "str_matches"),
+]
+
+
+def table_for(source, rows, tmp_path):
+    spec = SOURCES[source]
+    delimiter = ";" if spec.french_numbers else ","
+    buf = io.StringIO()
+    header = list(GOOD[source])
+    if source == "ad_server":
+        buf.write("Report Name,test\n\nReport Fields\n")
+    w = csv.writer(buf, delimiter=delimiter, lineterminator="\n")
+    w.writerow(header)
+    for r in rows:
+        w.writerow([r[h] for h in header])
+    p = tmp_path / f"{source}.csv"
+    p.write_text(buf.getvalue(), encoding="utf-8")
+    return spec, spec.reader(p)
+
+
+@pytest.mark.parametrize("source", list(GOOD))
+def test_good_row_is_valid(source, tmp_path):
+    spec, table = table_for(source, [GOOD[source]], tmp_path)
+    result = validate_table(spec, table, f"{source}.csv", "sha")
+    assert result.reject_reason is None
+    assert result.quarantine == []
+    assert len(result.valid) == 1
+
+
+@pytest.mark.parametrize("source,header,value,rule", BAD)
+def test_bad_row_is_quarantined_with_line_column_rule_and_value(source, header, value, rule, tmp_path):
+    bad = GOOD[source] | OTHER_KEY[source] | {header: value}
+    spec, table = table_for(source, [GOOD[source], bad], tmp_path)
+    result = validate_table(spec, table, f"{source}.csv", "sha")
+    assert result.reject_reason is None
+    bad_line = table.line_numbers[1]
+    hits = [q for q in result.quarantine if q["line"] == bad_line and rule in q["rule"]]
+    assert hits, result.quarantine
+    column = spec.headers[header]
+    column_hits = [q for q in hits if q["column_name"] == column]
+    if column_hits:  # a column rule names the column and the value as written
+        assert column_hits[0]["value"] == value.replace(",", ".") if spec.french_numbers and "," in value \
+            else column_hits[0]["value"] == value
+    else:  # a row rule (several columns) names no single column but keeps the whole row
+        assert all(q["column_name"] is None for q in hits)
+        assert f'"{column}":' in hits[0]["row_json"]
+    assert all(q["line"] != table.line_numbers[0] for q in result.quarantine)
+    assert len(result.valid) == 1 and result.valid["_source_line"].tolist() == [table.line_numbers[0]]
+
+
+def test_missing_column_rejects_the_whole_file(tmp_path):
+    spec = SOURCES["regie_reports"]
+    p = tmp_path / "bilan.csv"
+    p.write_text("Référence ordre;Campagne\n2500000001-002;X\n", encoding="utf-8")
+    result = validate_table(spec, spec.reader(p), "bilan.csv", "sha")
+    assert result.valid is None
+    assert result.reject_reason.startswith("bilan.csv: missing column(s) 'Support'")
+
+
+def test_french_amount_with_spaces_is_exact(tmp_path):
+    from decimal import Decimal
+
+    from schemas._columns import to_arrow
+    from mediarecon.ingestion import LINEAGE
+
+    spec, table = table_for("regie_reports", [GOOD["regie_reports"]], tmp_path)
+    valid = validate_table(spec, table, "x.csv", "sha").valid
+    valid["_source_file_sha256"], valid["_source_file_name"], valid["_received_at"] = "sha", "x.csv", None
+    arrow = to_arrow(valid, spec.model, LINEAGE)
+    assert arrow.column("net_ht_eur").to_pylist() == [Decimal("12500.50")]
+    assert str(arrow.schema.field("net_ht_eur").type) == "decimal128(18, 2)"
