@@ -7,6 +7,7 @@ and leaves a markdown artifact and a run record behind.
 from __future__ import annotations
 
 import os
+import time
 from collections import Counter
 from pathlib import Path
 
@@ -120,16 +121,29 @@ def nightly_reconciliation(home: str | None = None) -> dict:
     logger = get_run_logger()
     with run_lock(settings.home):
         record = RunRecord(settings.home, run_id)
+        timings = {}
+        clock = time.perf_counter()
+
+        def lap(name):
+            nonlocal clock
+            now = time.perf_counter()
+            timings[name] = round(now - clock, 2)
+            clock = now
+
         try:
             for source in SOURCES:
                 land_task(settings, source, run_id)
+            lap("land_s")
             files = []
             for source in SOURCES:
                 files += validate_task(settings, source, run_id)
             ingestion.write_empty_partitions(settings.home)
+            lap("validate_s")
             dbt_build_task(settings)
+            lap("dbt_build_s")
             publish_task(settings)
             findings = findings_by_type(settings)
+            lap("publish_s")
         except Exception as e:
             record.finish("failed", f"{type(e).__name__}: {e}")
             logger.error("run %s failed; the published warehouse is unchanged: %s", run_id, e)
@@ -145,6 +159,7 @@ def nightly_reconciliation(home: str | None = None) -> dict:
             "rows_quarantined": sum(f["rows_quarantined"] for f in files),
             "findings": findings,
             "warehouse": str(settings.home.published_db),
+            "timings": timings,
         }
         record.finish("succeeded", None, summary=summary, markdown=markdown)
         logger.info("run %s succeeded: %d file(s), %d finding type(s)", run_id, len(files), len(findings))

@@ -95,8 +95,9 @@ def validate_table(spec: SourceSpec, table: RawTable, file_name: str, file_sha: 
         if c not in df.columns:
             df[c] = None
     df = df[list(column_kinds(spec.model))]
-    df = df.apply(lambda s: s.where(s.isna() | (s.astype(str).str.strip() != ""), None)
-                  .map(lambda v: v.strip() if isinstance(v, str) else v))
+    for col in df.columns:  # trim, and an empty cell is a missing value
+        stripped = df[col].str.strip()
+        df[col] = stripped.where(stripped.notna() & (stripped != ""), None)
     if spec.french_numbers:
         for col, kind in column_kinds(spec.model).items():
             if kind in ("money", "rate"):

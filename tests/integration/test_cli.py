@@ -1,0 +1,58 @@
+"""Smoke: the installed `mediarecon` console script, as a person runs it (own process, own Prefect)."""
+
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+MEDIARECON = str(Path(sys.executable).parent / "mediarecon")
+COMMANDS = ["generate", "run", "query", "status", "demo"]
+
+
+def sh(*args, check=True, env=None):
+    p = subprocess.run([MEDIARECON, *map(str, args)], capture_output=True, text=True, timeout=600,
+                       env={**os.environ, **(env or {})})
+    if check:
+        assert p.returncode == 0, p.stdout + p.stderr
+    return p
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help(command):
+    out = sh(command, "--help").stdout
+    assert "Usage: mediarecon " + command in out
+    assert len(out.split("\n")) > 4
+
+
+def test_generate_run_query_status(tmp_path):
+    home = tmp_path / "var"
+    out = sh("generate", "--seed", 4, "--scale", 0.02, "--out", home).stdout
+    assert "anomalies:" in out and (home / "ground_truth" / "anomalies.csv").exists()
+    out = sh("run", "--home", home).stdout
+    assert "findings:" in out and str(home / "warehouse" / "mediarecon.duckdb") in out
+    with open(home / "ground_truth" / "anomalies.csv", encoding="utf-8") as f:
+        labels = sorted((r["anomaly_type"], r["entity_key"]) for r in csv.DictReader(f))
+    got = sh("query", "--home", home, "--format", "csv",
+             "select finding_type, entity_key from fct_findings order by 1, 2").stdout
+    assert sorted(tuple(r) for r in list(csv.reader(io.StringIO(got)))[1:]) == labels
+    table = sh("query", "--home", home, "select count(*) as n from fct_findings").stdout
+    assert table.splitlines()[0].strip() == "n" and f"({1} row)" in table
+    p = sh("query", "--home", home, "drop table fct_findings", check=False)
+    assert p.returncode == 1 and "read-only" in p.stderr
+    status = json.loads(sh("status", "--home", home, "--format", "json").stdout)
+    assert status["runs"][0]["status"] == "succeeded"
+    assert {r["source"] for r in status["files_by_source"]} == {
+        "purchase_orders", "order_lines", "ad_server", "regie_reports", "email_deliverability",
+        "forbidden_campaigns"}
+
+
+def test_query_is_read_only_and_errors_are_clear(tmp_path):
+    p = sh("query", "--home", tmp_path, "select 1", check=False)
+    assert p.returncode == 1 and "no published warehouse" in p.stderr
+    p = sh("query", "--home", tmp_path, "--format", "xml", "select 1", check=False)
+    assert p.returncode == 2 and "--format must be table, csv or json" in p.stderr
