@@ -19,7 +19,6 @@ def main() -> None:
     ap.add_argument("--home", type=Path, default=None, help="default: a new temporary folder")
     args = ap.parse_args()
     home = args.home or Path(tempfile.mkdtemp(prefix="mediarecon-bench-"))
-    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 
     from simulators.state_year import generate
 

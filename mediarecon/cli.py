@@ -54,7 +54,6 @@ def generate(
 def _run(home: Optional[Path]) -> dict:
     settings = _settings(home)
     os.environ["MEDIARECON_HOME"] = str(settings.home.root)
-    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
     from flows.nightly_reconciliation import nightly_reconciliation
     from mediarecon.runs import RunInProgress
 

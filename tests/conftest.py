@@ -4,13 +4,14 @@ from pathlib import Path
 
 import pytest
 
+import flows  # noqa: F401  (sets Prefect's environment before anything imports prefect)
+
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
 @pytest.fixture(scope="session")
 def prefect_server():
     """One temporary Prefect API for the whole session (it takes 10-25 s to start)."""
-    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
     from prefect.testing.utilities import prefect_test_harness
 
     with prefect_test_harness(server_startup_timeout=120):

@@ -2,26 +2,16 @@
 -- A report re-sent for the same object and day replaces the earlier one (latest received wins).
 with
 
-ad_server as (
-    select * from {{ ref('stg_ad_server__deliveries') }}
-),
-
-regie as (
-    select * from {{ ref('stg_regie__report_lines') }}
-),
-
-email as (
-    select * from {{ ref('stg_email_router__isp_stats') }}
-),
-
 ad_server_latest as (
-    select
-        *,
-        row_number() over (
-            partition by delivery_date, placement_id, creative_id
-            order by received_at desc, source_file_sha256 desc
-        ) as version_rank
-    from ad_server
+    {{ latest_received(ref('stg_ad_server__deliveries'), ['delivery_date', 'placement_id', 'creative_id']) }}
+),
+
+regie_latest as (
+    {{ latest_received(ref('stg_regie__report_lines'), ['order_line_ref', 'delivery_date']) }}
+),
+
+email_latest as (
+    {{ latest_received(ref('stg_email_router__isp_stats'), ['send_date', 'order_line_ref', 'isp_domain']) }}
 ),
 
 ad_server_daily as (
@@ -38,18 +28,7 @@ ad_server_daily as (
         min(source_file_sha256) as source_file_sha256,
         min(source_line) as source_line
     from ad_server_latest
-    where version_rank = 1
     group by placement_id, delivery_date
-),
-
-regie_latest as (
-    select
-        *,
-        row_number() over (
-            partition by order_line_ref, delivery_date
-            order by received_at desc, source_file_sha256 desc
-        ) as version_rank
-    from regie
 ),
 
 regie_daily as (
@@ -66,17 +45,6 @@ regie_daily as (
         source_file_sha256,
         source_line
     from regie_latest
-    where version_rank = 1
-),
-
-email_latest as (
-    select
-        *,
-        row_number() over (
-            partition by send_date, order_line_ref, isp_domain
-            order by received_at desc, source_file_sha256 desc
-        ) as version_rank
-    from email
 ),
 
 email_daily as (
@@ -93,7 +61,6 @@ email_daily as (
         min(source_file_sha256) as source_file_sha256,
         min(source_line) as source_line
     from email_latest
-    where version_rank = 1
     group by order_line_ref, send_date
 ),
 

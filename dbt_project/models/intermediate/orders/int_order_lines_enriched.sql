@@ -2,7 +2,7 @@
 with
 
 order_lines as (
-    select * from {{ ref('stg_agency__order_lines') }}
+    {{ latest_received(ref('stg_agency__order_lines'), ['order_line_id']) }}
 ),
 
 purchase_orders as (
@@ -17,46 +17,35 @@ media_sellers as (
     select * from {{ ref('media_sellers') }}
 ),
 
-ranked as (
-    select
-        *,
-        row_number() over (
-            partition by order_line_id
-            order by received_at desc, source_file_sha256 desc, source_line desc
-        ) as version_rank
-    from order_lines
-),
-
 final as (
     select
-        ranked.order_line_id,
-        ranked.purchase_order_id,
+        order_lines.order_line_id,
+        order_lines.purchase_order_id,
         purchase_orders.campaign_id,
         purchase_orders.campaign_name,
         advertisers.advertiser_id,
         media_sellers.media_seller_id,
-        ranked.media_seller_name,
-        ranked.media_type,
-        ranked.uo_code,
-        ranked.buying_unit,
-        ranked.pricing_basis,
-        ranked.ordered_quantity,
-        ranked.gross_ht_eur,
-        ranked.net_ht_eur,
-        ranked.net_ttc_eur,
-        ranked.fee_rate_pct,
-        ranked.start_date,
-        ranked.end_date,
-        ranked.source_file_sha256,
-        ranked.source_line
-    from ranked
+        order_lines.media_seller_name,
+        order_lines.media_type,
+        order_lines.uo_code,
+        order_lines.buying_unit,
+        order_lines.pricing_basis,
+        order_lines.ordered_quantity,
+        order_lines.gross_ht_eur,
+        order_lines.net_ht_eur,
+        order_lines.net_ttc_eur,
+        order_lines.fee_rate_pct,
+        order_lines.start_date,
+        order_lines.end_date,
+        order_lines.source_file_sha256,
+        order_lines.source_line
+    from order_lines
     left join purchase_orders
-        on ranked.purchase_order_id = purchase_orders.purchase_order_id
+        on order_lines.purchase_order_id = purchase_orders.purchase_order_id
     left join advertisers
         on purchase_orders.advertiser_siret = advertisers.siret
     left join media_sellers
-        on ranked.media_seller_siret = media_sellers.siret
-    where ranked.version_rank = 1
+        on order_lines.media_seller_siret = media_sellers.siret
 )
 
 select * from final

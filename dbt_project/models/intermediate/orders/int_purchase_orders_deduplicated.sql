@@ -1,18 +1,8 @@
 -- A purchase order re-exported by the agency appears in several files: the latest received wins.
 with
 
-purchase_orders as (
-    select * from {{ ref('stg_agency__purchase_orders') }}
-),
-
-ranked as (
-    select
-        *,
-        row_number() over (
-            partition by purchase_order_id
-            order by received_at desc, source_file_sha256 desc, source_line desc
-        ) as version_rank
-    from purchase_orders
+latest as (
+    {{ latest_received(ref('stg_agency__purchase_orders'), ['purchase_order_id']) }}
 ),
 
 final as (
@@ -35,8 +25,7 @@ final as (
         end_date,
         source_file_sha256,
         source_line
-    from ranked
-    where version_rank = 1
+    from latest
 )
 
 select * from final
