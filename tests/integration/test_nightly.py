@@ -117,6 +117,15 @@ def test_evidence_points_to_a_received_file_and_line(first_run):
     placement = query_json(home, "select entity_key from fct_findings where finding_type ="
                                  " 'delivery_without_order' order by entity_key limit 1")[0]["entity_key"]
     assert f",{placement}," in line
+    # every finding carries evidence; an e-mail block's evidence is the router row showing it
+    assert query_json(home, "select count(*) as n from fct_findings where evidence_file_sha256 is null"
+                            " or evidence_line is null")[0]["n"] == 0
+    for f in query_json(home, "select entity_key, evidence_file_sha256 as sha, evidence_line as line"
+                              " from fct_findings where finding_type = 'email_deliverability_drop'"):
+        landed = next((home / "landing" / "email_deliverability").glob(f["sha"] + "*"))
+        cells = landed.read_text(encoding="utf-8").splitlines()[f["line"] - 1].split(",")
+        campaign, isp = f["entity_key"].split("|")
+        assert cells[3] == isp and cells[5] == "0"  # ESPName, DeliveredMessagesCount
 
 
 def test_second_run_on_same_inbox_changes_nothing(second_run):

@@ -16,10 +16,11 @@ history as (
         past.volume as past_volume
     from series as today
     inner join series as past
-        on today.series_type = past.series_type
-        and today.series_key = past.series_key
-        and past.volume_date < today.volume_date
-        and past.volume_date >= {{ dbt.dateadd('day', -7 * var('drop_baseline_weeks'), 'today.volume_date') }}
+        on
+            today.series_type = past.series_type
+            and today.series_key = past.series_key
+            and today.volume_date > past.volume_date
+            and past.volume_date >= {{ dbt.dateadd('day', -7 * var('drop_baseline_weeks'), 'today.volume_date') }}
     where mod({{ dbt.datediff('past.volume_date', 'today.volume_date', 'day') }}, 7) = 0
 ),
 
@@ -53,9 +54,10 @@ final as (
         ) as is_drop_day
     from series
     left join baselines
-        on series.series_type = baselines.series_type
-        and series.series_key = baselines.series_key
-        and series.volume_date = baselines.volume_date
+        on
+            series.series_type = baselines.series_type
+            and series.series_key = baselines.series_key
+            and series.volume_date = baselines.volume_date
 )
 
 select * from final

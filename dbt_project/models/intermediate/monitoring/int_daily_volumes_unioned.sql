@@ -63,8 +63,9 @@ campaign_series as (
     inner join calendar
         on calendar.calendar_date between campaign_flights.start_date and campaign_flights.end_date
     left join campaign_daily
-        on campaign_flights.campaign_id = campaign_daily.campaign_id
-        and calendar.calendar_date = campaign_daily.volume_date
+        on
+            campaign_flights.campaign_id = campaign_daily.campaign_id
+            and calendar.calendar_date = campaign_daily.volume_date
     left join campaign_unit_value
         on campaign_flights.campaign_id = campaign_unit_value.campaign_id
 ),
@@ -93,7 +94,9 @@ email_daily as (
 ),
 
 email_isps as (
-    select distinct campaign_id, isp_domain
+    select distinct
+        campaign_id,
+        isp_domain
     from email_daily
 ),
 
@@ -112,9 +115,10 @@ email_series as (
     inner join calendar
         on calendar.calendar_date between email_lines.start_date and email_lines.end_date
     left join email_daily
-        on email_isps.campaign_id = email_daily.campaign_id
-        and email_isps.isp_domain = email_daily.isp_domain
-        and calendar.calendar_date = email_daily.volume_date
+        on
+            email_isps.campaign_id = email_daily.campaign_id
+            and email_isps.isp_domain = email_daily.isp_domain
+            and calendar.calendar_date = email_daily.volume_date
 ),
 
 final as (

@@ -11,7 +11,7 @@ numbered as (
     select
         *,
         {{ dbt.datediff("cast('2000-01-01' as date)", 'volume_date', 'day') }}
-            - row_number() over (partition by series_type, series_key order by volume_date) as island_id
+        - row_number() over (partition by series_type, series_key order by volume_date) as island_id
     from flagged
 ),
 

@@ -22,6 +22,10 @@ drops as (
     select * from {{ ref('int_volume_drops_grouped') }}
 ),
 
+isp_stats as (
+    select * from {{ ref('stg_email_router__isp_stats') }}
+),
+
 finding_types as (
     select * from {{ ref('finding_types') }}
 ),
@@ -76,8 +80,9 @@ forbidden_rows as (
         ) as evidence_rank
     from deliveries
     inner join forbidden
-        on deliveries.campaign_id = forbidden.campaign_id
-        and deliveries.delivery_date >= forbidden.forbidden_since_date
+        on
+            deliveries.campaign_id = forbidden.campaign_id
+            and deliveries.delivery_date >= forbidden.forbidden_since_date
     where deliveries.delivered_quantity > 0
 ),
 
@@ -96,21 +101,75 @@ forbidden_campaign_delivery as (
     group by campaign_id
 ),
 
+-- The rows a drop series is counted from: ad-server rows of ordered placements for a campaign, the
+-- router's rows for a campaign x ISP.
+series_rows as (
+    select
+        'campaign' as series_type,
+        campaign_id as series_key,
+        delivery_date as row_date,
+        source_file_sha256,
+        source_line
+    from deliveries
+    where delivery_source = 'ad_server' and is_matched
+    union all
+    select
+        'campaign_isp' as series_type,
+        {{ dbt.concat(["deliveries.campaign_id", "'|'", "isp_stats.isp_domain"]) }} as series_key,
+        isp_stats.send_date as row_date,
+        isp_stats.source_file_sha256,
+        isp_stats.source_line
+    from isp_stats
+    inner join deliveries
+        on
+            isp_stats.order_line_ref = deliveries.order_line_id
+            and isp_stats.send_date = deliveries.delivery_date
+            and deliveries.delivery_source = 'email_router'
+),
+
+-- Evidence of a drop: the first counted row of the series on or after its first drop day (for an
+-- e-mail block, the router's row that shows the ISP refusing; for a campaign, the report showing the
+-- low day or, after a day at zero, the recovery).
+drop_evidence as (
+    select
+        drops.series_type,
+        drops.series_key,
+        drops.first_date,
+        series_rows.source_file_sha256,
+        series_rows.source_line,
+        row_number() over (
+            partition by drops.series_type, drops.series_key, drops.first_date
+            order by series_rows.row_date, series_rows.source_file_sha256, series_rows.source_line
+        ) as evidence_rank
+    from drops
+    inner join series_rows
+        on
+            drops.series_type = series_rows.series_type
+            and drops.series_key = series_rows.series_key
+            and drops.first_date <= series_rows.row_date
+),
+
 volume_drops as (
     select
-        case series_type
+        case drops.series_type
             when 'campaign' then 'delivery_drop'
             else 'email_deliverability_drop'
         end as finding_type,
-        series_key as entity_key,
-        campaign_id,
-        first_date,
-        last_date,
-        lost_value_eur as amount_at_stake_eur,
-        case series_type when 'campaign' then 'ad_server' else 'email_router' end as evidence_source,
-        cast(null as {{ dbt.type_string() }}) as evidence_file_sha256,
-        cast(null as bigint) as evidence_line
+        drops.series_key as entity_key,
+        drops.campaign_id,
+        drops.first_date,
+        drops.last_date,
+        drops.lost_value_eur as amount_at_stake_eur,
+        case drops.series_type when 'campaign' then 'ad_server' else 'email_router' end as evidence_source,
+        drop_evidence.source_file_sha256 as evidence_file_sha256,
+        drop_evidence.source_line as evidence_line
     from drops
+    left join drop_evidence
+        on
+            drops.series_type = drop_evidence.series_type
+            and drops.series_key = drop_evidence.series_key
+            and drops.first_date = drop_evidence.first_date
+            and drop_evidence.evidence_rank = 1
 ),
 
 unioned as (

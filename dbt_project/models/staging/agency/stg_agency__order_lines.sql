@@ -7,7 +7,11 @@ source as (
 renamed as (
     select
         -- ids: the agency numbers lines within a purchase order; the line id is "<BDC>-<nnn>"
-        {{ dbt.concat(["purchase_order_id", "'-'", "lpad(cast(line_number as " ~ dbt.type_string() ~ "), 3, '0')"]) }} as order_line_id,
+        {{ dbt.concat([
+            "purchase_order_id",
+            "'-'",
+            "lpad(cast(line_number as " ~ dbt.type_string() ~ "), 3, '0')",
+        ]) }} as order_line_id,
         purchase_order_id,
         line_number,
         media_seller_siret,
