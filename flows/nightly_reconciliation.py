@@ -161,6 +161,9 @@ def nightly_reconciliation(home: str | None = None) -> dict:
             "warehouse": str(settings.home.published_db),
             "timings": timings,
         }
+        report = settings.home.runs / f"{run_id}.md"
+        report.write_text(markdown + "\n", encoding="utf-8")
+        summary["report"] = str(report)
         record.finish("succeeded", None, summary=summary, markdown=markdown)
         logger.info("run %s succeeded: %d file(s), %d finding type(s)", run_id, len(files), len(findings))
         return summary

@@ -76,6 +76,7 @@ def _print_summary(summary: dict, home: Path) -> None:
     for t, v in summary["findings"].items():
         typer.echo(f"  {t:<28} {v['count']:>5}   {v['amount_at_stake_eur']:>14} EUR at stake")
     typer.echo(f"warehouse: {summary['warehouse']}")
+    typer.echo(f"report: {summary['report']}")
     typer.echo(f"run record: {home / 'runs' / (summary['run_id'] + '.json')}")
 
 

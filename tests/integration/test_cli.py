@@ -35,6 +35,8 @@ def test_generate_run_query_status(tmp_path):
     assert "anomalies:" in out and (home / "ground_truth" / "anomalies.csv").exists()
     out = sh("run", "--home", home).stdout
     assert "findings:" in out and str(home / "warehouse" / "mediarecon.duckdb") in out
+    report = next((home / "runs").glob("*.md")).read_text(encoding="utf-8")
+    assert "## Findings in the published warehouse" in report and "| under_delivery | 2 |" in report
     with open(home / "ground_truth" / "anomalies.csv", encoding="utf-8") as f:
         labels = sorted((r["anomaly_type"], r["entity_key"]) for r in csv.DictReader(f))
     got = sh("query", "--home", home, "--format", "csv",
