@@ -11,6 +11,7 @@ What it writes, as the senders would (formats in docs/input_formats.md):
   inbox/regie_reports/         régie campaign reports (bilans), French CSV, one per seller and campaign
   inbox/email_deliverability/  e-mail router statistics per ISP and day, one per month
   inbox/forbidden_campaigns/   SIG's list of forbidden (withdrawn) campaigns
+  chorus/invoices.json         the régies' invoices as Chorus Pro holds them (served by the simulator)
 Reference data (advertisers, media sellers) is read from the dbt seeds, so both sides agree.
 """
 
@@ -28,6 +29,7 @@ import holidays
 import numpy as np
 
 from mediarecon.paths import REFERENCE_SEEDS_DIR
+from simulators.chorus_invoices import InvoiceYear
 from mediarecon.vocabulary import check_finding_type
 
 CENT = Decimal("0.01")
@@ -648,4 +650,7 @@ def generate(out: Path, seed: int, scale: float, year: int = 2025) -> Generation
     g.plan()
     g.choose_anomalies()
     g.deliver()
+    invoices = InvoiceYear(g).build()
+    g.labels += invoices.labels
+    invoices.write(Path(out))
     return g.write(Path(out))
