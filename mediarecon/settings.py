@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from schemas.sources import SOURCES
@@ -89,6 +89,66 @@ class Home:
         return self
 
 
+DEMO_CHORUS = {
+    "TOKEN_URL": "http://127.0.0.1:8765/api/oauth/token",
+    "API_URL": "http://127.0.0.1:8765",
+    "CLIENT_ID": "mediarecon-demo",
+    "CLIENT_SECRET": "demo-client-secret",
+    "LOGIN": "TECH_mediarecon_demo@cpro.fr",
+    "PASSWORD": "demo-technical-password",
+}
+
+
+@dataclass(frozen=True)
+class ChorusSettings:
+    """PISTE OAuth2 application + Chorus Pro technical account; the demo defaults are the simulator's."""
+
+    enabled: bool
+    token_url: str
+    api_url: str
+    client_id: str
+    client_secret: str
+    login: str
+    password: str
+    scope: str = "openid"
+    connect_timeout_s: float = 5.0
+    read_timeout_s: float = 30.0
+    max_attempts: int = 5
+    backoff_s: float = 1.0
+    page_size: int = 100
+    sync_overlap_minutes: int = 60
+    sync_from: str = "2020-01-01T00:00:00+00:00"
+    download_documents: bool = True
+
+    @classmethod
+    def from_env(cls) -> "ChorusSettings":
+        def val(name):
+            return _env("CHORUS_" + name, DEMO_CHORUS.get(name))
+
+        return cls(
+            enabled=(_env("CHORUS_ENABLED", "false") or "").lower() in ("1", "true", "yes"),
+            token_url=val("TOKEN_URL"),
+            api_url=val("API_URL").rstrip("/"),
+            client_id=val("CLIENT_ID"),
+            client_secret=val("CLIENT_SECRET"),
+            login=val("LOGIN"),
+            password=val("PASSWORD"),
+            scope=_env("CHORUS_SCOPE", "openid"),
+            connect_timeout_s=_number("CHORUS_CONNECT_TIMEOUT_S", "5", lo=0.1),
+            read_timeout_s=_number("CHORUS_READ_TIMEOUT_S", "30", lo=0.1),
+            max_attempts=_number("CHORUS_MAX_ATTEMPTS", "5", cast=int, lo=1, hi=20),
+            backoff_s=_number("CHORUS_BACKOFF_S", "1", lo=0),
+            page_size=_number("CHORUS_PAGE_SIZE", "100", cast=int, lo=1, hi=1000),
+            sync_overlap_minutes=_number("CHORUS_SYNC_OVERLAP_MINUTES", "60", cast=int, lo=0),
+            sync_from=_env("CHORUS_SYNC_FROM", "2020-01-01T00:00:00+00:00"),
+            download_documents=(_env("CHORUS_DOWNLOAD_DOCUMENTS", "true") or "").lower() in ("1", "true", "yes"),
+        )
+
+    def __repr__(self) -> str:  # never print a secret
+        return (f"ChorusSettings(enabled={self.enabled}, token_url={self.token_url!r}, api_url={self.api_url!r},"
+                f" client_id={self.client_id!r}, login=***, password=***, client_secret=***)")
+
+
 @dataclass(frozen=True)
 class Settings:
     home: Home
@@ -98,7 +158,7 @@ class Settings:
     drop_min_baseline: int = 100
     as_of_date: dt.date | None = None
     dbt_threads: int = 1
-    extra: dict = field(default_factory=dict)
+    chorus: ChorusSettings | None = None
 
     @classmethod
     def from_env(cls, home: str | Path | None = None) -> "Settings":
@@ -116,6 +176,7 @@ class Settings:
             drop_min_baseline=_number("DROP_MIN_BASELINE", "100", cast=int, lo=0),
             as_of_date=as_of_date,
             dbt_threads=_number("DBT_THREADS", "1", cast=int, lo=1, hi=16),
+            chorus=ChorusSettings.from_env(),
         )
 
     def dbt_vars(self) -> dict:

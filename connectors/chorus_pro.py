@@ -1,0 +1,233 @@
+"""Chorus Pro, recipient side, through the PISTE gateway (facts: shared/reference/chorus_pro_api.md).
+
+Two credentials on every call: a PISTE OAuth2 application (client credentials -> Bearer token) and a
+Chorus Pro technical account (`cpro-account: base64(login:password)`). All operations are POST with a
+JSON body; every answer carries `codeRetour` (0 = success) and `libelle`.
+
+A plain class: the `requests.Session` is injected, nothing global, no Prefect. Secrets, tokens and the
+`cpro-account` value never appear in a log line or an exception message.
+"""
+
+from __future__ import annotations
+
+import base64
+import email.utils
+import json
+import logging
+import random
+import time
+from dataclasses import dataclass
+from typing import Callable, Iterator
+
+import requests
+
+from mediarecon.settings import ChorusSettings
+
+log = logging.getLogger(__name__)
+
+# renew the token this long before it expires (OCA's client uses 240 s)
+TOKEN_MARGIN_S = 240
+EMPTY_SEARCH_CODE = 20000
+
+
+class ChorusError(RuntimeError):
+    """A Chorus Pro / PISTE call failed; the message names the operation and never a secret."""
+
+
+class ChorusAuthError(ChorusError):
+    pass
+
+
+@dataclass
+class Response:
+    """One raw answer, kept as received (bytes) for landing, and decoded."""
+
+    operation: str
+    request: dict
+    raw: bytes
+    data: dict
+
+
+def detect_document_type(data: bytes) -> str:
+    """Chorus Pro only says 'XML, PDF or ZIP': tell them apart by their magic bytes."""
+    if data.startswith(b"%PDF"):
+        return "pdf"
+    if data.startswith(b"PK\x03\x04"):
+        return "zip"
+    head = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:5]
+    if head.startswith(b"<?xml") or head.startswith(b"<"):
+        return "xml"
+    return "bin"
+
+
+class ChorusProClient:
+    def __init__(self, session: requests.Session, settings: ChorusSettings,
+                 sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic):
+        self.session = session
+        self.s = settings
+        self.sleep = sleep
+        self.clock = clock
+        self._token: str | None = None
+        self._token_expiry = 0.0
+        self._account = base64.b64encode(f"{settings.login}:{settings.password}".encode()).decode()
+
+    # ------------------------------------------------------------------ auth
+    def _new_token(self) -> None:
+        form = {"grant_type": "client_credentials", "client_id": self.s.client_id,
+                "client_secret": self.s.client_secret}
+        if self.s.scope:
+            form["scope"] = self.s.scope
+        try:
+            r = self.session.post(self.s.token_url, data=form,
+                                  timeout=(self.s.connect_timeout_s, self.s.read_timeout_s))
+        except requests.RequestException as e:
+            raise ChorusError(f"PISTE token request to {self.s.token_url} failed: {type(e).__name__}") from None
+        if r.status_code != 200:
+            try:
+                detail = r.json()
+                reason = f"{detail.get('error')}: {detail.get('error_description')}"
+            except ValueError:
+                reason = r.text[:200]
+            raise ChorusAuthError(
+                f"PISTE refused the client credentials (HTTP {r.status_code}, {reason}); check "
+                "MEDIARECON_CHORUS_CLIENT_ID / MEDIARECON_CHORUS_CLIENT_SECRET and MEDIARECON_CHORUS_TOKEN_URL")
+        body = r.json()
+        self._token = body["access_token"]
+        expires_in = float(body.get("expires_in") or 3600)
+        self._token_expiry = self.clock() + max(expires_in - TOKEN_MARGIN_S, expires_in / 2)
+        log.info("PISTE token obtained, valid %d s", int(expires_in))
+
+    def _bearer(self) -> str:
+        if not self._token or self.clock() >= self._token_expiry:
+            self._new_token()
+        return self._token
+
+    # ------------------------------------------------------------------ transport
+    def post(self, operation: str, path: str, body: dict, page: int | None = None) -> Response:
+        """POST one operation; retries 429, 5xx and timeouts with backoff and jitter, honouring
+        Retry-After; renews the token once on 401."""
+        where = f"Chorus Pro {operation}" + (f" page {page}" if page else "")
+        url = f"{self.s.api_url}/cpro/{path}"
+        renewed = False
+        attempt = 0
+        while True:
+            attempt += 1
+            headers = {"Authorization": f"Bearer {self._bearer()}", "cpro-account": self._account,
+                       "Content-Type": "application/json;charset=utf-8", "Accept": "application/json;charset=utf-8"}
+            try:
+                r = self.session.post(url, data=json.dumps(body).encode(), headers=headers,
+                                      timeout=(self.s.connect_timeout_s, self.s.read_timeout_s))
+            except (requests.Timeout, requests.ConnectionError) as e:
+                if attempt >= self.s.max_attempts:
+                    raise ChorusError(f"{where}: no answer after {attempt} attempts ({type(e).__name__})") from None
+                self._wait(attempt, None, where, type(e).__name__)
+                continue
+            if r.status_code == 401:
+                if renewed:
+                    raise ChorusAuthError(
+                        f"{where}: PISTE refused the call twice (HTTP 401: "
+                        f"{_auth_reason(r)}); check the technical account MEDIARECON_CHORUS_LOGIN / "
+                        "MEDIARECON_CHORUS_PASSWORD and the PISTE application's API subscriptions")
+                renewed = True
+                self._token = None  # the token may have expired early: renew once
+                continue
+            if r.status_code == 403:
+                raise ChorusAuthError(f"{where}: HTTP 403, the technical account is not allowed here (is it attached "
+                                      "to the recipient structure, and is the cpro-account header sent?)")
+            if r.status_code == 429 or r.status_code >= 500:
+                if attempt >= self.s.max_attempts:
+                    raise ChorusError(f"{where}: HTTP {r.status_code} after {attempt} attempts, giving up")
+                self._wait(attempt, r.headers.get("Retry-After"), where, f"HTTP {r.status_code}")
+                continue
+            try:
+                data = r.json()
+            except ValueError:
+                raise ChorusError(f"{where}: HTTP {r.status_code}, answer is not valid JSON "
+                                  f"({len(r.content)} bytes: {r.content[:80]!r})") from None
+            if r.status_code != 200 and "codeRetour" not in data:
+                raise ChorusError(f"{where}: HTTP {r.status_code}: {str(data)[:200]}")
+            code = data.get("codeRetour")
+            if code not in (0, None) and not (code == EMPTY_SEARCH_CODE and operation.startswith("search")):
+                raise ChorusError(f"{where}: codeRetour {code}: {data.get('libelle')}")
+            return Response(operation, body, r.content, data)
+
+    def _wait(self, attempt: int, retry_after: str | None, where: str, why: str) -> None:
+        delay = _retry_after_seconds(retry_after)
+        if delay is None:
+            delay = self.s.backoff_s * (2 ** (attempt - 1)) * (0.5 + random.random())
+        log.warning("%s: %s, retry %d in %.1f s", where, why, attempt, delay)
+        self.sleep(delay)
+
+    # ------------------------------------------------------------------ operations
+    def search_invoices(self, since: str | None = None, until: str | None = None,
+                        **filters) -> Iterator[Response]:
+        """rechercherFactureParRecipiendaire, page by page, over a current-status timestamp window."""
+        page = 1
+        while True:
+            body = {"typeDemandePaiement": "FACTURE", **filters,
+                    "paramRecherche": {"pageResultatDemandee": page, "nbResultatsParPage": self.s.page_size,
+                                       "triColonne": "DateHeureEtatCourant", "triSens": "Ascendant"}}
+            if since:
+                body["periodeDateHeureEtatCourantDu"] = since
+            if until:
+                body["periodeDateHeureEtatCourantAu"] = until
+            resp = self.post("search_invoices", "factures/v1/rechercher/recipiendaire", body, page=page)
+            if resp.data.get("codeRetour") == EMPTY_SEARCH_CODE or not resp.data.get("listeFactures"):
+                if resp.data.get("codeRetour") != EMPTY_SEARCH_CODE:
+                    yield resp
+                return
+            yield resp
+            pages = resp.data.get("pages") or page
+            if page >= pages:
+                return
+            page += 1
+
+    def consult_invoice(self, id_facture: int) -> Response:
+        return self.post("consult_invoice", "factures/v1/consulter/recipiendaire",
+                         {"identifiantFactureCPP": id_facture, "codeLangue": "FR"})
+
+    def invoice_history(self, id_facture: int) -> Response:
+        return self.post("invoice_history", "factures/v1/consulter/historique", {"idFacture": id_facture})
+
+    def download_invoices(self, ids: list[int], fmt: str = "PIVOT") -> tuple[Response, bytes, str]:
+        """telechargerGroupeFacture: the decoded bytes and their kind (pdf, xml or zip)."""
+        resp = self.post("download_invoices", "factures/v1/telecharger/groupe",
+                         {"listeFacture": [{"idFacture": i} for i in ids], "format": fmt,
+                          "avecPiecesJointesComplementaires": "NON"})
+        data = base64.b64decode(resp.data.get("fichierResultat") or "")
+        return resp, data, detect_document_type(data)
+
+    def search_structures(self, siret: str) -> Response:
+        return self.post("search_structures", "structures/v1/rechercher",
+                         {"structure": {"identifiantStructure": siret, "typeIdentifiantStructure": "SIRET"},
+                          "restreindreStructuresPrivees": False,
+                          "parametres": {"pageResultatDemandee": 1, "nbResultatsParPage": 10}})
+
+    def structure_id(self, siret: str) -> int | None:
+        """SIRET -> Chorus Pro technical id (idStructureCPP)."""
+        rows = self.search_structures(siret).data.get("listeStructures") or []
+        return rows[0]["idStructureCPP"] if rows else None
+
+    def search_services(self, id_structure: int) -> Response:
+        return self.post("search_services", "structures/v1/rechercher/services",
+                         {"idStructure": id_structure,
+                          "parametresRechercherServicesStructure": {"pageResultatDemandee": 1,
+                                                                    "nbResultatsParPage": 1000}})
+
+
+def _retry_after_seconds(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        when = email.utils.parsedate_to_datetime(value)
+        return max(when.timestamp() - time.time(), 0.0) if when else None
+
+
+def _auth_reason(r: requests.Response) -> str:
+    challenge = r.headers.get("WWW-Authenticate", "")
+    marker = 'error_description="'
+    if marker in challenge:
+        return challenge.split(marker, 1)[1].split('"', 1)[0]
+    return "unauthorized"
