@@ -36,6 +36,8 @@ class LandedObject:
 class LandingStore(Protocol):
     def put(self, source: str, path: Path, sha256: str) -> LandedObject: ...
 
+    def put_bytes(self, source: str, data: bytes, suffix: str) -> LandedObject: ...
+
     def local_path(self, obj: LandedObject) -> Path: ...
 
 
@@ -45,9 +47,9 @@ class LocalLandingStore:
     def __init__(self, root: Path):
         self.root = Path(root)
 
-    def put(self, source: str, path: Path, sha256: str) -> LandedObject:
+    def put(self, source: str, path: Path, sha256: str, suffix: str | None = None) -> LandedObject:
         path = Path(path)
-        key = f"{source}/{sha256}{''.join(path.suffixes[-2:]).lower()}"
+        key = f"{source}/{sha256}{suffix if suffix is not None else ''.join(path.suffixes[-2:]).lower()}"
         target = self.root / key
         size = path.stat().st_size
         if target.exists():
@@ -67,6 +69,17 @@ class LocalLandingStore:
             Path(tmp).unlink(missing_ok=True)
             raise
         return LandedObject(source, sha256, key, size, is_new=True)
+
+    def put_bytes(self, source: str, data: bytes, suffix: str) -> LandedObject:
+        """Land bytes received from an API (an answer, a document) exactly as received."""
+        fd, tmp = tempfile.mkstemp(prefix=".incoming-")
+        try:
+            with os.fdopen(fd, "wb") as out:
+                out.write(data)
+            return self.put(source, Path(tmp), hashlib.sha256(data).hexdigest(),
+                            suffix=suffix)
+        finally:
+            Path(tmp).unlink(missing_ok=True)
 
     def local_path(self, obj: LandedObject) -> Path:
         return self.root / obj.key

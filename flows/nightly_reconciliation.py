@@ -16,6 +16,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.artifacts import create_markdown_artifact
 
 from connectors.landing_store import LocalLandingStore
+from flows.sync_chorus_pro import sync_chorus_pro
 from mediarecon import ingestion, warehouse
 from mediarecon.manifest import Manifest
 from mediarecon.runs import RunRecord, new_run_id, run_lock
@@ -99,7 +100,7 @@ def summary_markdown(run_id: str, files: list[dict], findings: dict, home) -> st
     lines = [f"# Nightly reconciliation `{run_id}`", "", "## Files received this run", "",
              "| source | validated | partial | rejected | valid rows | quarantined rows |",
              "|---|---:|---:|---:|---:|---:|"]
-    for source in SOURCES:
+    for source in [*SOURCES, "chorus_pro"]:
         lines.append(f"| {source} | {by_source[(source, 'validated')]} | {by_source[(source, 'partial')]} |"
                      f" {by_source[(source, 'rejected')]} | {rows[source]} | {quarantined[source]} |")
     rejected = [f for f in files if f["status"] == "rejected"]
@@ -135,6 +136,12 @@ def nightly_reconciliation(home: str | None = None) -> dict:
                 land_task(settings, source, run_id)
             lap("land_s")
             files = []
+            if settings.chorus.enabled:
+                chorus = sync_chorus_pro(settings, run_id)
+                files += [{**f, "source": "chorus_pro"} for f in chorus["files"]]
+            else:
+                logger.info("Chorus Pro sync off (MEDIARECON_CHORUS_ENABLED is not true)")
+            lap("chorus_pro_s")
             for source in SOURCES:
                 files += validate_task(settings, source, run_id)
             ingestion.write_empty_partitions(settings.home)

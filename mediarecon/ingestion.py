@@ -22,7 +22,7 @@ from connectors.landing_store import LandingStore, sha256_file
 from mediarecon.manifest import Manifest
 from mediarecon.settings import Home
 from schemas._columns import column_kinds, empty_arrow, french_number, to_arrow
-from schemas.sources import SOURCES, SourceSpec
+from schemas.sources import API_SOURCES, SOURCES, SourceSpec
 
 LINEAGE = {
     "_source_file_sha256": pa.string(),
@@ -152,6 +152,22 @@ def _write_parquet(table: pa.Table, target: Path) -> None:
         raise
 
 
+def records_table(records: list[dict], fields: dict[str, str]) -> RawTable:
+    """JSON records (an API answer) as a RawTable: values as text, the record's 1-based position in the
+    answer as its line."""
+    columns = list(fields)
+    rows = [[None if r.get(f) is None else (str(r[f]).lower() if isinstance(r[f], bool) else str(r[f]))
+             for f in columns] for r in records]
+    return RawTable(columns=columns, rows=rows, line_numbers=list(range(1, len(rows) + 1)), encoding="utf-8")
+
+
+def validate_records(home: Home, spec: SourceSpec, records: list[dict], sha: str, file_name: str,
+                     received_at: dt.datetime) -> FileOutcome:
+    """Validate the records of one landed API answer; valid rows to validated/, the rest to quarantine."""
+    result = validate_table(spec, records_table(records, spec.headers), file_name, sha)
+    return _write_outcome(home, spec, result, sha, file_name, received_at)
+
+
 def validate_landed_file(home: Home, spec: SourceSpec, landed_path: Path, sha: str, file_name: str,
                          received_at: dt.datetime) -> FileOutcome:
     try:
@@ -159,6 +175,11 @@ def validate_landed_file(home: Home, spec: SourceSpec, landed_path: Path, sha: s
         result = validate_table(spec, table, file_name, sha)
     except StructuralError as e:
         return FileOutcome(spec.name, sha, file_name, "rejected", reason=str(e).replace(landed_path.name, file_name))
+    return _write_outcome(home, spec, result, sha, file_name, received_at)
+
+
+def _write_outcome(home: Home, spec: SourceSpec, result: Validation, sha: str, file_name: str,
+                   received_at: dt.datetime) -> FileOutcome:
     if result.reject_reason:
         return FileOutcome(spec.name, sha, file_name, "rejected", reason=result.reject_reason,
                            rows_read=result.rows_read)
@@ -200,7 +221,7 @@ def validate_source(home: Home, spec: SourceSpec, manifest: Manifest, store_root
 def write_empty_partitions(home: Home) -> None:
     """An empty Parquet file with the schema per source, so dbt sources always resolve (even with no
     file received yet) and always have the same columns."""
-    for spec in SOURCES.values():
+    for spec in [*SOURCES.values(), *API_SOURCES.values()]:
         target = home.validated / spec.name / "_schema.parquet"
         if not target.exists():
             _write_parquet(empty_arrow(spec.model, LINEAGE), target)

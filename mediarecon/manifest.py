@@ -25,6 +25,12 @@ create table if not exists files (
     processed_run_id text,
     primary key (source, sha256)
 );
+create table if not exists watermarks (
+    source text primary key,
+    value text not null,
+    updated_at text not null,
+    run_id text not null
+);
 create table if not exists receipts (
     source text not null,
     sha256 text not null,
@@ -97,6 +103,17 @@ class Manifest:
                 return con.execute("select * from files where processed_run_id = ? order by source,"
                                    " original_name", (run_id,)).fetchall()
             return con.execute("select * from files order by source, original_name").fetchall()
+
+    def watermark(self, source: str) -> str | None:
+        with self._connect() as con:
+            row = con.execute("select value from watermarks where source = ?", (source,)).fetchone()
+            return row["value"] if row else None
+
+    def set_watermark(self, source: str, value: str, run_id: str) -> None:
+        with self._connect() as con:
+            con.execute("insert into watermarks values (?, ?, ?, ?) on conflict (source) do update set"
+                        " value = excluded.value, updated_at = excluded.updated_at, run_id = excluded.run_id",
+                        (source, value, utcnow(), run_id))
 
     def summary_by_source(self) -> list[sqlite3.Row]:
         with self._connect() as con:

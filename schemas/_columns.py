@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 import pyarrow as pa_arrow
@@ -16,6 +17,8 @@ MONEY_RE = r"^-?\d+(\.\d{1,2})?$"
 RATE_RE = r"^-?\d+(\.\d{1,4})?$"
 DATE_FR_RE = r"^\d{2}/\d{2}/\d{4}$"
 DATE_ISO_RE = r"^\d{4}-\d{2}-\d{2}$"
+TIMESTAMP_ISO_RE = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$"
+TIMESTAMP_PARIS_RE = r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$"
 
 ARROW_TYPES = {
     "text": pa_arrow.string(),
@@ -24,6 +27,8 @@ ARROW_TYPES = {
     "rate": pa_arrow.decimal128(9, 4),
     "date_fr": pa_arrow.date32(),
     "date_iso": pa_arrow.date32(),
+    "timestamp_iso": pa_arrow.timestamp("us", tz="UTC"),
+    "timestamp_paris": pa_arrow.timestamp("us", tz="UTC"),
 }
 
 
@@ -41,6 +46,16 @@ def date_fr(**kw):
 
 def date_iso(**kw):
     return pa.Field(str_matches=DATE_ISO_RE, metadata={"kind": "date_iso"}, **kw)
+
+
+def timestamp_iso(**kw):
+    """ISO 8601 with an offset, e.g. 2025-06-15T08:30:00.000+02:00; stored in UTC."""
+    return pa.Field(str_matches=TIMESTAMP_ISO_RE, metadata={"kind": "timestamp_iso"}, **kw)
+
+
+def timestamp_paris(**kw):
+    """'YYYY-MM-DD HH:MM' in French local time (Chorus Pro histories); stored in UTC."""
+    return pa.Field(str_matches=TIMESTAMP_PARIS_RE, metadata={"kind": "timestamp_paris"}, **kw)
 
 
 def text(**kw):
@@ -102,6 +117,13 @@ def _arrow_column(series: pd.Series, kind: str) -> pa_arrow.Array:
         return pa_arrow.array(series.astype(object).where(series.notna(), None), type=pa_arrow.string()).cast(typ)
     if kind == "int":
         return pa_arrow.array(series.astype("Int64"), type=typ)
+    if kind == "timestamp_iso":
+        return pa_arrow.array(pd.to_datetime(series, utc=True, format="ISO8601"), type=typ)
+    if kind == "timestamp_paris":
+        # the hour repeated when clocks go back is read as winter time (no way to tell them apart)
+        local = pd.to_datetime(series, format="%Y-%m-%d %H:%M").dt.tz_localize(
+            "Europe/Paris", ambiguous=np.zeros(len(series), dtype=bool), nonexistent="shift_forward")
+        return pa_arrow.array(local.dt.tz_convert("UTC"), type=typ)
     if kind in ("date_fr", "date_iso"):
         fmt = "%d/%m/%Y" if kind == "date_fr" else "%Y-%m-%d"
         return pa_arrow.array(pd.to_datetime(series, format=fmt).dt.date, type=typ)

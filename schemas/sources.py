@@ -12,15 +12,15 @@ from pathlib import Path
 from typing import Callable
 
 from connectors.file_drop import RawTable, read_cm360_report, read_delimited, read_french_csv
-from schemas import (ad_server, email_deliverability, forbidden_campaigns, order_lines, purchase_orders,
-                     regie_reports)
+from schemas import (ad_server, chorus_pro, email_deliverability, forbidden_campaigns, order_lines,
+                     purchase_orders, regie_reports)
 
 
 @dataclass(frozen=True)
 class SourceSpec:
     name: str
     description: str
-    reader: Callable[[Path], RawTable]
+    reader: Callable[[Path], RawTable] | None
     headers: dict[str, str]
     model: type
     french_numbers: bool
@@ -46,5 +46,19 @@ SOURCES: dict[str, SourceSpec] = {
         SourceSpec("forbidden_campaigns", "SIG list of forbidden campaigns", read_french_csv,
                    forbidden_campaigns.HEADERS, forbidden_campaigns.ForbiddenCampaignRow,
                    french_numbers=True),
+    ]
+}
+
+
+# Sources fetched from an API rather than dropped in the inbox: same validation and Parquet, no reader.
+API_SOURCES: dict[str, SourceSpec] = {
+    s.name: s
+    for s in [
+        SourceSpec("chorus_invoices", "Chorus Pro invoices received (search pages)", None,
+                   chorus_pro.INVOICE_FIELDS, chorus_pro.ChorusInvoiceRow, french_numbers=False,
+                   patterns=()),
+        SourceSpec("chorus_status_events", "Chorus Pro invoice status histories", None,
+                   chorus_pro.STATUS_EVENT_FIELDS, chorus_pro.ChorusStatusEventRow, french_numbers=False,
+                   patterns=()),
     ]
 }

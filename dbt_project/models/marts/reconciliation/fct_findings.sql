@@ -26,6 +26,14 @@ isp_stats as (
     select * from {{ ref('stg_email_router__isp_stats') }}
 ),
 
+invoice_payments as (
+    select * from {{ ref('fct_invoice_payments') }}
+),
+
+invoice_status_history as (
+    select * from {{ ref('fct_invoice_status_history') }}
+),
+
 finding_types as (
     select * from {{ ref('finding_types') }}
 ),
@@ -172,6 +180,52 @@ volume_drops as (
             and drop_evidence.evidence_rank = 1
 ),
 
+invoice_without_order as (
+    select
+        'invoice_without_order' as finding_type,
+        supplier_invoice_key as entity_key,
+        cast(null as {{ dbt.type_string() }}) as campaign_id,
+        deposit_date as first_date,
+        deposit_date as last_date,
+        amount_ttc_eur as amount_at_stake_eur,
+        'chorus_pro' as evidence_source,
+        source_file_sha256 as evidence_file_sha256,
+        source_line as evidence_line
+    from invoice_payments
+    where not has_known_order
+),
+
+invoice_blocked as (
+    select
+        'invoice_blocked' as finding_type,
+        supplier_invoice_key as entity_key,
+        cast(null as {{ dbt.type_string() }}) as campaign_id,
+        status_date as first_date,
+        coalesce(next_status_date, status_date) as last_date,
+        cast(null as decimal(18, 2)) as amount_at_stake_eur,
+        'chorus_pro' as evidence_source,
+        source_file_sha256 as evidence_file_sha256,
+        source_line as evidence_line
+    from invoice_status_history
+    where is_blocking and days_in_status > {{ var('invoice_blocked_days') }}
+),
+
+-- Moratory interest (the amount at stake) is computed by a later rule; the delay is known here.
+late_payment as (
+    select
+        'late_payment' as finding_type,
+        supplier_invoice_key as entity_key,
+        cast(null as {{ dbt.type_string() }}) as campaign_id,
+        cast({{ dbt.dateadd('day', 1, 'payment_due_date') }} as date) as first_date,
+        payment_date as last_date,
+        cast(null as decimal(18, 2)) as amount_at_stake_eur,
+        'chorus_pro' as evidence_source,
+        source_file_sha256 as evidence_file_sha256,
+        source_line as evidence_line
+    from invoice_payments
+    where is_paid_late
+),
+
 unioned as (
     select * from under_delivery
     union all
@@ -180,6 +234,12 @@ unioned as (
     select * from forbidden_campaign_delivery
     union all
     select * from volume_drops
+    union all
+    select * from invoice_without_order
+    union all
+    select * from invoice_blocked
+    union all
+    select * from late_payment
 ),
 
 final as (

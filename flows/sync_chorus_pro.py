@@ -1,0 +1,38 @@
+"""`sync_chorus_pro`: the invoices received in Chorus Pro since the last watermark (a subflow of the
+nightly, or on its own)."""
+
+from __future__ import annotations
+
+import requests
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+
+from connectors.chorus_pro import ChorusProClient
+from connectors.landing_store import LocalLandingStore
+from mediarecon.chorus_sync import ChorusSync
+from mediarecon.manifest import Manifest
+from mediarecon.settings import Settings
+
+
+@task(name="chorus-pro-sync", cache_policy=NO_CACHE)
+def chorus_sync_task(settings: Settings, run_id: str) -> dict:
+    home = settings.home
+    with requests.Session() as session:
+        client = ChorusProClient(session, settings.chorus)
+        result = ChorusSync(home, client, LocalLandingStore(home.landing), Manifest(home.manifest),
+                            settings.chorus, run_id).run()
+    logger = get_run_logger()
+    for o in result.outcomes:
+        if o.status != "validated":
+            logger.warning("chorus_pro: %s: %s", o.file_name, o.reason)
+    logger.info("Chorus Pro: %d page(s), %d invoice(s), %d status event(s), %d new answer(s), %d document"
+                " batch(es); watermark now %s", result.pages, result.invoices, result.status_events,
+                result.new_answers, result.documents, result.watermark)
+    return {"pages": result.pages, "invoices": result.invoices, "status_events": result.status_events,
+            "new_answers": result.new_answers, "documents": result.documents, "watermark": result.watermark,
+            "files": [{k: v for k, v in o.__dict__.items() if k != "quarantine"} for o in result.outcomes]}
+
+
+@flow(name="sync_chorus_pro", flow_run_name="chorus-pro-sync-{run_id}")
+def sync_chorus_pro(settings: Settings, run_id: str) -> dict:
+    return chorus_sync_task(settings, run_id)
