@@ -135,10 +135,9 @@ def nightly_reconciliation(home: str | None = None) -> dict:
             for source in SOURCES:
                 land_task(settings, source, run_id)
             lap("land_s")
-            files = []
+            files, chorus = [], None
             if settings.chorus.enabled:
                 chorus = sync_chorus_pro(settings, run_id)
-                files += [{**f, "source": "chorus_pro"} for f in chorus["files"]]
             else:
                 logger.info("Chorus Pro sync off (MEDIARECON_CHORUS_ENABLED is not true)")
             lap("chorus_pro_s")
@@ -155,7 +154,8 @@ def nightly_reconciliation(home: str | None = None) -> dict:
             record.finish("failed", f"{type(e).__name__}: {e}")
             logger.error("run %s failed; the published warehouse is unchanged: %s", run_id, e)
             raise
-        markdown = summary_markdown(run_id, files, findings, settings.home)
+        chorus_files = [{**f, "source": "chorus_pro"} for f in chorus["files"]] if chorus else []
+        markdown = summary_markdown(run_id, files + chorus_files, findings, settings.home)
         create_markdown_artifact(markdown=markdown, key="nightly-reconciliation-summary",
                                  description=f"Run {run_id}")
         summary = {
@@ -167,6 +167,7 @@ def nightly_reconciliation(home: str | None = None) -> dict:
             "findings": findings,
             "warehouse": str(settings.home.published_db),
             "timings": timings,
+            "chorus_pro": {k: v for k, v in chorus.items() if k != "files"} if chorus else None,
         }
         report = settings.home.runs / f"{run_id}.md"
         report.write_text(markdown + "\n", encoding="utf-8")

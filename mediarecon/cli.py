@@ -72,6 +72,10 @@ def _print_summary(summary: dict, home: Path) -> None:
     typer.echo(f"run {summary['run_id']}: {summary['files_processed']} new file(s), "
                f"{summary['files_rejected']} rejected, {summary['rows_valid']} valid row(s), "
                f"{summary['rows_quarantined']} quarantined")
+    if summary.get("chorus_pro"):
+        c = summary["chorus_pro"]
+        typer.echo(f"chorus pro: {c['invoices']} invoice(s) in the window, {c['new_answers']} new answer(s),"
+                   f" watermark {c['watermark']}")
     typer.echo("findings:")
     for t, v in summary["findings"].items():
         typer.echo(f"  {t:<28} {v['count']:>5}   {v['amount_at_stake_eur']:>14} EUR at stake")
@@ -186,15 +190,48 @@ def status(
         typer.echo(f"  quarantined rows are in {h.quarantine}/<source>/<sha256>.parquet")
 
 
+@app.command("chorus-sim")
+def chorus_sim(
+    home: Optional[Path] = HomeOption,
+    port: int = typer.Option(8765, help="Port on 127.0.0.1 (0 = any free port)."),
+):
+    """Serve the Chorus Pro API (PISTE paths, token endpoint included) on 127.0.0.1 from the synthetic
+    State-year in HOME/chorus/, until interrupted. It accepts only the MEDIARECON_CHORUS_* credentials."""
+    from simulators.chorus_pro import ChorusProSimulator
+
+    settings = _settings(home)
+    try:
+        sim = ChorusProSimulator(settings.home.root, settings.chorus, port=port)
+    except (FileNotFoundError, OSError) as e:
+        typer.secho(f"error: {e}", fg="red", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"Chorus Pro simulator on {sim.url} ({len(sim.invoices)} invoices from {settings.home.root});"
+               f" token URL {sim.url}/api/oauth/token; Ctrl-C to stop", )
+    try:
+        sim.server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sim.server.server_close()
+
+
 @app.command()
 def demo():
-    """Generate the demo State-year (seed 1, scale 0.2) into ./var and run one nightly reconciliation."""
+    """Generate the demo State-year (seed 1, scale 0.2) into ./var, start the Chorus Pro simulator on
+    loopback and run one nightly reconciliation against it."""
+    from simulators.chorus_pro import ChorusProSimulator
+
     home = Path(os.environ.get("MEDIARECON_HOME", "./var")).resolve()
     if (home / "inbox").exists() and any((home / "inbox").rglob("*.csv")):
         typer.echo(f"demo data already in {home / 'inbox'} (delete {home} to start over)")
     else:
         generate(seed=1, scale=0.2, year=2025, out=home)
-    summary = _run(home)
+    settings = _settings(home)
+    with ChorusProSimulator(home, settings.chorus, port=0) as sim:
+        os.environ.update({"MEDIARECON_CHORUS_ENABLED": "true", "MEDIARECON_CHORUS_API_URL": sim.url,
+                           "MEDIARECON_CHORUS_TOKEN_URL": sim.url + "/api/oauth/token"})
+        typer.echo(f"Chorus Pro simulator on {sim.url}")
+        summary = _run(home)
     _print_summary(summary, home)
     typer.echo("\ntry:")
     typer.echo(f"  .venv/bin/mediarecon query --home {home} \"select finding_type, count(*) from fct_findings group by 1\"")

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 MEDIARECON = str(Path(sys.executable).parent / "mediarecon")
-COMMANDS = ["generate", "run", "query", "status", "demo"]
+COMMANDS = ["generate", "run", "query", "status", "demo", "chorus-sim"]
 
 
 def sh(*args, check=True, env=None):
@@ -33,7 +33,17 @@ def test_generate_run_query_status(tmp_path):
     home = tmp_path / "var"
     out = sh("generate", "--seed", 4, "--scale", 0.02, "--out", home).stdout
     assert "anomalies:" in out and (home / "ground_truth" / "anomalies.csv").exists()
-    out = sh("run", "--home", home).stdout
+    sim = subprocess.Popen([MEDIARECON, "chorus-sim", "--home", str(home), "--port", "0"], stdout=subprocess.PIPE,
+                           text=True)
+    try:
+        url = sim.stdout.readline().split(" on ", 1)[1].split(" ", 1)[0]
+        assert url.startswith("http://127.0.0.1:")
+        out = sh("run", "--home", home, env={"MEDIARECON_CHORUS_ENABLED": "true", "MEDIARECON_CHORUS_API_URL": url,
+                                             "MEDIARECON_CHORUS_TOKEN_URL": url + "/api/oauth/token"}).stdout
+    finally:
+        sim.terminate()
+        sim.wait(10)
+    assert "chorus pro:" in out
     assert "findings:" in out and str(home / "warehouse" / "mediarecon.duckdb") in out
     report = next((home / "runs").glob("*.md")).read_text(encoding="utf-8")
     assert "## Findings in the published warehouse" in report and "| under_delivery | 2 |" in report
@@ -50,7 +60,7 @@ def test_generate_run_query_status(tmp_path):
     assert status["runs"][0]["status"] == "succeeded"
     assert {r["source"] for r in status["files_by_source"]} == {
         "purchase_orders", "order_lines", "ad_server", "regie_reports", "email_deliverability",
-        "forbidden_campaigns"}
+        "forbidden_campaigns", "chorus_pro", "chorus_pro_documents"}
 
 
 def test_query_is_read_only_and_errors_are_clear(tmp_path):

@@ -3,15 +3,15 @@
 with
 
 ad_server_latest as (
-    {{ latest_received(ref('stg_ad_server__deliveries'), ['delivery_date', 'placement_id', 'creative_id']) }}
+    {{ keep_one_version(ref('stg_ad_server__deliveries'), ['delivery_date', 'placement_id', 'creative_id']) }}
 ),
 
 regie_latest as (
-    {{ latest_received(ref('stg_regie__report_lines'), ['order_line_ref', 'delivery_date']) }}
+    {{ keep_one_version(ref('stg_regie__report_lines'), ['order_line_ref', 'delivery_date']) }}
 ),
 
 email_latest as (
-    {{ latest_received(ref('stg_email_router__isp_stats'), ['send_date', 'order_line_ref', 'isp_domain']) }}
+    {{ keep_one_version(ref('stg_email_router__isp_stats'), ['send_date', 'order_line_ref', 'isp_domain']) }}
 ),
 
 ad_server_daily as (

@@ -1,8 +1,13 @@
--- A history fetched again repeats its events: one row per status event.
+-- A history fetched again repeats its events: one row per status event, from the first answer that
+-- showed it (an event never changes; its evidence should not either).
 with
 
 latest as (
-    {{ latest_received(ref('stg_chorus_pro__status_events'), ['status_event_id']) }}
+    {{ keep_one_version(
+        ref('stg_chorus_pro__status_events'),
+        ['status_event_id'],
+        order_by='received_at, source_file_sha256, source_line'
+    ) }}
 ),
 
 final as (

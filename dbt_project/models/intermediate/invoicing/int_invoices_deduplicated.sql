@@ -1,9 +1,14 @@
 -- An invoice seen on several search pages (overlapping sync windows, later statuses): the row with
--- the latest current status wins.
+-- the latest current status wins; among copies of that same status, the first received (so that the
+-- evidence does not move when an overlapping window shows it again).
 with
 
 latest as (
-    {{ latest_received(ref('stg_chorus_pro__invoices'), ['invoice_id'], newest_first='current_status_at') }}
+    {{ keep_one_version(
+        ref('stg_chorus_pro__invoices'),
+        ['invoice_id'],
+        order_by='current_status_at desc, received_at, source_file_sha256, source_line'
+    ) }}
 ),
 
 final as (

@@ -2,7 +2,7 @@
 with
 
 order_lines as (
-    {{ latest_received(ref('stg_agency__order_lines'), ['order_line_id']) }}
+    {{ keep_one_version(ref('stg_agency__order_lines'), ['order_line_id']) }}
 ),
 
 purchase_orders as (

@@ -2,7 +2,7 @@
 with
 
 latest as (
-    {{ latest_received(ref('stg_agency__purchase_orders'), ['purchase_order_id']) }}
+    {{ keep_one_version(ref('stg_agency__purchase_orders'), ['purchase_order_id']) }}
 ),
 
 final as (

@@ -77,6 +77,13 @@ measured as (
         on invoices.invoice_id = paid.invoice_id
 ),
 
+timed as (
+    select
+        *,
+        {{ dbt.datediff('received_date', 'payment_date', 'day') }} as days_to_pay  -- noqa: LT05
+    from measured
+),
+
 final as (
     select
         invoice_id,
@@ -98,19 +105,15 @@ final as (
         payment_date is not null as is_paid,
         legal_delay_days,
         cast({{ dbt.dateadd('day', 'legal_delay_days', 'received_date') }} as date) as payment_due_date,
-        cast({{ dbt.datediff('received_date', 'payment_date', 'day') }} as integer) as days_to_pay,
+        cast(days_to_pay as integer) as days_to_pay,
         cast(
-            case
-                when {{ dbt.datediff('received_date', 'payment_date', 'day') }} > legal_delay_days
-                    then {{ dbt.datediff('received_date', 'payment_date', 'day') }} - legal_delay_days
-                else 0
-            end as integer
+            case when days_to_pay > legal_delay_days then days_to_pay - legal_delay_days else 0 end
+            as integer
         ) as days_late,
-        coalesce({{ dbt.datediff('received_date', 'payment_date', 'day') }} > legal_delay_days, false)
-            as is_paid_late,
+        coalesce(days_to_pay > legal_delay_days, false) as is_paid_late,
         source_file_sha256,
         source_line
-    from measured
+    from timed
 )
 
 select * from final
