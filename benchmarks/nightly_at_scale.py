@@ -28,15 +28,19 @@ def main() -> None:
     inbox_mb = sum(p.stat().st_size for p in (home / "inbox").rglob("*") if p.is_file()) / 1e6
 
     from flows.nightly_reconciliation import nightly_reconciliation
-    from mediarecon.settings import Home
+    from mediarecon.settings import ChorusSettings, Home
     from mediarecon.warehouse import connect_published
+    from simulators.chorus_pro import ChorusProSimulator
 
-    t = time.perf_counter()
-    first = nightly_reconciliation(home=str(home))
-    first_s = time.perf_counter() - t
-    t = time.perf_counter()
-    second = nightly_reconciliation(home=str(home))
-    second_s = time.perf_counter() - t
+    with ChorusProSimulator(home, ChorusSettings.from_env()) as sim:
+        os.environ.update({"MEDIARECON_CHORUS_ENABLED": "true", "MEDIARECON_CHORUS_API_URL": sim.url,
+                           "MEDIARECON_CHORUS_TOKEN_URL": sim.url + "/api/oauth/token"})
+        t = time.perf_counter()
+        first = nightly_reconciliation(home=str(home))
+        first_s = time.perf_counter() - t
+        t = time.perf_counter()
+        second = nightly_reconciliation(home=str(home))
+        second_s = time.perf_counter() - t
 
     with open(home / "ground_truth" / "anomalies.csv", encoding="utf-8") as f:
         labels = {(r["anomaly_type"], r["entity_key"]) for r in csv.DictReader(f)}
@@ -48,6 +52,8 @@ def main() -> None:
           f"{g.ad_server_rows} ad-server rows, {g.files} files, {inbox_mb:.0f} MB")
     print(f"generate:            {gen_s:8.1f} s")
     print(f"first nightly run:   {first_s:8.1f} s  {first['timings']}")
+    print(f"  chorus pro:        {first['chorus_pro']['invoices']} invoices,"
+          f" {first['chorus_pro']['status_events']} status events in {first['timings']['chorus_pro_s']} s")
     ingest_s = first["timings"]["land_s"] + first["timings"]["validate_s"]
     print(f"  ingestion rate:    {rows / ingest_s:8.0f} rows/s ({rows} rows)")
     print(f"second run (no new): {second_s:8.1f} s  {second['timings']}")

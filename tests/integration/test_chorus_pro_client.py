@@ -141,3 +141,22 @@ def test_magic_bytes():
     assert detect_document_type(b"%PDF-1.4 ...") == "pdf"
     assert detect_document_type(b"PK\x03\x04....") == "zip"
     assert detect_document_type(b"\xef\xbb\xbf<?xml version='1.0'?><Invoice/>") == "xml"
+
+
+def test_simulator_refuses_like_piste(sim):
+    api = sim.url + "/cpro/factures/v1/rechercher/recipiendaire"
+    r = requests.post(api, json={}, timeout=5)
+    assert r.status_code == 401 and 'realm="PISTE"' in r.headers["WWW-Authenticate"]
+    token = requests.post(sim.url + "/api/oauth/token", timeout=5, data={
+        "grant_type": "client_credentials", "client_id": sim.settings.client_id,
+        "client_secret": sim.settings.client_secret, "scope": "openid"}).json()
+    assert token["token_type"] == "Bearer" and token["expires_in"] == 3600
+    r = requests.post(api, json={}, timeout=5, headers={"Authorization": f"Bearer {token['access_token']}"})
+    assert r.status_code == 403 and r.content == b""  # no cpro-account
+    wrong = base64.b64encode(b"someone:else").decode()
+    r = requests.post(api, json={}, timeout=5,
+                      headers={"Authorization": f"Bearer {token['access_token']}", "cpro-account": wrong})
+    assert r.status_code == 401 and "login or password incorrects" in r.headers["WWW-Authenticate"]
+    r = requests.post(sim.url + "/api/oauth/token", timeout=5,
+                      data={"grant_type": "client_credentials", "client_id": "x", "client_secret": "y"})
+    assert r.status_code == 401 and r.json()["error"] == "invalid_client"
