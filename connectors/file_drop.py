@@ -7,6 +7,7 @@ that every later complaint can name file and line. Types and rules are the schem
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,6 +28,17 @@ class RawTable:
     line_numbers: list[int]
     encoding: str
     ragged: list[tuple[int, int]] = field(default_factory=list)  # (line, field count) of bad rows
+
+
+def read_bytes(path: Path) -> bytes:
+    """The file's bytes, gunzipped when they are gzip (Ad Manager and some régies deliver .csv.gz)."""
+    data = Path(path).read_bytes()
+    if data[:2] == b"\x1f\x8b":
+        try:
+            return gzip.decompress(data)
+        except (OSError, EOFError) as e:
+            raise StructuralError(f"{Path(path).name}: broken gzip ({e})")
+    return data
 
 
 def decode(data: bytes, path: Path) -> tuple[str, str]:
@@ -70,7 +82,7 @@ def _table(lines, path: Path, encoding: str, what: str) -> RawTable:
 
 def read_delimited(path: Path, delimiter: str) -> RawTable:
     """A CSV with one header row; French exports use ';' and may be Windows-1252."""
-    text, encoding = decode(Path(path).read_bytes(), Path(path))
+    text, encoding = decode(read_bytes(path), Path(path))
     return _table(_split(text, delimiter, Path(path)), Path(path), encoding, "column")
 
 
@@ -82,7 +94,7 @@ def read_cm360_report(path: Path) -> RawTable:
     """Campaign Manager 360 report file: metadata preamble, a `Report Fields` line, one header row of UI
     labels, data rows, an optional `Grand Total:` row; `-` marks an unmeasured metric (read as null)."""
     path = Path(path)
-    text, encoding = decode(path.read_bytes(), path)
+    text, encoding = decode(read_bytes(path), path)
     lines = text.splitlines(keepends=True)
     marker = next(
         (i for i, ln in enumerate(lines) if ln.strip().rstrip(",").rstrip(":") == CM360_FIELDS_MARKER),

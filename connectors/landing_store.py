@@ -38,7 +38,7 @@ class LandingStore(Protocol):
 
     def put_bytes(self, source: str, data: bytes, suffix: str) -> LandedObject: ...
 
-    def local_path(self, obj: LandedObject) -> Path: ...
+    def fetch(self, key: str) -> Path: ...
 
 
 class LocalLandingStore:
@@ -81,5 +81,5 @@ class LocalLandingStore:
         finally:
             Path(tmp).unlink(missing_ok=True)
 
-    def local_path(self, obj: LandedObject) -> Path:
-        return self.root / obj.key
+    def fetch(self, key: str) -> Path:
+        return self.root / key

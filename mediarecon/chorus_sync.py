@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from connectors.chorus_pro import ChorusProClient
 from connectors.landing_store import LandingStore
-from mediarecon.ingestion import FileOutcome, validate_records
+from mediarecon.ingestion import FileOutcome, validate_answers
 from mediarecon.manifest import Manifest
 from mediarecon.settings import ChorusSettings, Home
 from schemas.sources import API_SOURCES
@@ -57,18 +57,25 @@ class ChorusSync:
         self.home, self.client, self.store, self.manifest = home, client, store, manifest
         self.s, self.run_id = settings, run_id
 
-    def _land(self, name: str, raw: bytes, records: list[dict], source: str) -> FileOutcome | None:
-        """Land one raw answer; validate its records into `source` the first time those bytes arrive."""
+    def _land(self, name: str, raw: bytes) -> str | None:
+        """Land one raw answer as received. Its sha256 while it still has to be validated (first arrival,
+        or landed by a run that stopped before validating it); None once validated."""
         obj = self.store.put_bytes(RAW_SOURCE, raw, ".json")
         self.manifest.record_receipt(RAW_SOURCE, obj.sha256, name, self.run_id)
-        if self.manifest.known(RAW_SOURCE, obj.sha256):
+        status = self.manifest.status(RAW_SOURCE, obj.sha256)
+        if status is None:
+            self.manifest.record_landed(RAW_SOURCE, obj.sha256, name, obj.key, obj.size_bytes, self.run_id)
+        elif status != "landed":
             return None
-        self.manifest.record_landed(RAW_SOURCE, obj.sha256, name, obj.key, obj.size_bytes, self.run_id)
-        outcome = validate_records(self.home, API_SOURCES[source], records, obj.sha256, name,
-                                   dt.datetime.now(dt.timezone.utc))
-        self.manifest.record_outcome(RAW_SOURCE, obj.sha256, outcome.status, outcome.reason, outcome.rows_read,
-                                     outcome.rows_valid, outcome.rows_quarantined, self.run_id)
-        return outcome
+        return obj.sha256
+
+    def _validate(self, source: str, answers: list[tuple[str, str, list[dict]]], result: SyncResult) -> None:
+        outcomes = validate_answers(self.home, API_SOURCES[source], answers, dt.datetime.now(dt.timezone.utc))
+        for o in outcomes:
+            self.manifest.record_outcome(RAW_SOURCE, o.sha256, o.status, o.reason, o.rows_read, o.rows_valid,
+                                         o.rows_quarantined, self.run_id)
+        result.new_answers += len(outcomes)
+        result.outcomes += outcomes
 
     def run(self, now: dt.datetime | None = None) -> SyncResult:
         now = now or dt.datetime.now(dt.timezone.utc)
@@ -82,23 +89,22 @@ class ChorusSync:
             invoices = page.data.get("listeFactures") or []
             result.pages += 1
             result.invoices += len(invoices)
-            outcome = self._land(f"search_invoices {result.window_from}..{result.window_to} page {number}",
-                                 page.raw, invoices, "chorus_invoices")
-            if outcome:
-                result.new_answers += 1
-                result.outcomes.append(outcome)
+            name = f"search_invoices {result.window_from}..{result.window_to} page {number}"
+            if sha := self._land(name, page.raw):
+                self._validate("chorus_invoices", [(sha, name, invoices)], result)
+            histories = []
             for inv in invoices:
                 history = self.client.invoice_history(inv["idFacture"])
                 events = [{**e, "idFacture": inv["idFacture"]}
                           for e in (history.data.get("historiquesDesStatuts") or {}).get("histoStatut") or []]
                 result.status_events += len(events)
-                outcome = self._land(f"invoice_history {inv['idFacture']} at {inv['dateHeureEtatCourant']}",
-                                     history.raw, events, "chorus_status_events")
-                if outcome:
-                    result.new_answers += 1
-                    result.outcomes.append(outcome)
+                name = f"invoice_history {inv['idFacture']} at {inv['dateHeureEtatCourant']}"
+                if sha := self._land(name, history.raw):
+                    histories.append((sha, name, events))
                     new_invoice_ids.append(inv["idFacture"])
                 newest = max(newest, _parse(inv["dateHeureEtatCourant"]))
+            # the page's histories are validated together: one pandera pass, one Parquet file
+            self._validate("chorus_status_events", histories, result)
         if self.s.download_documents:
             result.documents = self._download(new_invoice_ids)
         # only now is the whole window landed: the next run may start after it

@@ -6,6 +6,7 @@ landed file is kept whatever happens, and the manifest says what happened to it.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import os
 import tempfile
@@ -105,7 +106,7 @@ def validate_table(spec: SourceSpec, table: RawTable, file_name: str, file_sha: 
     raw = df.copy()
     quarantine = [
         {"line": line, "column_name": None, "rule": "field_count",
-         "value": f"{n} fields, expected {len(table.columns)}", "row_json": None}
+         "value": f"{n} fields, expected {len(table.columns)}", "row_json": None, "row_index": None}
         for line, n in table.ragged
     ]
     bad_index: set[int] = set()
@@ -126,6 +127,7 @@ def validate_table(spec: SourceSpec, table: RawTable, file_name: str, file_sha: 
             i = int(rec.index)
             bad_index.add(i)
             quarantine.append({
+                "row_index": i,
                 "line": table.line_numbers[i],
                 "column_name": None if rec.column == spec.model.Config.name else rec.column,
                 "rule": str(rec.check),
@@ -161,11 +163,55 @@ def records_table(records: list[dict], fields: dict[str, str]) -> RawTable:
     return RawTable(columns=columns, rows=rows, line_numbers=list(range(1, len(rows) + 1)), encoding="utf-8")
 
 
-def validate_records(home: Home, spec: SourceSpec, records: list[dict], sha: str, file_name: str,
-                     received_at: dt.datetime) -> FileOutcome:
-    """Validate the records of one landed API answer; valid rows to validated/, the rest to quarantine."""
-    result = validate_table(spec, records_table(records, spec.headers), file_name, sha)
-    return _write_outcome(home, spec, result, sha, file_name, received_at)
+def validate_answers(home: Home, spec: SourceSpec, answers: list[tuple[str, str, list[dict]]],
+                     received_at: dt.datetime) -> list[FileOutcome]:
+    """Validate the records of several landed API answers (sha256, name, records) in one pass — one
+    pandera call for many small answers — keeping each row's own answer and position as its lineage.
+    Valid rows go to one Parquet file, named by the hash of the answers' hashes."""
+    if not answers:
+        return []
+    rows, lines, owners = [], [], []
+    for i, (_, _, records) in enumerate(answers):
+        part = records_table(records, spec.headers)
+        rows += part.rows
+        lines += part.line_numbers
+        owners += [i] * len(part.rows)
+    table = RawTable(columns=list(spec.headers), rows=rows, line_numbers=lines, encoding="utf-8")
+    result = validate_table(spec, table, answers[0][1] if len(answers) == 1 else f"{len(answers)} answers", "")
+    if result.reject_reason:
+        return [FileOutcome(spec.name, sha, name, "rejected", reason=result.reject_reason, rows_read=len(recs))
+                for sha, name, recs in answers]
+    valid = result.valid
+    valid["_source_file_sha256"] = [answers[owners[i]][0] for i in valid.index]
+    valid["_source_file_name"] = [answers[owners[i]][1] for i in valid.index]
+    valid["_received_at"] = received_at
+    batch = answers[0][0] if len(answers) == 1 else hashlib.sha256(
+        "".join(sorted(sha for sha, _, _ in answers)).encode()).hexdigest()
+    _write_parquet(to_arrow(valid, spec.model, LINEAGE), home.validated / spec.name / f"{batch}.parquet")
+    quarantine = [{"source": spec.name, "file_sha256": answers[owners[q["row_index"]]][0],
+                   "file_name": answers[owners[q["row_index"]]][1],
+                   **{k: v for k, v in q.items() if k != "row_index"}} for q in result.quarantine]
+    if quarantine:
+        _write_parquet(pa.Table.from_pylist(quarantine, schema=QUARANTINE_SCHEMA),
+                       home.quarantine / spec.name / f"{batch}.parquet")
+    outcomes = []
+    for sha, name, records in answers:
+        mine = [q for q in quarantine if q["file_sha256"] == sha]
+        outcomes.append(_outcome(spec, sha, name, mine, len(records),
+                                 sum(1 for s in valid["_source_file_sha256"] if s == sha)))
+    return outcomes
+
+
+def _outcome(spec: SourceSpec, sha: str, file_name: str, quarantine: list[dict], rows_read: int,
+             rows_valid: int) -> FileOutcome:
+    n_bad = len({q["line"] for q in quarantine})
+    reason = None
+    if quarantine:
+        first = quarantine[0]
+        reason = (f"{n_bad} row(s) quarantined; first: line {first['line']}, column {first['column_name']},"
+                  f" rule {first['rule']}, value {first['value']!r}")
+    return FileOutcome(spec.name, sha, file_name, "partial" if quarantine else "validated", reason, rows_read,
+                       rows_valid, n_bad, quarantine)
 
 
 def validate_landed_file(home: Home, spec: SourceSpec, landed_path: Path, sha: str, file_name: str,
@@ -188,29 +234,21 @@ def _write_outcome(home: Home, spec: SourceSpec, result: Validation, sha: str, f
     valid["_source_file_name"] = file_name
     valid["_received_at"] = received_at
     _write_parquet(to_arrow(valid, spec.model, LINEAGE), home.validated / spec.name / f"{sha}.parquet")
-    quarantine = [{"source": spec.name, "file_sha256": sha, "file_name": file_name, **q}
-                  for q in result.quarantine]
+    quarantine = [{"source": spec.name, "file_sha256": sha, "file_name": file_name,
+                   **{k: v for k, v in q.items() if k != "row_index"}} for q in result.quarantine]
     if quarantine:
         _write_parquet(pa.Table.from_pylist(quarantine, schema=QUARANTINE_SCHEMA),
                        home.quarantine / spec.name / f"{sha}.parquet")
-    n_bad = len({q["line"] for q in quarantine})
-    status = "partial" if quarantine else "validated"
-    reason = None
-    if quarantine:
-        first = quarantine[0]
-        reason = (f"{n_bad} row(s) quarantined; first: line {first['line']}, column {first['column_name']},"
-                  f" rule {first['rule']}, value {first['value']!r}")
-    return FileOutcome(spec.name, sha, file_name, status, reason, result.rows_read, len(valid), n_bad,
-                       quarantine)
+    return _outcome(spec, sha, file_name, quarantine, result.rows_read, len(valid))
 
 
-def validate_source(home: Home, spec: SourceSpec, manifest: Manifest, store_root: Path, run_id: str
+def validate_source(home: Home, spec: SourceSpec, manifest: Manifest, store: LandingStore, run_id: str
                     ) -> list[FileOutcome]:
     """Validate every landed-but-unvalidated file of one source."""
     outcomes = []
     for row in manifest.pending(spec.name):
         received_at = dt.datetime.fromisoformat(row["received_at"])
-        outcome = validate_landed_file(home, spec, store_root / row["landing_key"], row["sha256"],
+        outcome = validate_landed_file(home, spec, store.fetch(row["landing_key"]), row["sha256"],
                                        row["original_name"], received_at)
         manifest.record_outcome(spec.name, row["sha256"], outcome.status, outcome.reason, outcome.rows_read,
                                 outcome.rows_valid, outcome.rows_quarantined, run_id)

@@ -31,6 +31,16 @@ create table if not exists watermarks (
     updated_at text not null,
     run_id text not null
 );
+create table if not exists remote_objects (
+    source text not null,
+    bucket text not null,
+    key text not null,
+    etag text not null,
+    sha256 text not null,
+    seen_at text not null,
+    run_id text not null,
+    primary key (source, bucket, key, etag)
+);
 create table if not exists receipts (
     source text not null,
     sha256 text not null,
@@ -58,11 +68,19 @@ class Manifest:
     def _connect(self):
         con = sqlite3.connect(self.path, timeout=30)
         con.row_factory = sqlite3.Row
+        # WAL + NORMAL: never corrupt; a power cut may forget the last commits, which only means a file
+        # is landed again (a no-op by content hash) on the next run
+        con.execute("pragma synchronous=normal")
         try:
             with con:
                 yield con
         finally:
             con.close()
+
+    def status(self, source: str, sha256: str) -> str | None:
+        with self._connect() as con:
+            row = con.execute("select status from files where source = ? and sha256 = ?", (source, sha256)).fetchone()
+            return row["status"] if row else None
 
     def known(self, source: str, sha256: str) -> bool:
         with self._connect() as con:
@@ -103,6 +121,16 @@ class Manifest:
                 return con.execute("select * from files where processed_run_id = ? order by source,"
                                    " original_name", (run_id,)).fetchall()
             return con.execute("select * from files order by source, original_name").fetchall()
+
+    def remote_seen(self, source: str, bucket: str, key: str, etag: str) -> bool:
+        with self._connect() as con:
+            return con.execute("select 1 from remote_objects where source = ? and bucket = ? and key = ?"
+                               " and etag = ?", (source, bucket, key, etag)).fetchone() is not None
+
+    def record_remote(self, source: str, bucket: str, key: str, etag: str, sha256: str, run_id: str) -> None:
+        with self._connect() as con:
+            con.execute("insert or ignore into remote_objects values (?, ?, ?, ?, ?, ?, ?)",
+                        (source, bucket, key, etag, sha256, utcnow(), run_id))
 
     def watermark(self, source: str) -> str | None:
         with self._connect() as con:

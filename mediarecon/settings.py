@@ -150,6 +150,38 @@ class ChorusSettings:
 
 
 @dataclass(frozen=True)
+class StorageSettings:
+    """Where the landing zone, the senders' files and the validated Parquet live: local folders under
+    the home (the default, nothing to set) or S3 URLs. Credentials come from the standard AWS chain."""
+
+    landing_url: str | None = None  # s3://bucket/prefix for the landing zone
+    inbox_url: str | None = None  # s3://sender-bucket/prefix, laid out like inbox/ (<source>/...)
+    validated_url: str | None = None  # s3://bucket/prefix for the validated Parquet read by dbt
+    endpoint_url: str | None = None  # any S3-compatible store
+    region: str | None = None
+
+    @classmethod
+    def from_env(cls) -> "StorageSettings":
+        def url(name):
+            value = (_env(name, "") or "").strip()
+            if value and not value.startswith("s3://"):
+                raise SettingsError(f"{PREFIX}{name}={value!r} must be an s3://bucket/prefix URL (or unset)")
+            return value or None
+
+        return cls(
+            landing_url=url("LANDING_URL"),
+            inbox_url=url("S3_INBOX_URL"),
+            validated_url=url("VALIDATED_URL"),
+            endpoint_url=(_env("S3_ENDPOINT_URL", "") or None),
+            region=_env("S3_REGION", os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")),
+        )
+
+    @property
+    def uses_s3(self) -> bool:
+        return bool(self.landing_url or self.inbox_url or self.validated_url)
+
+
+@dataclass(frozen=True)
 class Settings:
     home: Home
     under_delivery_tolerance_pct: float = 10.0
@@ -159,6 +191,7 @@ class Settings:
     as_of_date: dt.date | None = None
     dbt_threads: int = 1
     chorus: ChorusSettings | None = None
+    storage: StorageSettings = StorageSettings()
 
     @classmethod
     def from_env(cls, home: str | Path | None = None) -> "Settings":
@@ -177,6 +210,7 @@ class Settings:
             as_of_date=as_of_date,
             dbt_threads=_number("DBT_THREADS", "1", cast=int, lo=1, hi=16),
             chorus=ChorusSettings.from_env(),
+            storage=StorageSettings.from_env(),
         )
 
     def dbt_vars(self) -> dict:

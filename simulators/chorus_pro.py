@@ -249,6 +249,10 @@ class ChorusProSimulator:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # one buffered write per answer, no Nagle: keep-alive clients would otherwise wait ~40 ms
+            # for a delayed ACK between the headers and the body
+            wbufsize = 1 << 16
+            disable_nagle_algorithm = True
 
             def log_message(self, fmt, *args):  # quiet: tests and the demo read the client's logs
                 pass

@@ -57,3 +57,17 @@ def test_french_csv_utf8_bom_and_ragged_rows(tmp_path):
     assert t.encoding == "utf-8" and t.columns == ["A", "B"]
     assert t.rows == [["1", "2"]]
     assert t.ragged == [(3, 1), (4, 3)]
+
+
+def test_gzipped_report_parses_like_the_plain_one(tmp_path):
+    import gzip
+
+    text = cm360("2025-03-01,111,1000,600\n2025-03-02,111,2000,-", True)
+    plain, packed = tmp_path / "r.csv", tmp_path / "r.csv.gz"
+    plain.write_text(text, encoding="utf-8")
+    packed.write_bytes(gzip.compress(text.encode("utf-8")))
+    assert read_cm360_report(packed).rows == read_cm360_report(plain).rows
+    broken = tmp_path / "broken.csv.gz"
+    broken.write_bytes(gzip.compress(text.encode())[:30])
+    with pytest.raises(StructuralError, match="broken.csv.gz: broken gzip"):
+        read_cm360_report(broken)
