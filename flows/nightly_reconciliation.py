@@ -15,9 +15,8 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.artifacts import create_markdown_artifact
 
-from connectors.landing_store import LocalLandingStore
 from flows.sync_chorus_pro import sync_chorus_pro
-from mediarecon import ingestion, warehouse
+from mediarecon import ingestion, storage, warehouse
 from mediarecon.manifest import Manifest
 from mediarecon.runs import RunRecord, new_run_id, run_lock
 from mediarecon.settings import Settings
@@ -27,8 +26,11 @@ from schemas.sources import SOURCES
 @task(name="land", task_run_name="land-{source}", retries=2, retry_delay_seconds=[2, 10], cache_policy=NO_CACHE)
 def land_task(settings: Settings, source: str, run_id: str) -> int:
     home = settings.home
-    new = ingestion.land_source(home, SOURCES[source], LocalLandingStore(home.landing), Manifest(home.manifest),
-                                run_id)
+    store, manifest = storage.landing_store(settings), Manifest(home.manifest)
+    new = ingestion.land_source(home, SOURCES[source], store, manifest, run_id)
+    remote = storage.s3_inbox(settings)
+    if remote:
+        new += ingestion.land_remote_source(SOURCES[source], remote, store, manifest, run_id, home.runs / "scratch")
     get_run_logger().info("%s: %d new file(s) landed", source, new)
     return new
 
@@ -37,7 +39,8 @@ def land_task(settings: Settings, source: str, run_id: str) -> int:
 def validate_task(settings: Settings, source: str, run_id: str) -> list[dict]:
     home = settings.home
     logger = get_run_logger()
-    outcomes = ingestion.validate_source(home, SOURCES[source], Manifest(home.manifest), home.landing, run_id)
+    outcomes = ingestion.validate_source(home, SOURCES[source], Manifest(home.manifest),
+                                         storage.landing_store(settings), run_id)
     for o in outcomes:
         if o.status == "rejected":
             logger.warning("%s: REJECTED %s", source, o.reason)
@@ -48,13 +51,26 @@ def validate_task(settings: Settings, source: str, run_id: str) -> list[dict]:
     return [{k: v for k, v in o.__dict__.items() if k != "quarantine"} for o in outcomes]
 
 
+@task(name="mirror-validated", retries=2, retry_delay_seconds=[2, 10], cache_policy=NO_CACHE)
+def mirror_validated_task(settings: Settings) -> int:
+    """With MEDIARECON_VALIDATED_URL set, the validated Parquet is copied there and dbt reads it there."""
+    mirror = storage.validated_mirror(settings)
+    if not mirror:
+        return 0
+    pushed = mirror.push(settings.home.validated)
+    get_run_logger().info("validated Parquet: %d new file(s) pushed to %s", pushed, mirror.url)
+    return pushed
+
+
 @task(name="dbt-build", cache_policy=NO_CACHE)
 def dbt_build_task(settings: Settings) -> None:
     from prefect_dbt import PrefectDbtRunner, PrefectDbtSettings
     from dbt.adapters.duckdb.connections import DuckDBConnectionManager
 
     warehouse.prepare_build(settings.home)
+    storage.install_httpfs()  # the profile's S3 settings make DuckDB autoload it
     os.environ.update(warehouse.dbt_environment(settings))
+    os.environ.update(storage.duckdb_s3_environment(settings))
     args = warehouse.dbt_build_args(settings)
     runner = PrefectDbtRunner(
         settings=PrefectDbtSettings(project_dir=Path(args[args.index("--project-dir") + 1]),
@@ -144,6 +160,7 @@ def nightly_reconciliation(home: str | None = None) -> dict:
             for source in SOURCES:
                 files += validate_task(settings, source, run_id)
             ingestion.write_empty_partitions(settings.home)
+            mirror_validated_task(settings)
             lap("validate_s")
             dbt_build_task(settings)
             lap("dbt_build_s")

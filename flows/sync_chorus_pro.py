@@ -8,7 +8,7 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from connectors.chorus_pro import ChorusProClient
-from connectors.landing_store import LocalLandingStore
+from mediarecon import storage
 from mediarecon.chorus_sync import ChorusSync
 from mediarecon.manifest import Manifest
 from mediarecon.settings import Settings
@@ -19,7 +19,7 @@ def chorus_sync_task(settings: Settings, run_id: str) -> dict:
     home = settings.home
     with requests.Session() as session:
         client = ChorusProClient(session, settings.chorus)
-        result = ChorusSync(home, client, LocalLandingStore(home.landing), Manifest(home.manifest),
+        result = ChorusSync(home, client, storage.landing_store(settings), Manifest(home.manifest),
                             settings.chorus, run_id).run()
     logger = get_run_logger()
     for o in result.outcomes:

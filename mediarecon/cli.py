@@ -216,12 +216,16 @@ def chorus_sim(
 
 
 @app.command()
-def demo():
+def demo(s3: bool = typer.Option(False, "--s3", help="Also start a local S3 server (moto, 127.0.0.1), put the "
+                                 "synthetic inbox in a sender bucket and run with landing and validated Parquet on "
+                                 "S3 (home ./var-s3; the S3 data lives as long as the command).")):
     """Generate the demo State-year (seed 1, scale 0.2) into ./var, start the Chorus Pro simulator on
     loopback and run one nightly reconciliation against it."""
     from simulators.chorus_pro import ChorusProSimulator
 
     home = Path(os.environ.get("MEDIARECON_HOME", "./var")).resolve()
+    if s3:
+        return _demo_s3(home.with_name(home.name + "-s3"))
     if (home / "inbox").exists() and any((home / "inbox").rglob("*.csv")):
         typer.echo(f"demo data already in {home / 'inbox'} (delete {home} to start over)")
     else:
@@ -236,6 +240,25 @@ def demo():
     typer.echo("\ntry:")
     typer.echo(f"  .venv/bin/mediarecon query --home {home} \"select finding_type, count(*) from fct_findings group by 1\"")
     typer.echo(f"  .venv/bin/mediarecon status --home {home}")
+
+
+def _demo_s3(home: Path) -> None:
+    from simulators.chorus_pro import ChorusProSimulator
+    from simulators.s3_demo import LocalS3
+
+    generated = home / "generated"
+    if not (generated / "inbox").exists():
+        generate(seed=1, scale=0.2, year=2025, out=generated)
+    with LocalS3() as s3:
+        s3.upload_inbox(generated / "inbox")
+        typer.echo(f"S3 (moto) on {s3.endpoint_url}: sender bucket {s3.inbox_url}, landing {s3.landing_url},"
+                   f" validated {s3.validated_url}")
+        settings = _settings(home)
+        with ChorusProSimulator(generated, settings.chorus, port=0) as sim:
+            os.environ.update({"MEDIARECON_CHORUS_ENABLED": "true", "MEDIARECON_CHORUS_API_URL": sim.url,
+                               "MEDIARECON_CHORUS_TOKEN_URL": sim.url + "/api/oauth/token"})
+            summary = _run(home)
+    _print_summary(summary, home)
 
 
 if __name__ == "__main__":

@@ -80,6 +80,30 @@ def land_source(home: Home, spec: SourceSpec, store: LandingStore, manifest: Man
     return new
 
 
+def land_remote_source(spec: SourceSpec, inbox, store: LandingStore, manifest: Manifest, run_id: str,
+                       scratch: Path) -> int:
+    """Land the new objects of a sender's bucket prefix. An object is fetched once per ETag; its bytes
+    then go through the same content-hash landing as a file drop. The sender's objects are only read."""
+    new = 0
+    scratch.mkdir(parents=True, exist_ok=True)
+    for obj in inbox.list(spec.name, spec.patterns):
+        if manifest.remote_seen(spec.name, obj.bucket, obj.key, obj.etag):
+            continue
+        tmp = scratch / f".remote-{obj.etag}-{obj.name}"
+        try:
+            sha = inbox.download(obj, tmp)
+            name = f"s3://{obj.bucket}/{obj.key}"
+            manifest.record_receipt(spec.name, sha, name, run_id)
+            if not manifest.known(spec.name, sha):
+                landed = store.put(spec.name, tmp, sha, suffix="".join(Path(obj.name).suffixes[-2:]).lower())
+                manifest.record_landed(spec.name, sha, name, landed.key, landed.size_bytes, run_id)
+                new += 1
+            manifest.record_remote(spec.name, obj.bucket, obj.key, obj.etag, sha, run_id)
+        finally:
+            tmp.unlink(missing_ok=True)
+    return new
+
+
 def validate_table(spec: SourceSpec, table: RawTable, file_name: str, file_sha: str) -> Validation:
     """Map the sender's headers, validate lazily, split valid rows from quarantined ones."""
     rows_read = len(table.rows) + len(table.ragged)

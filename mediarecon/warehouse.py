@@ -17,6 +17,7 @@ import duckdb
 
 from mediarecon.paths import DBT_PROJECT_DIR
 from mediarecon.settings import Home, Settings
+from mediarecon.storage import validated_location
 
 # Marts that must exist in a build before it may be published.
 PUBLISHED_MARTS = ("fct_order_line_delivery", "fct_findings")
@@ -38,7 +39,7 @@ def prepare_build(home: Home) -> Path:
 def dbt_environment(settings: Settings) -> dict[str, str]:
     return {
         "MEDIARECON_BUILD_DB": str(settings.home.build_db),
-        "MEDIARECON_VALIDATED_DIR": str(settings.home.validated),
+        "MEDIARECON_VALIDATED_DIR": validated_location(settings),
         "MEDIARECON_DBT_THREADS": str(settings.dbt_threads),
     }
 

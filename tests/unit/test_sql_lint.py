@@ -9,6 +9,9 @@ from mediarecon.paths import DBT_PROJECT_DIR
 
 
 def test_dbt_models_pass_sqlfluff(tmp_path):
+    from mediarecon.storage import install_httpfs
+
+    install_httpfs()  # the profile's S3 settings autoload it when dbt opens a connection
     env = {**os.environ, "MEDIARECON_BUILD_DB": str(tmp_path / "lint.duckdb"),
            "MEDIARECON_VALIDATED_DIR": str(tmp_path / "validated"), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
     p = subprocess.run([str(Path(sys.executable).parent / "sqlfluff"), "lint", "models"], cwd=DBT_PROJECT_DIR,
