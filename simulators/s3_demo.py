@@ -30,8 +30,11 @@ class LocalS3:
             os.environ.setdefault(k, v)
         self.client = make_client(self.endpoint_url, os.environ["AWS_REGION"])
         for bucket in (SENDER_BUCKET, WAREHOUSE_BUCKET):
-            self.client.create_bucket(Bucket=bucket,
-                                      CreateBucketConfiguration={"LocationConstraint": os.environ["AWS_REGION"]})
+            try:
+                self.client.create_bucket(Bucket=bucket,
+                                          CreateBucketConfiguration={"LocationConstraint": os.environ["AWS_REGION"]})
+            except self.client.exceptions.BucketAlreadyOwnedByYou:
+                pass  # moto keeps its buckets for the whole process
         self.inbox_url = f"s3://{SENDER_BUCKET}/inbox"
         self.landing_url = f"s3://{WAREHOUSE_BUCKET}/landing"
         self.validated_url = f"s3://{WAREHOUSE_BUCKET}/validated"
