@@ -20,17 +20,18 @@ from mediarecon import ingestion, storage, warehouse
 from mediarecon.manifest import Manifest
 from mediarecon.runs import RunRecord, new_run_id, run_lock
 from mediarecon.settings import Settings
-from schemas.sources import SOURCES
+from schemas.sources import LANDED_ONLY, SOURCES
 
 
 @task(name="land", task_run_name="land-{source}", retries=2, retry_delay_seconds=[2, 10], cache_policy=NO_CACHE)
 def land_task(settings: Settings, source: str, run_id: str) -> int:
     home = settings.home
     store, manifest = storage.landing_store(settings), Manifest(home.manifest)
-    new = ingestion.land_source(home, SOURCES[source], store, manifest, run_id)
+    spec = SOURCES.get(source) or LANDED_ONLY[source]
+    new = ingestion.land_source(home, spec, store, manifest, run_id)
     remote = storage.s3_inbox(settings)
     if remote:
-        new += ingestion.land_remote_source(SOURCES[source], remote, store, manifest, run_id, home.runs / "scratch")
+        new += ingestion.land_remote_source(spec, remote, store, manifest, run_id, home.runs / "scratch")
     get_run_logger().info("%s: %d new file(s) landed", source, new)
     return new
 
@@ -148,7 +149,7 @@ def nightly_reconciliation(home: str | None = None) -> dict:
             clock = now
 
         try:
-            for source in SOURCES:
+            for source in [*SOURCES, *LANDED_ONLY]:
                 land_task(settings, source, run_id)
             lap("land_s")
             files, chorus = [], None

@@ -7,7 +7,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from schemas.sources import SOURCES
+from schemas.sources import LANDED_ONLY, SOURCES
 
 PREFIX = "MEDIARECON_"
 
@@ -84,7 +84,7 @@ class Home:
 
     def ensure(self) -> "Home":
         for d in [self.landing, self.quarantine, self.validated, self.warehouse_dir / "build",
-                  self.exports, self.runs] + [self.inbox / s for s in SOURCES]:
+                  self.exports, self.runs] + [self.inbox / s for s in [*SOURCES, *LANDED_ONLY]]:
             d.mkdir(parents=True, exist_ok=True)
         return self
 

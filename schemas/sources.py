@@ -22,7 +22,7 @@ class SourceSpec:
     description: str
     reader: Callable[[Path], RawTable] | None
     headers: dict[str, str]
-    model: type
+    model: type | None
     french_numbers: bool
     patterns: tuple[str, ...] = ("*.csv",)
     optional: frozenset[str] = field(default_factory=frozenset)
@@ -62,4 +62,11 @@ API_SOURCES: dict[str, SourceSpec] = {
                    chorus_pro.STATUS_EVENT_FIELDS, chorus_pro.ChorusStatusEventRow, french_numbers=False,
                    patterns=()),
     ]
+}
+
+
+# Received and kept exactly as received, not parsed yet: the e-invoice step reads them from landing.
+LANDED_ONLY: dict[str, SourceSpec] = {
+    "einvoices": SourceSpec("einvoices", "e-invoice copies sent directly (UBL, CII, Factur-X)", None, {}, None,
+                            french_numbers=False, patterns=("*.xml", "*.pdf")),
 }

@@ -12,7 +12,7 @@ from connectors.s3 import S3Inbox, S3LandingStore, S3Url, StorageError, make_cli
 from mediarecon.ingestion import land_remote_source, validate_source
 from mediarecon.manifest import Manifest
 from mediarecon.settings import Settings
-from schemas.sources import SOURCES
+from schemas.sources import LANDED_ONLY, SOURCES
 from simulators.s3_demo import SENDER_BUCKET, WAREHOUSE_BUCKET, LocalS3
 from tests.conftest import copy_inbox
 
@@ -78,6 +78,11 @@ def test_sender_objects_are_ingested_once_per_content(clean_buckets, tmp_path):
     assert s3.client.head_object(Bucket=SENDER_BUCKET, Key=key)  # the sender's object is untouched
     outcomes = validate_source(home, spec, manifest, store, "r")
     assert [o.status for o in outcomes] == ["validated", "validated"]  # the gzipped reports parse
+    # e-invoice copies are landed as received, for the e-invoice step to parse
+    s3.client.put_object(Bucket=SENDER_BUCKET, Key="inbox/einvoices/F-2025-001.xml", Body=b"<Invoice/>")
+    s3.client.put_object(Bucket=SENDER_BUCKET, Key="inbox/einvoices/notes.txt", Body=b"not an invoice")
+    assert land_remote_source(LANDED_ONLY["einvoices"], inbox, store, manifest, "r", tmp_path / "scratch") == 1
+    assert [r["status"] for r in manifest.files() if r["source"] == "einvoices"] == ["landed"]
     impressions = duckdb.sql(f"select impressions from read_parquet('{home.validated}/ad_server/*.parquet')"
                              " order by 1").fetchall()
     assert impressions == [(1000,), (1200,)]
