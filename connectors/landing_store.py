@@ -41,6 +41,18 @@ class LandingStore(Protocol):
     def fetch(self, key: str) -> Path: ...
 
 
+def put_bytes_via_file(store: LandingStore, source: str, data: bytes, suffix: str) -> LandedObject:
+    """Land bytes received from an API (an answer, a document) exactly as received, through the
+    store's own `put` (so the same naming, no-op and checks apply)."""
+    fd, tmp = tempfile.mkstemp(prefix=".incoming-")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        return store.put(source, Path(tmp), hashlib.sha256(data).hexdigest(), suffix=suffix)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+
+
 class LocalLandingStore:
     """`<root>/<source>/<sha256><suffix>`; the same bytes twice is a no-op."""
 
@@ -71,15 +83,7 @@ class LocalLandingStore:
         return LandedObject(source, sha256, key, size, is_new=True)
 
     def put_bytes(self, source: str, data: bytes, suffix: str) -> LandedObject:
-        """Land bytes received from an API (an answer, a document) exactly as received."""
-        fd, tmp = tempfile.mkstemp(prefix=".incoming-")
-        try:
-            with os.fdopen(fd, "wb") as out:
-                out.write(data)
-            return self.put(source, Path(tmp), hashlib.sha256(data).hexdigest(),
-                            suffix=suffix)
-        finally:
-            Path(tmp).unlink(missing_ok=True)
+        return put_bytes_via_file(self, source, data, suffix)
 
     def fetch(self, key: str) -> Path:
         return self.root / key

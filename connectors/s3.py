@@ -11,7 +11,6 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -22,7 +21,7 @@ from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from connectors.landing_store import CHUNK, LandedObject
+from connectors.landing_store import CHUNK, LandedObject, put_bytes_via_file, sha256_file
 
 MULTIPART_THRESHOLD = 16 * 1024 * 1024
 MULTIPART_CHUNK = 8 * 1024 * 1024
@@ -134,13 +133,7 @@ class S3LandingStore:
         return LandedObject(source, sha256, key, size, is_new=True)
 
     def put_bytes(self, source: str, data: bytes, suffix: str) -> LandedObject:
-        fd, tmp = tempfile.mkstemp(prefix=".incoming-")
-        try:
-            with os.fdopen(fd, "wb") as out:
-                out.write(data)
-            return self.put(source, Path(tmp), hashlib.sha256(data).hexdigest(), suffix=suffix)
-        finally:
-            Path(tmp).unlink(missing_ok=True)
+        return put_bytes_via_file(self, source, data, suffix)
 
     def fetch(self, key: str) -> Path:
         """A local copy to read (cached: landed objects never change)."""
@@ -194,11 +187,7 @@ class S3Inbox:
             self.client.download_file(obj.bucket, obj.key, str(target))
         except (ClientError, BotoCoreError) as e:
             raise _wrap("download of", obj.bucket, obj.key, e) from None
-        h = hashlib.sha256()
-        with open(target, "rb") as f:
-            while block := f.read(CHUNK):
-                h.update(block)
-        return h.hexdigest()
+        return sha256_file(target)
 
 
 class S3Mirror:

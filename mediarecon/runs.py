@@ -8,7 +8,6 @@ import json
 import os
 import secrets
 from contextlib import contextmanager
-from pathlib import Path
 
 from mediarecon import __version__
 from mediarecon.settings import Home

@@ -11,6 +11,7 @@ from decimal import Decimal, InvalidOperation
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
+from pandera.extensions import register_check_method
 import pyarrow as pa_arrow
 
 MONEY_RE = r"^-?\d+(\.\d{1,2})?$"
@@ -32,6 +33,12 @@ ARROW_TYPES = {
 }
 
 
+@register_check_method(statistics=["fmt"], check_type="vectorized")
+def real_calendar_date(series: pd.Series, *, fmt: str) -> pd.Series:
+    """The text is a real calendar date or time (31/02/2025 matches the pattern but is not one)."""
+    return pd.to_datetime(series, format=fmt, errors="coerce").notna() | series.isna()
+
+
 def money(**kw):
     return pa.Field(str_matches=MONEY_RE, metadata={"kind": "money"}, **kw)
 
@@ -41,11 +48,13 @@ def rate(**kw):
 
 
 def date_fr(**kw):
-    return pa.Field(str_matches=DATE_FR_RE, metadata={"kind": "date_fr"}, **kw)
+    return pa.Field(str_matches=DATE_FR_RE, real_calendar_date={"fmt": "%d/%m/%Y"}, metadata={"kind": "date_fr"},
+                    **kw)
 
 
 def date_iso(**kw):
-    return pa.Field(str_matches=DATE_ISO_RE, metadata={"kind": "date_iso"}, **kw)
+    return pa.Field(str_matches=DATE_ISO_RE, real_calendar_date={"fmt": "%Y-%m-%d"}, metadata={"kind": "date_iso"},
+                    **kw)
 
 
 def timestamp_iso(**kw):
@@ -55,7 +64,8 @@ def timestamp_iso(**kw):
 
 def timestamp_paris(**kw):
     """'YYYY-MM-DD HH:MM' in French local time (Chorus Pro histories); stored in UTC."""
-    return pa.Field(str_matches=TIMESTAMP_PARIS_RE, metadata={"kind": "timestamp_paris"}, **kw)
+    return pa.Field(str_matches=TIMESTAMP_PARIS_RE, real_calendar_date={"fmt": "%Y-%m-%d %H:%M"},
+                    metadata={"kind": "timestamp_paris"}, **kw)
 
 
 def text(**kw):
@@ -64,11 +74,6 @@ def text(**kw):
 
 def integer(**kw):
     return pa.Field(metadata={"kind": "int"}, **kw)
-
-
-def real_date(series: pd.Series, fmt: str) -> pd.Series:
-    """Element-wise: the text is a calendar date (31/02/2025 matches the pattern but is not one)."""
-    return pd.to_datetime(series, format=fmt, errors="coerce").notna() | series.isna()
 
 
 def cents(series: pd.Series) -> pd.Series:

@@ -4,7 +4,7 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
 
-from schemas._columns import date_iso, integer, money, real_date, text
+from schemas._columns import date_iso, integer, money, text
 
 # CM360 writes UI labels, not API names (dfa:placementExternalId -> "Placement External ID").
 HEADERS = {
@@ -49,10 +49,6 @@ class AdServerDeliveryRow(pa.DataFrameModel):
         strict = True
         coerce = True
         unique = ["delivery_date", "placement_id", "creative_id"]
-
-    @pa.check("delivery_date", name="real_calendar_date")
-    def _real_date(cls, s: Series[str]) -> Series[bool]:
-        return real_date(s, "%Y-%m-%d")
 
     @pa.dataframe_check(name="viewable_not_above_impressions")
     def _viewable(cls, df: pd.DataFrame) -> Series[bool]:

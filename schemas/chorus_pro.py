@@ -6,7 +6,7 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
 
-from schemas._columns import date_iso, integer, money, real_date, text, timestamp_iso, timestamp_paris
+from schemas._columns import date_iso, integer, money, text, timestamp_iso, timestamp_paris
 
 INVOICE_FIELDS = {
     "idFacture": "invoice_id",
@@ -73,10 +73,6 @@ class ChorusInvoiceRow(pa.DataFrameModel):
         coerce = True
         unique = ["invoice_id"]
 
-    @pa.check("invoice_date", "deposit_date", name="real_calendar_date")
-    def _real_date(cls, s: Series[str]) -> Series[bool]:
-        return real_date(s, "%Y-%m-%d")
-
 
 class ChorusStatusEventRow(pa.DataFrameModel):
     status_event_id: Series[pd.Int64Dtype] = integer(gt=0)
@@ -90,7 +86,3 @@ class ChorusStatusEventRow(pa.DataFrameModel):
         strict = True
         coerce = True
         unique = ["status_event_id"]
-
-    @pa.check("status_at", name="real_local_time")
-    def _real_time(cls, s: Series[str]) -> Series[bool]:
-        return real_date(s, "%Y-%m-%d %H:%M")

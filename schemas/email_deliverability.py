@@ -4,7 +4,7 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
 
-from schemas._columns import date_iso, integer, real_date, text
+from schemas._columns import date_iso, integer, text
 
 HEADERS = {
     "Date": "send_date",
@@ -43,10 +43,6 @@ class EmailDeliverabilityRow(pa.DataFrameModel):
         strict = True
         coerce = True
         unique = ["send_date", "order_line_ref", "isp_domain"]
-
-    @pa.check("send_date", name="real_calendar_date")
-    def _real_date(cls, s: Series[str]) -> Series[bool]:
-        return real_date(s, "%Y-%m-%d")
 
     @pa.dataframe_check(name="attempted_equals_delivered_plus_failures")
     def _balance(cls, df: pd.DataFrame) -> Series[bool]:

@@ -3,7 +3,7 @@
 import pandera.pandas as pa
 from pandera.typing import Series
 
-from schemas._columns import date_fr, real_date, text
+from schemas._columns import date_fr, text
 
 HEADERS = {
     "Campagne": "campaign_id",
@@ -24,7 +24,3 @@ class ForbiddenCampaignRow(pa.DataFrameModel):
         strict = True
         coerce = True
         unique = ["campaign_id"]
-
-    @pa.check("forbidden_since_date", name="real_calendar_date")
-    def _real_date(cls, s: Series[str]) -> Series[bool]:
-        return real_date(s, "%d/%m/%Y")

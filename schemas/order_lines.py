@@ -4,7 +4,7 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
 
-from schemas._columns import cents, date_fr, integer, luhn_valid, money, rate, real_date, text
+from schemas._columns import cents, date_fr, integer, luhn_valid, money, rate, text
 
 HEADERS = {
     "N° BDC": "purchase_order_id",
@@ -65,10 +65,6 @@ class OrderLineRow(pa.DataFrameModel):
         strict = True
         coerce = True
         unique = ["purchase_order_id", "line_number"]
-
-    @pa.check("start_date", "end_date", name="real_calendar_date")
-    def _real_date(cls, s: Series[str]) -> Series[bool]:
-        return real_date(s, "%d/%m/%Y")
 
     @pa.check("media_seller_siret", name="siret_luhn_key")
     def _siret(cls, s: Series[str]) -> Series[bool]:

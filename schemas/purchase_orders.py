@@ -4,7 +4,7 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
 
-from schemas._columns import cents, date_fr, luhn_valid, money, rate, real_date, text
+from schemas._columns import cents, date_fr, luhn_valid, money, rate, text
 
 HEADERS = {
     "N° BDC": "purchase_order_id",
@@ -49,10 +49,6 @@ class PurchaseOrderRow(pa.DataFrameModel):
         strict = True
         coerce = True
         unique = ["purchase_order_id"]
-
-    @pa.check("order_date", "start_date", "end_date", name="real_calendar_date")
-    def _real_date(cls, s: Series[str]) -> Series[bool]:
-        return real_date(s, "%d/%m/%Y")
 
     @pa.check("advertiser_siret", name="siret_luhn_key")
     def _siret(cls, s: Series[str]) -> Series[bool]:

@@ -4,7 +4,7 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
 
-from schemas._columns import date_fr, integer, money, real_date, text
+from schemas._columns import date_fr, integer, money, text
 
 HEADERS = {
     "Référence ordre": "order_line_ref",
@@ -31,7 +31,3 @@ class RegieReportRow(pa.DataFrameModel):
         strict = True
         coerce = True
         unique = ["order_line_ref", "delivery_date"]
-
-    @pa.check("delivery_date", name="real_calendar_date")
-    def _real_date(cls, s: Series[str]) -> Series[bool]:
-        return real_date(s, "%d/%m/%Y")

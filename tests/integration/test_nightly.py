@@ -188,7 +188,7 @@ def test_broken_file_is_rejected_and_the_run_goes_on(broken_run):
     assert [r["status"] for r in doc["runs"]] == ["succeeded"] * 3
     q = duckdb.sql(f"select line, column_name, rule, value from read_parquet('{home}/quarantine/regie_reports/*.parquet')"
                    " order by line").fetchall()
-    assert q[0] == (3, "delivery_date", "real_calendar_date", "32/03/2025")
+    assert q[0] == (3, "delivery_date", "real_calendar_date(fmt=%d/%m/%Y)", "32/03/2025")
     assert (4, "delivered_quantity", "coerce_dtype('Int64')", "deux") in q
 
 
