@@ -190,6 +190,48 @@ def status(
         typer.echo(f"  quarantined rows are in {h.quarantine}/<source>/<sha256>.parquet")
 
 
+@app.command("parse-invoice")
+def parse_invoice(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="UBL, CII XML or Factur-X PDF."),
+    format: str = typer.Option("text", "--format", help="text or json (amounts as exact strings)."),
+):
+    """Print one e-invoice as parsed (header, totals, lines, allowances and charges) and its EN 16931 totals
+    check, so that a person can verify a document."""
+    from connectors.einvoice import EInvoiceError, check_totals, parse_file
+
+    try:
+        inv = parse_file(file)
+    except EInvoiceError as e:
+        typer.secho(f"error: {e}", fg="red", err=True)
+        raise typer.Exit(1)
+    if format == "json":
+        typer.echo(json.dumps(inv.to_dict(), indent=1, ensure_ascii=False))
+        return
+    t = inv.totals
+    kind = "credit note" if inv.is_credit_note else "invoice"
+    typer.echo(f"{inv.syntax.upper()} {kind} {inv.number} (type {inv.type_code}) of {inv.issue_date}, {inv.currency}")
+    typer.echo(f"  seller: {inv.seller.name} (SIRET {inv.seller.siret or '-'}, VAT {inv.seller.vat_id or '-'})")
+    typer.echo(f"  buyer:  {inv.buyer.name} (SIRET {inv.buyer.siret or '-'}); service code {inv.buyer_reference or '-'}")
+    typer.echo(f"  order reference: {inv.order_reference or '-'}; corrects: {inv.preceding_invoice or '-'}")
+    typer.echo(_table(["line", "description", "quantity", "unit", "gross price", "discount", "net price",
+                       "net amount", "VAT"],
+                      [[ln.line_id, (ln.description or "")[:40], ln.quantity, ln.unit, ln.gross_price,
+                        ln.price_discount, ln.net_price, ln.net_amount,
+                        f"{ln.vat_category or ''} {ln.vat_rate if ln.vat_rate is not None else ''}".strip()]
+                       for ln in inv.lines]))
+    for a in inv.allowances_charges:
+        typer.echo(f"  document {'charge' if a.is_charge else 'allowance'}: {a.amount}"
+                   f" ({a.reason or '-'}, code {a.reason_code or '-'})")
+    typer.echo(f"  line extension {t.line_extension} - allowances {t.allowances or 0} + charges {t.charges or 0}"
+               f" = tax exclusive {t.tax_exclusive}; + VAT {t.tax} = {t.tax_inclusive};"
+               f" - prepaid {t.prepaid or 0} + rounding {t.rounding or 0} = payable {t.payable}")
+    violations = check_totals(inv)
+    for v in violations:
+        typer.secho(f"  {v.rule}: {v.text}: expected {v.expected}, found {v.actual}", fg="red")
+    if not violations:
+        typer.echo("  EN 16931 totals arithmetic: OK")
+
+
 @app.command("chorus-sim")
 def chorus_sim(
     home: Optional[Path] = HomeOption,
