@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import time
 from collections import Counter
-from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
@@ -18,6 +17,7 @@ from prefect.artifacts import create_markdown_artifact
 from flows.sync_chorus_pro import sync_chorus_pro
 from mediarecon import ingestion, storage, warehouse
 from mediarecon.manifest import Manifest
+from mediarecon.paths import DBT_PROJECT_DIR
 from mediarecon.runs import RunRecord, new_run_id, run_lock
 from mediarecon.settings import Settings
 from schemas.sources import LANDED_ONLY, SOURCES
@@ -74,8 +74,7 @@ def dbt_build_task(settings: Settings) -> None:
     os.environ.update(storage.duckdb_s3_environment(settings))
     args = warehouse.dbt_build_args(settings)
     runner = PrefectDbtRunner(
-        settings=PrefectDbtSettings(project_dir=Path(args[args.index("--project-dir") + 1]),
-                                    profiles_dir=Path(args[args.index("--profiles-dir") + 1])),
+        settings=PrefectDbtSettings(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR),
         raise_on_failure=True,
         disable_assets=True,
     )

@@ -58,10 +58,12 @@ def install_httpfs() -> None:
 
 
 def duckdb_s3_environment(settings: Settings) -> dict[str, str]:
-    """DuckDB S3 settings for dbt, with credentials resolved by boto3's standard chain."""
+    """DuckDB S3 settings for dbt, with credentials resolved by boto3's standard chain (blank when the
+    validated Parquet is local, so that nothing of an earlier run lingers in the process)."""
     st = settings.storage
     if not st.validated_url:
-        return {}
+        return {k: "" for k in ("MEDIARECON_DUCKDB_S3_ACCESS_KEY_ID", "MEDIARECON_DUCKDB_S3_SECRET_ACCESS_KEY",
+                                "MEDIARECON_DUCKDB_S3_SESSION_TOKEN")}
     creds = boto3.session.Session().get_credentials()
     if creds is None:
         raise RuntimeError("MEDIARECON_VALIDATED_URL is on S3 but no AWS credentials were found in the standard"
