@@ -97,12 +97,13 @@ def findings_by_type(settings: Settings) -> dict[str, dict]:
     con = warehouse.connect_published(settings.home)
     try:
         rows = con.execute(
-            "select finding_type, count(*), coalesce(sum(amount_at_stake_eur), 0) from fct_findings"
+            "select finding_type, count(*), sum(amount_at_stake_eur) from fct_findings"
             " group by finding_type order by finding_type"
         ).fetchall()
     finally:
         con.close()
-    return {t: {"count": n, "amount_at_stake_eur": str(a)} for t, n, a in rows}
+    # no amount (None) where a later rule computes it, e.g. moratory interest of late payments
+    return {t: {"count": n, "amount_at_stake_eur": None if a is None else str(a)} for t, n, a in rows}
 
 
 def summary_markdown(run_id: str, files: list[dict], findings: dict, home) -> str:
@@ -124,7 +125,7 @@ def summary_markdown(run_id: str, files: list[dict], findings: dict, home) -> st
         lines += ["", "## Rejected files", ""] + [f"- `{f['source']}`: {f['reason']}" for f in rejected]
     lines += ["", "## Findings in the published warehouse", "", "| finding type | count | € at stake |",
               "|---|---:|---:|"]
-    lines += [f"| {t} | {v['count']} | {v['amount_at_stake_eur']} |" for t, v in findings.items()]
+    lines += [f"| {t} | {v['count']} | {v['amount_at_stake_eur'] or '—'} |" for t, v in findings.items()]
     lines += ["", f"Warehouse: `{home.published_db}`"]
     return "\n".join(lines)
 

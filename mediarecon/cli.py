@@ -78,7 +78,8 @@ def _print_summary(summary: dict, home: Path) -> None:
                    f" watermark {c['watermark']}")
     typer.echo("findings:")
     for t, v in summary["findings"].items():
-        typer.echo(f"  {t:<28} {v['count']:>5}   {v['amount_at_stake_eur']:>14} EUR at stake")
+        amount = f"{v['amount_at_stake_eur']:>14} EUR at stake" if v["amount_at_stake_eur"] else "  (amount computed later)"
+        typer.echo(f"  {t:<28} {v['count']:>5}   {amount}")
     typer.echo(f"warehouse: {summary['warehouse']}")
     typer.echo(f"report: {summary['report']}")
     typer.echo(f"run record: {home / 'runs' / (summary['run_id'] + '.json')}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 
@@ -22,6 +23,7 @@ class LocalS3:
         self.saved: dict[str, str | None] = {}
 
     def start(self) -> "LocalS3":
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request otherwise
         self.server.start()
         host, port = self.server.get_host_and_port()
         self.endpoint_url = f"http://{host}:{port}"
