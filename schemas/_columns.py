@@ -89,6 +89,17 @@ def cents(series: pd.Series) -> pd.Series:
     return series.map(one).astype("Int64")
 
 
+@register_check_method(check_type="vectorized")
+def siret_luhn_key(series: pd.Series) -> pd.Series:
+    """A SIRET whose Luhn key is right (INSEE); missing values are the nullable rule's business."""
+    return luhn_valid(series)
+
+
+def ttc_equals_net_plus_vat(df: pd.DataFrame) -> pd.Series:
+    """TTC = net HT + VAT, to the cent (unparsable amounts are reported by their own format rule)."""
+    return (cents(df.net_ht_eur) + cents(df.vat_eur) == cents(df.net_ttc_eur)).fillna(True)
+
+
 def luhn_valid(series: pd.Series) -> pd.Series:
     """SIREN/SIRET numbers carry a Luhn key (INSEE)."""
 

@@ -4,7 +4,7 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
 
-from schemas._columns import cents, date_fr, integer, luhn_valid, money, rate, text
+from schemas._columns import cents, date_fr, integer, money, rate, text, ttc_equals_net_plus_vat
 
 HEADERS = {
     "N° BDC": "purchase_order_id",
@@ -40,7 +40,7 @@ class OrderLineRow(pa.DataFrameModel):
     purchase_order_id: Series[str] = text(str_matches=r"^\d{10}$")
     line_number: Series[pd.Int64Dtype] = integer(ge=1, le=999)
     media_seller_name: Series[str] = text()
-    media_seller_siret: Series[str] = text(str_matches=r"^\d{14}$")
+    media_seller_siret: Series[str] = text(str_matches=r"^\d{14}$", siret_luhn_key=())
     media_type: Series[str] = text(isin=MEDIA_TYPES)
     uo_code: Series[str] = text(str_matches=r"^\d{2}(-\d{2}){0,2}$")
     buying_unit: Series[str] = text(isin=["spot", "insertion", "face", "screening", "impression",
@@ -66,10 +66,6 @@ class OrderLineRow(pa.DataFrameModel):
         coerce = True
         unique = ["purchase_order_id", "line_number"]
 
-    @pa.check("media_seller_siret", name="siret_luhn_key")
-    def _siret(cls, s: Series[str]) -> Series[bool]:
-        return luhn_valid(s)
-
     @pa.dataframe_check(name="net_equals_gross_minus_discounts")
     def _waterfall(cls, df: pd.DataFrame) -> Series[bool]:
         discounts = sum(cents(df[c]) for c in DISCOUNTS)
@@ -77,7 +73,7 @@ class OrderLineRow(pa.DataFrameModel):
 
     @pa.dataframe_check(name="ttc_equals_net_plus_vat")
     def _ttc(cls, df: pd.DataFrame) -> Series[bool]:
-        return (cents(df.net_ht_eur) + cents(df.vat_eur) == cents(df.net_ttc_eur)).fillna(True)
+        return ttc_equals_net_plus_vat(df)
 
     @pa.dataframe_check(name="end_not_before_start")
     def _dates(cls, df: pd.DataFrame) -> Series[bool]:

@@ -4,7 +4,7 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
 
-from schemas._columns import cents, date_fr, luhn_valid, money, rate, text
+from schemas._columns import cents, date_fr, money, rate, text, ttc_equals_net_plus_vat
 
 HEADERS = {
     "N° BDC": "purchase_order_id",
@@ -30,7 +30,7 @@ class PurchaseOrderRow(pa.DataFrameModel):
     purchase_order_id: Series[str] = text(str_matches=r"^\d{10}$")
     order_date: Series[str] = date_fr()
     advertiser_name: Series[str] = text()
-    advertiser_siret: Series[str] = text(str_matches=r"^\d{14}$")
+    advertiser_siret: Series[str] = text(str_matches=r"^\d{14}$", siret_luhn_key=())
     chorus_service_code: Series[str] = text()
     campaign_id: Series[str] = text(str_matches=r"^CMP-\d{4}-\d{4}$")
     campaign_name: Series[str] = text()
@@ -50,13 +50,9 @@ class PurchaseOrderRow(pa.DataFrameModel):
         coerce = True
         unique = ["purchase_order_id"]
 
-    @pa.check("advertiser_siret", name="siret_luhn_key")
-    def _siret(cls, s: Series[str]) -> Series[bool]:
-        return luhn_valid(s)
-
     @pa.dataframe_check(name="ttc_equals_net_plus_vat")
     def _ttc(cls, df: pd.DataFrame) -> Series[bool]:
-        return (cents(df.net_ht_eur) + cents(df.vat_eur) == cents(df.net_ttc_eur)).fillna(True)
+        return ttc_equals_net_plus_vat(df)
 
     @pa.dataframe_check(name="net_not_above_gross")
     def _net(cls, df: pd.DataFrame) -> Series[bool]:
