@@ -161,6 +161,7 @@ def status(
     manifest = Manifest(h.manifest) if h.manifest.exists() else None
     by_source = [dict(r) for r in manifest.summary_by_source()] if manifest else []
     problems = [dict(r) for r in manifest.files() if r["status"] in ("rejected", "partial")] if manifest else []
+    watermarks = manifest.watermarks() if manifest else []
     if format == "json":
         typer.echo(json.dumps({
             "home": str(h.root),
@@ -168,6 +169,7 @@ def status(
             "files_by_source": by_source,
             "problem_files": [{k: p[k] for k in ("source", "original_name", "sha256", "status", "reason",
                                                  "rows_quarantined")} for p in problems],
+            "watermarks": [dict(w) for w in watermarks],
         }, indent=1, ensure_ascii=False))
         return
     typer.echo(f"home: {h.root}")
@@ -184,6 +186,8 @@ def status(
     typer.echo(_table(["source", "status", "files", "rows_valid", "rows_quarantined"],
                       [[r["source"], r["status"], r["files"], r["rows_valid"], r["rows_quarantined"]]
                        for r in by_source]))
+    for w in watermarks:
+        typer.echo(f"\nwatermark {w['source']}: {w['value']} (moved {w['updated_at']} by run {w['run_id']})")
     if problems:
         typer.echo("\nrejected or partially quarantined files:")
         for p in problems:

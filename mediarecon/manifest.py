@@ -143,6 +143,10 @@ class Manifest:
                         " value = excluded.value, updated_at = excluded.updated_at, run_id = excluded.run_id",
                         (source, value, utcnow(), run_id))
 
+    def watermarks(self) -> list[sqlite3.Row]:
+        with self._connect() as con:
+            return con.execute("select * from watermarks order by source").fetchall()
+
     def summary_by_source(self) -> list[sqlite3.Row]:
         with self._connect() as con:
             return con.execute(

@@ -58,6 +58,7 @@ def test_generate_run_query_status(tmp_path):
     assert p.returncode == 1 and "read-only" in p.stderr
     status = json.loads(sh("status", "--home", home, "--format", "json").stdout)
     assert status["runs"][0]["status"] == "succeeded"
+    assert [w["source"] for w in status["watermarks"]] == ["chorus_pro.current_status_at"]
     assert {r["source"] for r in status["files_by_source"]} == {
         "purchase_orders", "order_lines", "ad_server", "regie_reports", "email_deliverability",
         "forbidden_campaigns", "chorus_pro", "chorus_pro_documents"}
