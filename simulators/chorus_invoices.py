@@ -20,6 +20,7 @@ import datetime as dt
 import json
 from decimal import Decimal
 from pathlib import Path
+from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -37,8 +38,15 @@ def _stamp(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
     return dt.datetime(day.year, day.month, day.day, hour, minute, tzinfo=PARIS)
 
 
-def ubl_document(inv: dict) -> str:
-    """A minimal UBL 2.1 invoice carrying what Chorus Pro routes on (structured 'PIVOT' download)."""
+UNIT_CODE = "C62"  # UN/ECE rec. 20 "one": spots, insertions, faces, impressions, clicks are counted
+
+
+def ubl_document(inv: dict, quantity: int, description: str) -> str:
+    """The invoice as an EN 16931 UBL 2.1 document ('PIVOT' download): one line for the order line
+    billed, VAT 20 %, totals that satisfy BR-CO-10..16, and what Chorus Pro routes on (BT-10 service
+    code, BT-13 order number, SIRETs with scheme 0009)."""
+    ht, vat, ttc = inv["montantHT"], inv["montantTVA"], inv["montantTTC"]
+    price = (Decimal(ht) / quantity).quantize(Decimal("0.000001")) if quantity else Decimal(ht)
     return f"""<?xml version="1.0" encoding="UTF-8"?>
 <Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
  xmlns:cac="urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
@@ -50,15 +58,25 @@ def ubl_document(inv: dict) -> str:
   <cbc:DocumentCurrencyCode>EUR</cbc:DocumentCurrencyCode>
   <cbc:BuyerReference>{inv['codeServiceExecutant']}</cbc:BuyerReference>
   <cac:OrderReference><cbc:ID>{inv['numeroBonCommande'] or ''}</cbc:ID></cac:OrderReference>
-  <cac:AccountingSupplierParty><cac:Party><cac:PartyIdentification><cbc:ID schemeID="0009">{inv['codeFournisseur']}</cbc:ID></cac:PartyIdentification><cac:PartyName><cbc:Name>{inv['designationFournisseur']}</cbc:Name></cac:PartyName></cac:Party></cac:AccountingSupplierParty>
-  <cac:AccountingCustomerParty><cac:Party><cac:PartyIdentification><cbc:ID schemeID="0009">{inv['codeDestinataire']}</cbc:ID></cac:PartyIdentification><cac:PartyName><cbc:Name>{inv['designationDestinataire']}</cbc:Name></cac:PartyName></cac:Party></cac:AccountingCustomerParty>
-  <cac:TaxTotal><cbc:TaxAmount currencyID="EUR">{inv['montantTVA']}</cbc:TaxAmount></cac:TaxTotal>
+  <cac:AccountingSupplierParty><cac:Party><cac:PartyIdentification><cbc:ID schemeID="0009">{inv['codeFournisseur']}</cbc:ID></cac:PartyIdentification><cac:PartyName><cbc:Name>{escape(inv['designationFournisseur'])}</cbc:Name></cac:PartyName></cac:Party></cac:AccountingSupplierParty>
+  <cac:AccountingCustomerParty><cac:Party><cac:PartyIdentification><cbc:ID schemeID="0009">{inv['codeDestinataire']}</cbc:ID></cac:PartyIdentification><cac:PartyName><cbc:Name>{escape(inv['designationDestinataire'])}</cbc:Name></cac:PartyName></cac:Party></cac:AccountingCustomerParty>
+  <cac:TaxTotal>
+    <cbc:TaxAmount currencyID="EUR">{vat}</cbc:TaxAmount>
+    <cac:TaxSubtotal><cbc:TaxableAmount currencyID="EUR">{ht}</cbc:TaxableAmount><cbc:TaxAmount currencyID="EUR">{vat}</cbc:TaxAmount><cac:TaxCategory><cbc:ID>S</cbc:ID><cbc:Percent>20</cbc:Percent><cac:TaxScheme><cbc:ID>VAT</cbc:ID></cac:TaxScheme></cac:TaxCategory></cac:TaxSubtotal>
+  </cac:TaxTotal>
   <cac:LegalMonetaryTotal>
-    <cbc:LineExtensionAmount currencyID="EUR">{inv['montantHT']}</cbc:LineExtensionAmount>
-    <cbc:TaxExclusiveAmount currencyID="EUR">{inv['montantHT']}</cbc:TaxExclusiveAmount>
-    <cbc:TaxInclusiveAmount currencyID="EUR">{inv['montantTTC']}</cbc:TaxInclusiveAmount>
+    <cbc:LineExtensionAmount currencyID="EUR">{ht}</cbc:LineExtensionAmount>
+    <cbc:TaxExclusiveAmount currencyID="EUR">{ht}</cbc:TaxExclusiveAmount>
+    <cbc:TaxInclusiveAmount currencyID="EUR">{ttc}</cbc:TaxInclusiveAmount>
     <cbc:PayableAmount currencyID="EUR">{inv['montantAPayer']}</cbc:PayableAmount>
   </cac:LegalMonetaryTotal>
+  <cac:InvoiceLine>
+    <cbc:ID>1</cbc:ID>
+    <cbc:InvoicedQuantity unitCode="{UNIT_CODE}">{quantity}</cbc:InvoicedQuantity>
+    <cbc:LineExtensionAmount currencyID="EUR">{ht}</cbc:LineExtensionAmount>
+    <cac:Item><cbc:Name>{escape(description)}</cbc:Name><cac:ClassifiedTaxCategory><cbc:ID>S</cbc:ID><cbc:Percent>20</cbc:Percent><cac:TaxScheme><cbc:ID>VAT</cbc:ID></cac:TaxScheme></cac:ClassifiedTaxCategory></cac:Item>
+    <cac:Price><cbc:PriceAmount currencyID="EUR">{price}</cbc:PriceAmount></cac:Price>
+  </cac:InvoiceLine>
 </Invoice>
 """
 
@@ -113,7 +131,7 @@ class InvoiceYear:
             if status == "REJETEE":  # terminal: a new invoice would be needed
                 self.labels.append(self._label("invoice_blocked", key, start, start,
                                                f"{status} since {start}, never left"))
-                return self._record(id_facture, number, c, ln, po, ht, vat, invoice_date, deposit, history)
+                return self._record(id_facture, number, c, ln, po, ht, vat, invoice_date, deposit, history, billed)
             end = start + dt.timedelta(days=length)
             history.append(("COMPLETEE" if status == "SUSPENDUE" else "DEPOSEE", _stamp(end, 10)))
             history.append(("MISE_A_DISPOSITION", _stamp(end, 11)))
@@ -139,7 +157,7 @@ class InvoiceYear:
             self.labels.append(self._label("invoice_without_order", key, deposit, deposit,
                                            "no purchase-order number" if not po else f"unknown order {po}",
                                            amount=str(ht + vat)))
-        return self._record(id_facture, number, c, ln, po, ht, vat, invoice_date, deposit, history)
+        return self._record(id_facture, number, c, ln, po, ht, vat, invoice_date, deposit, history, billed)
 
     def _label(self, kind, key, first, last, note, amount=""):
         from mediarecon.vocabulary import check_finding_type
@@ -147,7 +165,7 @@ class InvoiceYear:
         return {"anomaly_type": check_finding_type(kind), "entity_key": key, "first_date": first.isoformat(),
                 "last_date": last.isoformat(), "amount_at_stake_eur": amount, "note": note}
 
-    def _record(self, id_facture, number, c, ln, po, ht, vat, invoice_date, deposit, history) -> dict:
+    def _record(self, id_facture, number, c, ln, po, ht, vat, invoice_date, deposit, history, billed) -> dict:
         adv, seller = c.advertiser, ln.seller
         current, current_at = history[-1]
         inv = {
@@ -183,7 +201,7 @@ class InvoiceYear:
                 for k, (code, at) in enumerate(history, start=1)
             ],
         }
-        inv["document_xml"] = ubl_document(inv)
+        inv["document_xml"] = ubl_document(inv, billed, f"{c.name} - {ln.media_type} ({ln.order_line_id})")
         return inv
 
     def write(self, out: Path) -> None:

@@ -12,6 +12,7 @@ import pytest
 import requests
 
 from connectors.chorus_pro import ChorusAuthError, ChorusError, ChorusProClient, detect_document_type
+from connectors.einvoice import check_totals, parse_bytes
 from mediarecon.settings import ChorusSettings
 from simulators.chorus_pro import ChorusProSimulator, Faults
 
@@ -65,6 +66,12 @@ def test_history_download_and_structures(sim):
     assert codes[-1] == "DEPOSEE" and codes[0] == hist["statutCourantCode"] == inv["statut"]
     _, xml, kind = client.download_invoices([inv["idFacture"]])
     assert kind == "xml" and inv["numeroFacture"].encode() in xml
+    doc = parse_bytes(xml, "document.xml")  # a real EN 16931 UBL invoice, totals that add up
+    assert check_totals(doc) == []
+    assert (doc.number, doc.seller.siret, doc.buyer.siret, doc.order_reference or "", doc.buyer_reference) == (
+        inv["numeroFacture"], inv["codeFournisseur"], inv["codeDestinataire"], inv["numeroBonCommande"],
+        inv["codeServiceExecutant"])
+    assert str(doc.totals.payable) == inv["montantTTC"]
     _, pdf, kind = client.download_invoices([inv["idFacture"]], fmt="PDF")
     assert kind == "pdf"
     second = all_invoices(client)[1]
