@@ -69,15 +69,20 @@ def land_source(home: Home, spec: SourceSpec, store: LandingStore, manifest: Man
     """Copy new inbox files into landing. Returns how many were new; same bytes again is a no-op."""
     new = 0
     for path in inbox_files(home, spec):
-        sha = sha256_file(path)
-        name = str(path.relative_to(home.inbox / spec.name))
-        manifest.record_receipt(spec.name, sha, name, run_id)
-        if manifest.known(spec.name, sha):
-            continue
-        obj = store.put(spec.name, path, sha)
-        manifest.record_landed(spec.name, sha, name, obj.key, obj.size_bytes, run_id)
-        new += 1
+        new += _land_file(spec, path, sha256_file(path), str(path.relative_to(home.inbox / spec.name)), store,
+                          manifest, run_id)
     return new
+
+
+def _land_file(spec: SourceSpec, path: Path, sha: str, name: str, store: LandingStore, manifest: Manifest,
+               run_id: str, suffix: str | None = None) -> bool:
+    """Record that `name` arrived with these bytes, and land them unless they already were."""
+    manifest.record_receipt(spec.name, sha, name, run_id)
+    if manifest.known(spec.name, sha):
+        return False
+    obj = store.put(spec.name, path, sha, suffix=suffix)
+    manifest.record_landed(spec.name, sha, name, obj.key, obj.size_bytes, run_id)
+    return True
 
 
 def land_remote_source(spec: SourceSpec, inbox, store: LandingStore, manifest: Manifest, run_id: str,
@@ -92,12 +97,8 @@ def land_remote_source(spec: SourceSpec, inbox, store: LandingStore, manifest: M
         tmp = scratch / f".remote-{obj.etag}-{obj.name}"
         try:
             sha = inbox.download(obj, tmp)
-            name = f"s3://{obj.bucket}/{obj.key}"
-            manifest.record_receipt(spec.name, sha, name, run_id)
-            if not manifest.known(spec.name, sha):
-                landed = store.put(spec.name, tmp, sha, suffix="".join(Path(obj.name).suffixes[-2:]).lower())
-                manifest.record_landed(spec.name, sha, name, landed.key, landed.size_bytes, run_id)
-                new += 1
+            new += _land_file(spec, tmp, sha, f"s3://{obj.bucket}/{obj.key}", store, manifest, run_id,
+                              suffix="".join(Path(obj.name).suffixes[-2:]).lower())
             manifest.record_remote(spec.name, obj.bucket, obj.key, obj.etag, sha, run_id)
         finally:
             tmp.unlink(missing_ok=True)

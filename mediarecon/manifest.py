@@ -83,9 +83,7 @@ class Manifest:
             return row["status"] if row else None
 
     def known(self, source: str, sha256: str) -> bool:
-        with self._connect() as con:
-            return con.execute("select 1 from files where source = ? and sha256 = ?",
-                               (source, sha256)).fetchone() is not None
+        return self.status(source, sha256) is not None
 
     def record_receipt(self, source: str, sha256: str, name: str, run_id: str) -> None:
         with self._connect() as con:
@@ -115,11 +113,8 @@ class Manifest:
                 (status, reason, rows_read, rows_valid, rows_quarantined, run_id, source, sha256),
             )
 
-    def files(self, run_id: str | None = None) -> list[sqlite3.Row]:
+    def files(self) -> list[sqlite3.Row]:
         with self._connect() as con:
-            if run_id:
-                return con.execute("select * from files where processed_run_id = ? order by source,"
-                                   " original_name", (run_id,)).fetchall()
             return con.execute("select * from files order by source, original_name").fetchall()
 
     def remote_seen(self, source: str, bucket: str, key: str, etag: str) -> bool:

@@ -176,10 +176,6 @@ class StorageSettings:
             region=_env("S3_REGION", os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")),
         )
 
-    @property
-    def uses_s3(self) -> bool:
-        return bool(self.landing_url or self.inbox_url or self.validated_url)
-
 
 @dataclass(frozen=True)
 class Settings:
