@@ -62,6 +62,8 @@ class Line:
     vat_category: str | None
     vat_rate: Decimal | None
     allowances_charges: list[AllowanceCharge] = field(default_factory=list)
+    order_line_reference: str | None = None  # BT-132: the purchase-order line this line bills
+    price_base_quantity: Decimal | None = None  # BT-149: the net price is per this many units (1000 for a CPM)
 
 
 @dataclass
@@ -104,7 +106,7 @@ class EInvoice:
     buyer: Party
     buyer_reference: str | None  # BT-10: the Chorus Pro service code
     order_reference: str | None  # BT-13: the purchase order (engagement juridique) number
-    preceding_invoice: str | None  # BT-25: what a credit note corrects
+    preceding_invoices: list[str]  # BT-25: what a credit note corrects (one or several invoices)
     allowances_charges: list[AllowanceCharge]
     totals: Totals
     lines: list[Line]
@@ -220,7 +222,9 @@ def parse_ubl(root) -> EInvoice:
             net_amount=_dec(_text(ln, "cbc:LineExtensionAmount")),
             vat_category=_text(ln, "cac:Item/cac:ClassifiedTaxCategory/cbc:ID"),
             vat_rate=_dec(_text(ln, "cac:Item/cac:ClassifiedTaxCategory/cbc:Percent")),
-            allowances_charges=[_ubl_allowance(a) for a in ln.findall("cac:AllowanceCharge", NS)]))
+            allowances_charges=[_ubl_allowance(a) for a in ln.findall("cac:AllowanceCharge", NS)],
+            order_line_reference=_text(ln, "cac:OrderLineReference/cbc:LineID"),
+            price_base_quantity=_dec(_text(price, "cbc:BaseQuantity"))))
     return EInvoice(
         syntax="ubl", number=_text(root, "cbc:ID"),
         type_code=_text(root, "cbc:CreditNoteTypeCode" if credit else "cbc:InvoiceTypeCode") or ("381" if credit else "380"),
@@ -228,7 +232,8 @@ def parse_ubl(root) -> EInvoice:
         seller=_ubl_party(root.find("cac:AccountingSupplierParty/cac:Party", NS)),
         buyer=_ubl_party(root.find("cac:AccountingCustomerParty/cac:Party", NS)),
         buyer_reference=_text(root, "cbc:BuyerReference"), order_reference=_text(root, "cac:OrderReference/cbc:ID"),
-        preceding_invoice=_text(root, "cac:BillingReference/cac:InvoiceDocumentReference/cbc:ID"),
+        preceding_invoices=[e.text.strip() for e in root.findall(
+            "cac:BillingReference/cac:InvoiceDocumentReference/cbc:ID", NS) if e.text and e.text.strip()],
         allowances_charges=[_ubl_allowance(a) for a in root.findall("cac:AllowanceCharge", NS)],
         totals=Totals(
             line_extension=_dec(_text(mt, "cbc:LineExtensionAmount")), allowances=_dec(_text(mt, "cbc:AllowanceTotalAmount")),
@@ -286,7 +291,9 @@ def parse_cii(root, syntax: str = "cii") -> EInvoice:
             net_amount=_dec(_text(ls, "ram:SpecifiedTradeSettlementLineMonetarySummation/ram:LineTotalAmount")),
             vat_category=_text(ls, "ram:ApplicableTradeTax/ram:CategoryCode"),
             vat_rate=_dec(_text(ls, "ram:ApplicableTradeTax/ram:RateApplicablePercent")),
-            allowances_charges=[_cii_allowance(a) for a in ls.findall("ram:SpecifiedTradeAllowanceCharge", NS)]))
+            allowances_charges=[_cii_allowance(a) for a in ls.findall("ram:SpecifiedTradeAllowanceCharge", NS)],
+            order_line_reference=_text(la, "ram:BuyerOrderReferencedDocument/ram:LineID"),
+            price_base_quantity=_dec(_text(la, "ram:NetPriceProductTradePrice/ram:BasisQuantity"))))
     return EInvoice(
         syntax=syntax, number=_text(root, "rsm:ExchangedDocument/ram:ID"),
         type_code=_text(root, "rsm:ExchangedDocument/ram:TypeCode") or "380",
@@ -295,7 +302,8 @@ def parse_cii(root, syntax: str = "cii") -> EInvoice:
         buyer=_cii_party(agreement.find("ram:BuyerTradeParty", NS)),
         buyer_reference=_text(agreement, "ram:BuyerReference"),
         order_reference=_text(agreement, "ram:BuyerOrderReferencedDocument/ram:IssuerAssignedID"),
-        preceding_invoice=_text(settlement, "ram:InvoiceReferencedDocument/ram:IssuerAssignedID"),
+        preceding_invoices=[e.text.strip() for e in settlement.findall(
+            "ram:InvoiceReferencedDocument/ram:IssuerAssignedID", NS) if e.text and e.text.strip()],
         allowances_charges=[_cii_allowance(a) for a in settlement.findall("ram:SpecifiedTradeAllowanceCharge", NS)],
         totals=Totals(
             line_extension=_dec(_text(ms, "ram:LineTotalAmount")), allowances=_dec(_text(ms, "ram:AllowanceTotalAmount")),

@@ -217,7 +217,7 @@ def parse_invoice(
     typer.echo(f"{inv.syntax.upper()} {kind} {inv.number} (type {inv.type_code}) of {inv.issue_date}, {inv.currency}")
     typer.echo(f"  seller: {inv.seller.name} (SIRET {inv.seller.siret or '-'}, VAT {inv.seller.vat_id or '-'})")
     typer.echo(f"  buyer:  {inv.buyer.name} (SIRET {inv.buyer.siret or '-'}); service code {inv.buyer_reference or '-'}")
-    typer.echo(f"  order reference: {inv.order_reference or '-'}; corrects: {inv.preceding_invoice or '-'}")
+    typer.echo(f"  order reference: {inv.order_reference or '-'}; corrects: {', '.join(inv.preceding_invoices) or '-'}")
     typer.echo(_table(["line", "description", "quantity", "unit", "gross price", "discount", "net price",
                        "net amount", "VAT"],
                       [[ln.line_id, (ln.description or "")[:40], ln.quantity, ln.unit, ln.gross_price,

@@ -1,9 +1,18 @@
-"""The Chorus Pro side of the synthetic State-year: one régie invoice per order line, as Chorus Pro
-holds it (record, status history along the real lifecycle, deposit and payment dates, the document).
+"""The invoicing side of the synthetic State-year: one régie invoice per order line, as Chorus Pro
+holds it (record, status history along the real lifecycle, deposit and payment dates, the document),
+plus year-end credit notes, e-mailed copies and spreadsheet exports.
 
-Written to `chorus/invoices.json` beside the inbox; the Chorus Pro simulator serves it. Labelled
-anomalies: `invoice_without_order`, `invoice_blocked`, `late_payment` (entity key
-`<supplier SIRET>|<invoice number>`).
+Written to `chorus/invoices.json` beside the inbox (the Chorus Pro simulator serves it), copies to
+`inbox/einvoices/` (Factur-X PDF) and exports to `inbox/invoice_exports/` (XLSX, French CSV).
+Documents are UBL, CII or Factur-X by régie, with the list price, one allowance per discount type and
+VAT 20 % (`simulators/einvoice_documents.py`).
+
+Labelled anomalies, entity key `<supplier SIRET>|<invoice number>` unless said otherwise:
+`invoice_without_order`, `invoice_blocked`, `late_payment`, `duplicate_invoice` (the second copy:
+same number deposited again, or the same content under a new number), `invoice_arithmetic_error`
+(the document's totals break BR-CO-10); by order line: `over_invoiced` (more units billed than
+delivered), `invoiced_not_delivered`, `missing_discount` (a discount of the order left off).
+Dates of the e-invoice labels are the invoice's issue date.
 
 Rules the labels follow (and the warehouse must too):
 - received date = the day the invoice was last made available to the recipient (MISE_A_DISPOSITION):
@@ -17,17 +26,28 @@ Rules the labels follow (and the warehouse must too):
 from __future__ import annotations
 
 import datetime as dt
+import base64
+import csv
+import io
 import json
 from decimal import Decimal
 from pathlib import Path
-from xml.sax.saxutils import escape
 from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from simulators.einvoice_documents import DISCOUNT_REASONS, DocLine, Document, money, render
+
 PARIS = ZoneInfo("Europe/Paris")
 BLOCKING = ("REJETEE", "SUSPENDUE", "A_RECYCLER")
 BLOCKED_DAYS_LIMIT = 15
+SYNTAXES = ("ubl", "cii", "facturx")
+CHORUS_KINDS = ("without_order", "blocked", "late", "short_suspension")
+EXPORT_HEADER = ["N° facture", "Type de document", "Date de facture", "SIRET régie", "N° BDC", "N° ligne BDC",
+                 "Désignation", "Quantité", "Prix unitaire brut", "Base de prix", "Montant brut HT",
+                 "Remise dégressif", "Abattement intérêt général", "Remise professionnelle",
+                 "Cumul des mandats", "Montant net HT", "Taux de TVA", "Montant TVA", "Montant TTC",
+                 "Facture d'origine"]
 
 
 def legal_delay_days(advertiser: dict) -> int:
@@ -38,49 +58,6 @@ def _stamp(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
     return dt.datetime(day.year, day.month, day.day, hour, minute, tzinfo=PARIS)
 
 
-UNIT_CODE = "C62"  # UN/ECE rec. 20 "one": spots, insertions, faces, impressions, clicks are counted
-
-
-def ubl_document(inv: dict, quantity: int, description: str) -> str:
-    """The invoice as an EN 16931 UBL 2.1 document ('PIVOT' download): one line for the order line
-    billed, VAT 20 %, totals that satisfy BR-CO-10..16, and what Chorus Pro routes on (BT-10 service
-    code, BT-13 order number, SIRETs with scheme 0009)."""
-    ht, vat, ttc = inv["montantHT"], inv["montantTVA"], inv["montantTTC"]
-    price = (Decimal(ht) / quantity).quantize(Decimal("0.000001")) if quantity else Decimal(ht)
-    return f"""<?xml version="1.0" encoding="UTF-8"?>
-<Invoice xmlns="urn:oasis:names:specification:ubl:schema:xsd:Invoice-2"
- xmlns:cac="urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2"
- xmlns:cbc="urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2">
-  <cbc:CustomizationID>urn:cen.eu:en16931:2017</cbc:CustomizationID>
-  <cbc:ID>{inv['numeroFacture']}</cbc:ID>
-  <cbc:IssueDate>{inv['dateFacture']}</cbc:IssueDate>
-  <cbc:InvoiceTypeCode>380</cbc:InvoiceTypeCode>
-  <cbc:DocumentCurrencyCode>EUR</cbc:DocumentCurrencyCode>
-  <cbc:BuyerReference>{inv['codeServiceExecutant']}</cbc:BuyerReference>
-  <cac:OrderReference><cbc:ID>{inv['numeroBonCommande'] or ''}</cbc:ID></cac:OrderReference>
-  <cac:AccountingSupplierParty><cac:Party><cac:PartyIdentification><cbc:ID schemeID="0009">{inv['codeFournisseur']}</cbc:ID></cac:PartyIdentification><cac:PartyName><cbc:Name>{escape(inv['designationFournisseur'])}</cbc:Name></cac:PartyName></cac:Party></cac:AccountingSupplierParty>
-  <cac:AccountingCustomerParty><cac:Party><cac:PartyIdentification><cbc:ID schemeID="0009">{inv['codeDestinataire']}</cbc:ID></cac:PartyIdentification><cac:PartyName><cbc:Name>{escape(inv['designationDestinataire'])}</cbc:Name></cac:PartyName></cac:Party></cac:AccountingCustomerParty>
-  <cac:TaxTotal>
-    <cbc:TaxAmount currencyID="EUR">{vat}</cbc:TaxAmount>
-    <cac:TaxSubtotal><cbc:TaxableAmount currencyID="EUR">{ht}</cbc:TaxableAmount><cbc:TaxAmount currencyID="EUR">{vat}</cbc:TaxAmount><cac:TaxCategory><cbc:ID>S</cbc:ID><cbc:Percent>20</cbc:Percent><cac:TaxScheme><cbc:ID>VAT</cbc:ID></cac:TaxScheme></cac:TaxCategory></cac:TaxSubtotal>
-  </cac:TaxTotal>
-  <cac:LegalMonetaryTotal>
-    <cbc:LineExtensionAmount currencyID="EUR">{ht}</cbc:LineExtensionAmount>
-    <cbc:TaxExclusiveAmount currencyID="EUR">{ht}</cbc:TaxExclusiveAmount>
-    <cbc:TaxInclusiveAmount currencyID="EUR">{ttc}</cbc:TaxInclusiveAmount>
-    <cbc:PayableAmount currencyID="EUR">{inv['montantAPayer']}</cbc:PayableAmount>
-  </cac:LegalMonetaryTotal>
-  <cac:InvoiceLine>
-    <cbc:ID>1</cbc:ID>
-    <cbc:InvoicedQuantity unitCode="{UNIT_CODE}">{quantity}</cbc:InvoicedQuantity>
-    <cbc:LineExtensionAmount currencyID="EUR">{ht}</cbc:LineExtensionAmount>
-    <cac:Item><cbc:Name>{escape(description)}</cbc:Name><cac:ClassifiedTaxCategory><cbc:ID>S</cbc:ID><cbc:Percent>20</cbc:Percent><cac:TaxScheme><cbc:ID>VAT</cbc:ID></cac:TaxScheme></cac:ClassifiedTaxCategory></cac:Item>
-    <cac:Price><cbc:PriceAmount currencyID="EUR">{price}</cbc:PriceAmount></cac:Price>
-  </cac:InvoiceLine>
-</Invoice>
-"""
-
-
 class InvoiceYear:
     def __init__(self, generator):
         self.g = generator
@@ -88,62 +65,138 @@ class InvoiceYear:
         self.rng = np.random.default_rng([generator.seed, 3])
         self.invoices: list[dict] = []
         self.labels: list[dict] = []
+        self.documents: list[tuple[Document, str]] = []  # every distinct document, with its syntax
+        self.copies: list[tuple[str, bytes]] = []  # (path under inbox/, bytes)
+        self.seq_by_seller: dict[str, int] = {}
+        sellers = sorted({ln.seller["media_seller_id"] for c in generator.campaigns for ln in c.lines})
+        self.syntax = {s: SYNTAXES[i % 3] for i, s in enumerate(sellers)}
+        self.rebate_sellers = set(sellers[::3])  # these régies grant a year-end rebate (credit note)
+        by_media = {}
+        for c in generator.campaigns:
+            for ln in c.lines:
+                by_media.setdefault(ln.media_type, set()).add(ln.seller["media_seller_id"])
+        self.export_format = {}
+        for media, fmt in (("outdoor", "xlsx"), ("cinema", "csv")):
+            if by_media.get(media):
+                self.export_format.setdefault(sorted(by_media[media])[0], fmt)
+        self._next_id = 1_000_000
 
     def _days(self, lo: int, hi: int) -> int:
         return int(self.rng.integers(lo, hi + 1))
 
+    def _number(self, seller: dict, prefix: str = "") -> str:
+        sid = seller["media_seller_id"]
+        self.seq_by_seller[sid] = self.seq_by_seller.get(sid, 0) + 1
+        return f"{sid.removeprefix('SEL-')}-{self.g.year}-{prefix}{self.seq_by_seller[sid]:05d}"
+
     def build(self) -> "InvoiceYear":
-        lines = [(c, ln) for c in self.g.campaigns for ln in c.lines]
+        g, n = self.g, self.g._count
+        lines = [(c, ln) for c in g.campaigns for ln in c.lines]
         order = [int(i) for i in self.rng.permutation(len(lines))]
-        n = self.g._count
-        without_order = set(order[: n(8)])
-        blocked = set(order[n(8): n(8) + n(8)])
-        late = set(order[n(8) + n(8): n(8) + n(8) + n(15)])
-        short_suspension = set(order[n(8) + n(8) + n(15): n(8) + n(8) + n(15) + n(10)])
-        seq_by_seller: dict[str, int] = {}
+        undelivered = [i for i in order if lines[i][1].order_line_id in g.undelivered_lines]
+        pool = [i for i in order if i not in undelivered]
+        kinds: dict[int, str] = {i: "not_delivered" for i in undelivered}
+        at = 0
+        for kind, count in zip(CHORUS_KINDS, (n(8), n(8), n(15), n(10))):
+            kinds.update({i: kind for i in pool[at:at + count]})
+            at += count
+        # invoice anomalies sit on lines delivered in full, so that each is the only thing wrong
+        clean = [i for i in pool[at:] if lines[i][1].delivered >= lines[i][1].quantity
+                 and lines[i][0].campaign_id not in g.forbidden_campaigns]
+        discounted = [i for i in clean if max(lines[i][1].discounts.values()) >= 10]
+        for kind, count in (("missing_discount", n(10)), ("over_invoiced", n(10)), ("duplicate_same_number", n(5)),
+                            ("duplicate_new_number", n(5)), ("arithmetic_error", n(5))):
+            source = discounted if kind == "missing_discount" else clean
+            chosen = [i for i in source if i not in kinds][:count]
+            kinds.update({i: kind for i in chosen})
+        originals = []
         for i, (c, ln) in enumerate(lines):
-            seller = ln.seller
-            seq_by_seller[seller["media_seller_id"]] = seq_by_seller.get(seller["media_seller_id"], 0) + 1
-            number = f"{seller['media_seller_id'].removeprefix('SEL-')}-{self.g.year}-{seq_by_seller[seller['media_seller_id']]:05d}"
-            kind = ("without_order" if i in without_order else "blocked" if i in blocked else "late" if i in late
-                    else "short_suspension" if i in short_suspension else "normal")
-            self.invoices.append(self._invoice(1_000_000 + i + 1, number, c, ln, kind, i))
+            kind = kinds.get(i, "normal")
+            doc = self._document(c, ln, kind)
+            record = self._invoice(doc, c, ln, kind)
+            originals.append((c, ln, kind, doc, record))
+            if kind.startswith("duplicate"):
+                self._duplicate(c, ln, kind, doc, record)
+        self._credit_notes(originals)
         return self
 
-    def _invoice(self, id_facture: int, number: str, c, ln, kind: str, i: int) -> dict:
+    # ------------------------------------------------------------------ documents
+    def _billed_line(self, ln, billed: int, drop: str | None = None) -> DocLine:
+        """The invoice line for `billed` units of an order line: list price, each discount of the order
+        prorated to the units billed, with its reason."""
+        allowances = []
+        for kind, (reason, code) in DISCOUNT_REASONS.items():
+            amount = ln.discounts[kind]
+            if amount > 0 and kind != drop:
+                allowances.append((reason, code, max(money(amount * billed / ln.quantity), Decimal("0.01"))))
+        return DocLine("1", str(ln.line_number), f"{ln.campaign_id} - {ln.media_type} ({ln.order_line_id})",
+                       Decimal(billed), ln.unit_gross_price,
+                       Decimal(1000 if ln.pricing_basis == "cpm" else 1), allowances)
+
+    def _document(self, c, ln, kind: str) -> Document:
         adv, seller = c.advertiser, ln.seller
-        billed = min(ln.delivered, ln.quantity) if ln.delivered else ln.quantity
-        ht = (Decimal(billed) * ln.net_unit_price).quantize(Decimal("0.01"))
-        vat = (ht * Decimal("0.20")).quantize(Decimal("0.01"))
-        invoice_date = ln.end + dt.timedelta(days=self._days(1, 10))
-        deposit = invoice_date + dt.timedelta(days=self._days(0, 3))
+        billed = ln.quantity if kind == "not_delivered" else min(ln.delivered, ln.quantity) or ln.quantity
+        drop = None
+        if kind == "over_invoiced":
+            billed = int(round(ln.quantity * self.rng.uniform(1.08, 1.2)))
+        elif kind == "missing_discount":
+            drop = max(ln.discounts, key=lambda k: ln.discounts[k])
+        line = self._billed_line(ln, billed, drop)
         po = ln.purchase_order_id
         if kind == "without_order":
-            po = "" if i % 2 == 0 else "2599999999"
+            po = "" if len(self.invoices) % 2 == 0 else "2599999999"
+            line.order_line_ref = None if not po else line.order_line_ref
+        doc = Document(self._number(seller), "380", ln.end + dt.timedelta(days=self._days(1, 10)),
+                       seller["siret"], seller["media_seller_name"], adv["siret"], adv["advertiser_name"],
+                       adv["chorus_service_code"], po, [line])
+        key = f"{seller['siret']}|{doc.number}"
+        if kind == "arithmetic_error":
+            delta = max(money(doc.line_extension * Decimal("0.03")), Decimal("1.00"))
+            doc.stated_line_extension = doc.line_extension + delta
+            self.labels.append(self._label("invoice_arithmetic_error", key, doc.issue_date, doc.issue_date,
+                                           f"BR-CO-10: lines add up to {doc.line_extension}, the total says"
+                                           f" {doc.stated_line_extension}", amount=str(delta)))
+        billable = (ln.net * min(ln.delivered, ln.quantity) / ln.quantity).quantize(Decimal("0.01"))
+        if kind == "over_invoiced":
+            self.labels.append(self._label("over_invoiced", ln.order_line_id, doc.issue_date, doc.issue_date,
+                                           f"{billed} {ln.buying_unit}s billed, {ln.delivered} delivered of"
+                                           f" {ln.quantity} ordered", amount=str(line.net - billable)))
+        elif kind == "not_delivered":
+            self.labels.append(self._label("invoiced_not_delivered", ln.order_line_id, doc.issue_date,
+                                           doc.issue_date, f"{billed} {ln.buying_unit}s billed, none delivered",
+                                           amount=str(line.net)))
+        elif kind == "missing_discount":
+            expected = max(money(ln.discounts[drop] * billed / ln.quantity), Decimal("0.01"))
+            self.labels.append(self._label("missing_discount", ln.order_line_id, doc.issue_date, doc.issue_date,
+                                           f"{DISCOUNT_REASONS[drop][0]} of the order not on the invoice",
+                                           amount=str(expected)))
+        return doc
+
+    # ------------------------------------------------------------------ Chorus Pro records
+    def _invoice(self, doc: Document, c, ln, kind: str, deposit: dt.date | None = None) -> dict:
+        adv, seller = c.advertiser, ln.seller
+        deposit = deposit or doc.issue_date + dt.timedelta(days=self._days(0, 3))
         history = [("DEPOSEE", _stamp(deposit, 9, 5)), ("MISE_A_DISPOSITION", _stamp(deposit, 9, 40))]
         available = deposit
-        key = f"{seller['siret']}|{number}"
+        key = f"{seller['siret']}|{doc.number}"
+        ttc = doc.tax_inclusive
         if kind in ("blocked", "short_suspension"):
-            status = BLOCKING[i % 3] if kind == "blocked" else "SUSPENDUE"
+            status = BLOCKING[len(self.invoices) % 3] if kind == "blocked" else "SUSPENDUE"
             start = deposit + dt.timedelta(days=self._days(1, 5))
             length = self._days(BLOCKED_DAYS_LIMIT + 2, 40) if kind == "blocked" else self._days(2, 10)
             history.append((status, _stamp(start, 14)))
             if status == "REJETEE":  # terminal: a new invoice would be needed
                 self.labels.append(self._label("invoice_blocked", key, start, start,
                                                f"{status} since {start}, never left"))
-                return self._record(id_facture, number, c, ln, po, ht, vat, invoice_date, deposit, history, billed)
+                return self._record(doc, c, deposit, history)
             end = start + dt.timedelta(days=length)
             history.append(("COMPLETEE" if status == "SUSPENDUE" else "DEPOSEE", _stamp(end, 10)))
             history.append(("MISE_A_DISPOSITION", _stamp(end, 11)))
             available = end
             if kind == "blocked":
-                self.labels.append(self._label("invoice_blocked", key, start, end,
-                                               f"{status} for {length} days"))
+                self.labels.append(self._label("invoice_blocked", key, start, end, f"{status} for {length} days"))
         delay = legal_delay_days(adv)
-        if kind == "late":
-            pay_after = delay + self._days(3, 40)
-        else:
-            pay_after = self._days(6, delay - 2)
+        pay_after = delay + self._days(3, 40) if kind == "late" else self._days(6, delay - 2)
         service_done = available + dt.timedelta(days=min(self._days(2, 6), pay_after - 2))
         paid = available + dt.timedelta(days=pay_after)
         history += [("SERVICE_FAIT", _stamp(service_done, 15)),
@@ -151,13 +204,52 @@ class InvoiceYear:
                     ("MISE_EN_PAIEMENT", _stamp(paid, 8, 30))]
         if kind == "late":
             self.labels.append(self._label("late_payment", key, available + dt.timedelta(days=delay + 1), paid,
-                                           f"paid {pay_after} days after being made available (legal {delay})",
-                                           amount=""))
+                                           f"paid {pay_after} days after being made available (legal {delay})"))
         if kind == "without_order":
             self.labels.append(self._label("invoice_without_order", key, deposit, deposit,
-                                           "no purchase-order number" if not po else f"unknown order {po}",
-                                           amount=str(ht + vat)))
-        return self._record(id_facture, number, c, ln, po, ht, vat, invoice_date, deposit, history, billed)
+                                           "no purchase-order number" if not doc.order_reference
+                                           else f"unknown order {doc.order_reference}", amount=str(ttc)))
+        return self._record(doc, c, deposit, history)
+
+    def _duplicate(self, c, ln, kind: str, original: Document, record: dict) -> None:
+        """The same invoice deposited again weeks later: under its number, or renumbered."""
+        doc = original
+        if kind == "duplicate_new_number":
+            doc = Document(**{**original.__dict__, "number": self._number(ln.seller),
+                              "issue_date": original.issue_date + dt.timedelta(days=self._days(15, 30)),
+                              "lines": [DocLine(**ln_.__dict__) for ln_ in original.lines]})
+        deposit = dt.date.fromisoformat(record["dateDepot"]) + dt.timedelta(days=self._days(20, 40))
+        self._invoice(doc, c, ln, "normal", deposit=deposit)
+        self.labels.append(self._label(
+            "duplicate_invoice", f"{ln.seller['siret']}|{doc.number}", doc.issue_date, doc.issue_date,
+            f"invoice {original.number} deposited again" + ("" if doc is original else f" as {doc.number}"),
+            amount=str(doc.tax_inclusive)))
+
+    def _credit_notes(self, originals) -> None:
+        """Year-end rebates: one credit note per purchase order and rebate-granting régie, a line per
+        invoice line credited, referencing the invoices it corrects."""
+        groups: dict[tuple[str, str], list] = {}
+        for c, ln, kind, doc, _ in originals:
+            if kind in ("normal", "late", "short_suspension") and ln.seller["media_seller_id"] in self.rebate_sellers:
+                groups.setdefault((ln.seller["media_seller_id"], ln.purchase_order_id), []).append((c, ln, doc))
+        for (_, po), members in sorted(groups.items()):
+            c, ln, _ = members[0]
+            rate = Decimal(str(self._pick_rate()))
+            lines = [DocLine(str(j), str(m_ln.line_number), f"Remise de fin d'ordre {self.g.year} - {m_ln.order_line_id}",
+                             Decimal(1), max(money(m_doc.line_extension * rate), Decimal("0.01")))
+                     for j, (_, m_ln, m_doc) in enumerate(members, start=1)]
+            doc = Document(self._number(ln.seller, "AV"), "381",
+                           dt.date(self.g.year + 1, 1, 15) + dt.timedelta(days=self._days(0, 40)),
+                           ln.seller["siret"], ln.seller["media_seller_name"], c.advertiser["siret"],
+                           c.advertiser["advertiser_name"], c.advertiser["chorus_service_code"], po, lines,
+                           preceding_invoices=[m_doc.number for _, _, m_doc in members])
+            deposit = doc.issue_date + dt.timedelta(days=self._days(0, 3))
+            history = [("DEPOSEE", _stamp(deposit, 9, 5)), ("MISE_A_DISPOSITION", _stamp(deposit, 9, 40)),
+                       ("SERVICE_FAIT", _stamp(deposit + dt.timedelta(days=self._days(2, 8)), 15))]
+            self._record(doc, c, deposit, history)
+
+    def _pick_rate(self) -> float:
+        return float(self.rng.choice([0.02, 0.03, 0.04]))
 
     def _label(self, kind, key, first, last, note, amount=""):
         from mediarecon.vocabulary import check_finding_type
@@ -165,47 +257,129 @@ class InvoiceYear:
         return {"anomaly_type": check_finding_type(kind), "entity_key": key, "first_date": first.isoformat(),
                 "last_date": last.isoformat(), "amount_at_stake_eur": amount, "note": note}
 
-    def _record(self, id_facture, number, c, ln, po, ht, vat, invoice_date, deposit, history, billed) -> dict:
-        adv, seller = c.advertiser, ln.seller
+    def _record(self, doc: Document, c, deposit: dt.date, history) -> dict:
+        adv = c.advertiser
+        seller_id = next(ln.seller["media_seller_id"] for ln in c.lines if ln.seller["siret"] == doc.seller_siret)
+        syntax = self.syntax[seller_id]
+        self._next_id += 1
         current, current_at = history[-1]
+        content = render(doc, syntax)
         inv = {
-            "idFacture": id_facture,
-            "numeroFacture": number,
-            "typeFacture": "FACTURE",
+            "idFacture": self._next_id,
+            "numeroFacture": doc.number,
+            "typeFacture": "AVOIR" if doc.is_credit_note else "FACTURE",
             "typeDemandePaiement": "FACTURE",
             "statut": current,
-            "dateFacture": invoice_date.isoformat(),
+            "dateFacture": doc.issue_date.isoformat(),
             "dateDepot": deposit.isoformat(),
             "dateHeureEtatCourant": current_at.isoformat(timespec="milliseconds"),
-            "montantHT": str(ht),
-            "montantTVA": str(vat),
-            "montantTTC": str(ht + vat),
-            "montantAPayer": str(ht + vat),
+            "montantHT": str(doc.tax_exclusive),
+            "montantTVA": str(doc.vat),
+            "montantTTC": str(doc.tax_inclusive),
+            "montantAPayer": str(doc.tax_inclusive),
             "devise": "EUR",
-            "codeFournisseur": seller["siret"],
+            "codeFournisseur": doc.seller_siret,
             "typeIdentifiantFournisseur": "SIRET",
-            "designationFournisseur": seller["media_seller_name"],
+            "designationFournisseur": doc.seller_name,
             "codeDestinataire": adv["siret"],
             "idDestinataire": 25_000_000 + self.g.advertisers.index(adv),
             "designationDestinataire": adv["advertiser_name"],
             "codeServiceExecutant": adv["chorus_service_code"],
             "idServiceExecutant": 35_000_000 + self.g.advertisers.index(adv),
             "nomServiceExecutant": f"Service communication {adv['short_name']}",
-            "numeroBonCommande": po,
+            "numeroBonCommande": doc.order_reference,
             "numeroMarche": "2022-SIG-MEDIA-001",
             "factureTelechargeeParDestinataire": False,
-            "modeDepot": "EDI_XML_STRUCT",
+            "modeDepot": "EDI_XML_STRUCT" if syntax != "facturx" else "EDI_PDF_MIXTE",
             "historique": [
-                {"histoStatutId": id_facture * 100 + k, "histoStatutCode": code,
+                {"histoStatutId": self._next_id * 100 + k, "histoStatutCode": code,
                  "histoStatutDatePassage": at.strftime("%Y-%m-%d %H:%M"), "histoStatutCommentaire": None}
                 for k, (code, at) in enumerate(history, start=1)
             ],
+            # what the régie deposited, returned by telechargerGroupeFacture
+            "document_base64": base64.b64encode(content).decode("ascii"),
         }
-        inv["document_xml"] = ubl_document(inv, billed, f"{c.name} - {ln.media_type} ({ln.order_line_id})")
+        self.invoices.append(inv)
+        if not any(d is doc for d, _ in self.documents):
+            self.documents.append((doc, syntax))
+            # one invoice in ten is also e-mailed to the advertiser as a Factur-X PDF
+            if not doc.is_credit_note and self.rng.random() < 0.1:
+                self.copies.append((f"einvoices/{seller_id.lower()}/{doc.number}.pdf", render(doc, "facturx")))
         return inv
 
-    def write(self, out: Path) -> None:
+    # ------------------------------------------------------------------ writing
+    def export_rows(self, seller_id: str) -> list[list]:
+        """A régie's own export of its invoices: one row per invoice line, French numbers."""
+        rows = []
+        for doc, _ in self.documents:
+            if doc.seller_siret != self._siret(seller_id):
+                continue
+            for ln in doc.lines:
+                by_reason = {reason: a for reason, _, a in ln.allowances}
+                vat = money(ln.net * Decimal("0.20"))
+                rows.append([doc.number, "Avoir" if doc.is_credit_note else "Facture", doc.issue_date.strftime("%d/%m/%Y"),
+                             doc.seller_siret, doc.order_reference, ln.order_line_ref or "", ln.description,
+                             str(ln.quantity), str(ln.price), str(ln.base_quantity), str(ln.gross),
+                             *[str(by_reason.get(reason, "0.00")) for reason, _ in DISCOUNT_REASONS.values()],
+                             str(ln.net), "20", str(vat), str(ln.net + vat), ", ".join(doc.preceding_invoices)])
+        return rows
+
+    def _siret(self, seller_id: str) -> str:
+        return next(s["siret"] for s in self.g.sellers if s["media_seller_id"] == seller_id)
+
+    def write(self, out: Path) -> int:
+        """Writes chorus/invoices.json, the e-mailed copies and the exports; returns the inbox files written."""
         path = out / "chorus" / "invoices.json"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(json.dumps({"year": self.g.year, "invoices": self.invoices}, ensure_ascii=False, indent=1),
                         encoding="utf-8")
+        for rel, content in self.copies:
+            target = out / "inbox" / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(content)
+        for seller_id, fmt in sorted(self.export_format.items()):
+            rows = self.export_rows(seller_id)
+            target = out / "inbox" / "invoice_exports" / f"factures_{seller_id.lower()}_{self.g.year}.{fmt}"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if fmt == "xlsx":
+                write_xlsx(target, EXPORT_HEADER, rows)
+            else:
+                buf = io.StringIO()
+                w = csv.writer(buf, delimiter=";", lineterminator="\r\n")
+                w.writerow(EXPORT_HEADER)
+                w.writerows([[v.replace(".", ",") if _is_number(v) else v for v in r] for r in rows])
+                target.write_bytes(buf.getvalue().encode("utf-8-sig"))
+        return len(self.copies) + len(self.export_format)
+
+
+def _is_number(v: str) -> bool:
+    try:
+        Decimal(v)
+        return "." in v
+    except ArithmeticError:
+        return False
+
+
+def write_xlsx(path: Path, header: list[str], rows: list[list]) -> None:
+    """As a régie's accounting tool exports it: a title line above the header, numbers as numbers,
+    dates as dates."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Factures"
+    ws.append(["Export des factures émises"])
+    ws.append(header)
+    for r in rows:
+        cells = []
+        for h, v in zip(header, r):
+            if h == "Date de facture":
+                cells.append(dt.datetime.strptime(v, "%d/%m/%Y"))
+            elif h in ("Quantité", "Base de prix", "Taux de TVA", "N° ligne BDC") and v:
+                cells.append(int(Decimal(v)))
+            elif _is_number(v):
+                cells.append(float(v))
+            else:
+                cells.append(v)
+        ws.append(cells)
+    wb.save(path)

@@ -154,7 +154,7 @@ class ChorusProSimulator:
         return {
             "codeRetour": 0, "libelle": "GCU_MSG_01_000", "pageCourante": page, "pages": pages,
             "nbResultatsParPage": size, "total": len(rows),
-            "listeFactures": [{k: v for k, v in inv.items() if k not in ("historique", "document_xml")}
+            "listeFactures": [{k: v for k, v in inv.items() if k not in ("historique", "document_base64")}
                               for inv in chunk],
         }
 
@@ -200,15 +200,19 @@ class ChorusProSimulator:
         if not ids or missing:
             return {"codeRetour": 20001, "libelle": f"GCU_MSG_05_002 - facture inconnue {missing}"}
         fmt = body.get("format", "PIVOT")
-        docs = [(self.by_id[i], _pdf(self.by_id[i]) if fmt == "PDF" else self.by_id[i]["document_xml"].encode())
-                for i in ids]
+        docs = []
+        for i in ids:
+            deposited = base64.b64decode(self.by_id[i]["document_base64"])
+            # PDF: the deposited Factur-X, or a rendering of a structured invoice; PIVOT: as deposited
+            docs.append((self.by_id[i], deposited if fmt == "PIVOT" or deposited.startswith(b"%PDF")
+                         else _pdf(self.by_id[i])))
         if len(docs) == 1:
             data = docs[0][1]
         else:  # several invoices come back as one ZIP
             buf = io.BytesIO()
             with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
                 for inv, content in docs:
-                    z.writestr(f"{inv['idFacture']}.{'pdf' if fmt == 'PDF' else 'xml'}", content)
+                    z.writestr(f"{inv['idFacture']}.{'pdf' if content.startswith(b'%PDF') else 'xml'}", content)
             data = buf.getvalue()
         return {"codeRetour": 0, "libelle": "GCU_MSG_01_000", "fichierResultat": base64.b64encode(data).decode()}
 

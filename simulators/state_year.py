@@ -11,7 +11,10 @@ What it writes, as the senders would (formats in docs/input_formats.md):
   inbox/regie_reports/         régie campaign reports (bilans), French CSV, one per seller and campaign
   inbox/email_deliverability/  e-mail router statistics per ISP and day, one per month
   inbox/forbidden_campaigns/   SIG's list of forbidden (withdrawn) campaigns
-  chorus/invoices.json         the régies' invoices as Chorus Pro holds them (served by the simulator)
+  inbox/einvoices/             e-mailed copies of some invoices (Factur-X PDF)
+  inbox/invoice_exports/       two régies' own exports of their invoices (XLSX, French CSV)
+  chorus/invoices.json         the régies' invoices and credit notes as Chorus Pro holds them, with the
+                               deposited UBL / CII / Factur-X documents (served by the simulator)
 Reference data (advertisers, media sellers) is read from the dbt seeds, so both sides agree.
 """
 
@@ -319,13 +322,19 @@ class StateYearGenerator:
                       if ln.order_line_id not in self.email_drop_lines]
         order = self.rng.permutation(len(under_pool))
         n_under = self._count(25)
-        self.under_lines = {under_pool[int(j)].order_line_id for j in order[:n_under]}
+        # a few offline lines run not at all (the régie still invoices them): under-delivered too
+        offline = [under_pool[int(j)].order_line_id for j in order if under_pool[int(j)].media_type in OFFLINE_MEDIA]
+        self.undelivered_lines = set(offline[: self._count(4)])
+        self.under_lines = {under_pool[int(j)].order_line_id for j in order[:n_under]} | self.undelivered_lines
         # lines just inside the tolerance: must NOT be flagged
-        self.near_lines = {under_pool[int(j)].order_line_id for j in order[n_under:2 * n_under]}
+        self.near_lines = {under_pool[int(j)].order_line_id for j in order[n_under:2 * n_under]
+                           } - self.undelivered_lines
         self.orphan_campaigns = [self.campaigns[i] for i in rest[2 * n_forbidden:]
                                  ][: self._count(8)]
 
     def _delivery_ratio(self, ln: OrderLine) -> float:
+        if ln.order_line_id in self.undelivered_lines:
+            return 0.0
         if ln.order_line_id in self.under_lines:
             return self._uniform(0.55, 0.82)
         if ln.order_line_id in self.near_lines:
@@ -652,5 +661,7 @@ def generate(out: Path, seed: int, scale: float, year: int = 2025) -> Generation
     g.deliver()
     invoices = InvoiceYear(g).build()
     g.labels += invoices.labels
-    invoices.write(Path(out))
-    return g.write(Path(out))
+    files = invoices.write(Path(out))
+    summary = g.write(Path(out))
+    summary.files += files
+    return summary
