@@ -1,4 +1,5 @@
-"""Readers for the files senders drop in the inbox: French CSV exports and Campaign Manager 360 reports.
+"""Readers for the files senders drop in the inbox: French CSV exports, Excel workbooks and Campaign
+Manager 360 reports.
 
 Readers only split bytes into a header and rows of strings, keeping each row's physical line number so
 that every later complaint can name file and line. Types and rules are the schemas' job.
@@ -108,3 +109,65 @@ def read_cm360_report(path: Path) -> RawTable:
     table.rows = [[None if c == CM360_UNMEASURED else c for c in table.rows[i]] for i in keep]
     table.line_numbers = [table.line_numbers[i] for i in keep]
     return table
+
+
+def _cell_text(value) -> str | None:
+    """An Excel cell as the text a French export would hold: dates dd/mm/yyyy, numbers with a decimal
+    point and without binary-float noise (17188.930000000002 -> 17188.93)."""
+    import datetime as dt
+
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value.strftime("%d/%m/%Y") if value.time() == dt.time() else value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.strftime("%d/%m/%Y")
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, float):
+        if value.is_integer():
+            return str(int(value))
+        return format(round(value, 9), "f").rstrip("0").rstrip(".")
+    return str(value)
+
+
+def read_xlsx(path: Path) -> RawTable:
+    """The first sheet of a workbook. Title lines above the header are skipped: the header is the first
+    row with at least three filled cells. Line numbers are Excel's row numbers."""
+    import zipfile
+
+    from openpyxl import load_workbook
+
+    path = Path(path)
+    try:
+        wb = load_workbook(path, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as e:
+        raise StructuralError(f"{path.name}: not a readable Excel workbook ({e})")
+    try:
+        rows = ((i, [_cell_text(v) for v in r]) for i, r in enumerate(wb.worksheets[0].iter_rows(values_only=True), 1))
+        header_line, header = next(((i, r) for i, r in rows if sum(c is not None and c.strip() != "" for c in r) >= 3),
+                                   (None, None))
+        if header is None:
+            raise StructuralError(f"{path.name}: no header row in the first sheet")
+        while header and header[-1] is None:
+            header.pop()
+        table = RawTable(columns=[h.strip() if h else "" for h in header], rows=[], line_numbers=[], encoding="xlsx")
+        for line, row in rows:
+            row = (row + [None] * len(header))[:max(len(header), len(row))]
+            if not any(c is not None and c.strip() for c in row):
+                continue
+            if any(c is not None and c.strip() for c in row[len(header):]):
+                table.ragged.append((line, len(row)))
+                continue
+            table.rows.append([c if c is not None else "" for c in row[:len(header)]])
+            table.line_numbers.append(line)
+        return table
+    finally:
+        wb.close()
+
+
+def read_spreadsheet_or_csv(path: Path) -> RawTable:
+    """An XLSX workbook (a ZIP: magic bytes PK) or a French CSV."""
+    with open(path, "rb") as f:
+        magic = f.read(4)
+    return read_xlsx(path) if magic == b"PK\x03\x04" else read_french_csv(path)

@@ -15,7 +15,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.artifacts import create_markdown_artifact
 
 from flows.sync_chorus_pro import sync_chorus_pro
-from mediarecon import ingestion, storage, warehouse
+from mediarecon import einvoices, ingestion, storage, warehouse
 from mediarecon.manifest import Manifest
 from mediarecon.paths import DBT_PROJECT_DIR
 from mediarecon.runs import RunRecord, new_run_id, run_lock
@@ -48,6 +48,19 @@ def validate_task(settings: Settings, source: str, run_id: str) -> list[dict]:
         elif o.status == "partial":
             logger.warning("%s: %s: %s", source, o.file_name, o.reason)
     logger.info("%s: %d file(s) validated, %d row(s) valid, %d row(s) quarantined", source, len(outcomes),
+                sum(o.rows_valid for o in outcomes), sum(o.rows_quarantined for o in outcomes))
+    return [{k: v for k, v in o.__dict__.items() if k != "quarantine"} for o in outcomes]
+
+
+@task(name="parse-einvoices", task_run_name="parse-einvoices-{source}", cache_policy=NO_CACHE)
+def parse_einvoices_task(settings: Settings, source: str, run_id: str) -> list[dict]:
+    home = settings.home
+    logger = get_run_logger()
+    outcomes = einvoices.parse_landed(home, source, Manifest(home.manifest), storage.landing_store(settings), run_id)
+    for o in outcomes:
+        if o.status != "validated":
+            logger.warning("%s: %s: %s", source, o.file_name, o.reason)
+    logger.info("%s: %d file(s), %d document(s) parsed, %d quarantined", source, len(outcomes),
                 sum(o.rows_valid for o in outcomes), sum(o.rows_quarantined for o in outcomes))
     return [{k: v for k, v in o.__dict__.items() if k != "quarantine"} for o in outcomes]
 
@@ -117,7 +130,7 @@ def summary_markdown(run_id: str, files: list[dict], findings: dict, home) -> st
     lines = [f"# Nightly reconciliation `{run_id}`", "", "## Files received this run", "",
              "| source | validated | partial | rejected | valid rows | quarantined rows |",
              "|---|---:|---:|---:|---:|---:|"]
-    for source in [*SOURCES, "chorus_pro"]:
+    for source in [*SOURCES, *einvoices.DOCUMENT_SOURCES, "chorus_pro"]:
         lines.append(f"| {source} | {by_source[(source, 'validated')]} | {by_source[(source, 'partial')]} |"
                      f" {by_source[(source, 'rejected')]} | {rows[source]} | {quarantined[source]} |")
     rejected = [f for f in files if f["status"] == "rejected"]
@@ -160,7 +173,10 @@ def nightly_reconciliation(home: str | None = None) -> dict:
             lap("chorus_pro_s")
             for source in SOURCES:
                 files += validate_task(settings, source, run_id)
+            for source in einvoices.DOCUMENT_SOURCES:
+                files += parse_einvoices_task(settings, source, run_id)
             ingestion.write_empty_partitions(settings.home)
+            einvoices.write_empty_tables(settings.home)
             mirror_validated_task(settings)
             lap("validate_s")
             dbt_build_task(settings)

@@ -167,7 +167,7 @@ def validate_table(spec: SourceSpec, table: RawTable, file_name: str, file_sha: 
     return Validation(validated, quarantine, None, rows_read)
 
 
-def _write_parquet(table: pa.Table, target: Path) -> None:
+def write_parquet(table: pa.Table, target: Path) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".parquet")
     os.close(fd)
@@ -212,12 +212,12 @@ def validate_answers(home: Home, spec: SourceSpec, answers: list[tuple[str, str,
     valid["_received_at"] = received_at
     batch = answers[0][0] if len(answers) == 1 else hashlib.sha256(
         "".join(sorted(sha for sha, _, _ in answers)).encode()).hexdigest()
-    _write_parquet(to_arrow(valid, spec.model, LINEAGE), home.validated / spec.name / f"{batch}.parquet")
+    write_parquet(to_arrow(valid, spec.model, LINEAGE), home.validated / spec.name / f"{batch}.parquet")
     quarantine = [{"source": spec.name, "file_sha256": answers[owners[q["row_index"]]][0],
                    "file_name": answers[owners[q["row_index"]]][1],
                    **{k: v for k, v in q.items() if k != "row_index"}} for q in result.quarantine]
     if quarantine:
-        _write_parquet(pa.Table.from_pylist(quarantine, schema=QUARANTINE_SCHEMA),
+        write_parquet(pa.Table.from_pylist(quarantine, schema=QUARANTINE_SCHEMA),
                        home.quarantine / spec.name / f"{batch}.parquet")
     outcomes = []
     for sha, name, records in answers:
@@ -258,11 +258,11 @@ def _write_outcome(home: Home, spec: SourceSpec, result: Validation, sha: str, f
     valid["_source_file_sha256"] = sha
     valid["_source_file_name"] = file_name
     valid["_received_at"] = received_at
-    _write_parquet(to_arrow(valid, spec.model, LINEAGE), home.validated / spec.name / f"{sha}.parquet")
+    write_parquet(to_arrow(valid, spec.model, LINEAGE), home.validated / spec.name / f"{sha}.parquet")
     quarantine = [{"source": spec.name, "file_sha256": sha, "file_name": file_name,
                    **{k: v for k, v in q.items() if k != "row_index"}} for q in result.quarantine]
     if quarantine:
-        _write_parquet(pa.Table.from_pylist(quarantine, schema=QUARANTINE_SCHEMA),
+        write_parquet(pa.Table.from_pylist(quarantine, schema=QUARANTINE_SCHEMA),
                        home.quarantine / spec.name / f"{sha}.parquet")
     return _outcome(spec, sha, file_name, quarantine, result.rows_read, len(valid))
 
@@ -287,7 +287,7 @@ def write_empty_partitions(home: Home) -> None:
     for spec in [*SOURCES.values(), *API_SOURCES.values()]:
         target = home.validated / spec.name / "_schema.parquet"
         if not target.exists():
-            _write_parquet(empty_arrow(spec.model, LINEAGE), target)
+            write_parquet(empty_arrow(spec.model, LINEAGE), target)
     target = home.quarantine / "_schema" / "_schema.parquet"
     if not target.exists():
-        _write_parquet(QUARANTINE_SCHEMA.empty_table(), target)
+        write_parquet(QUARANTINE_SCHEMA.empty_table(), target)

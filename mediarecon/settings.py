@@ -184,6 +184,8 @@ class Settings:
     drop_share_pct: float = 50.0
     drop_min_days: int = 2
     drop_min_baseline: int = 100
+    invoice_tolerance_pct: float = 0.5
+    invoice_tolerance_eur: float = 1.0
     as_of_date: dt.date | None = None
     dbt_threads: int = 1
     chorus: ChorusSettings | None = None
@@ -203,6 +205,8 @@ class Settings:
             drop_share_pct=_number("DROP_SHARE_PCT", "50", lo=0, hi=100),
             drop_min_days=_number("DROP_MIN_DAYS", "2", cast=int, lo=1, hi=60),
             drop_min_baseline=_number("DROP_MIN_BASELINE", "100", cast=int, lo=0),
+            invoice_tolerance_pct=_number("INVOICE_TOLERANCE_PCT", "0.5", lo=0, hi=100),
+            invoice_tolerance_eur=_number("INVOICE_TOLERANCE_EUR", "1", lo=0),
             as_of_date=as_of_date,
             dbt_threads=_number("DBT_THREADS", "1", cast=int, lo=1, hi=16),
             chorus=ChorusSettings.from_env(),
@@ -215,5 +219,7 @@ class Settings:
             "drop_share_pct": self.drop_share_pct,
             "drop_min_days": self.drop_min_days,
             "drop_min_baseline": self.drop_min_baseline,
+            "invoice_tolerance_pct": self.invoice_tolerance_pct,
+            "invoice_tolerance_eur": self.invoice_tolerance_eur,
             "as_of_date": (self.as_of_date or dt.date.today()).isoformat(),
         }

@@ -20,7 +20,7 @@ from mediarecon.settings import Home, Settings
 from mediarecon.storage import validated_location
 
 # Marts that must exist in a build before it may be published.
-PUBLISHED_MARTS = ("fct_order_line_delivery", "fct_findings")
+PUBLISHED_MARTS = ("fct_order_line_delivery", "fct_findings", "fct_invoice_lines")
 
 
 class PublishError(RuntimeError):
@@ -40,6 +40,7 @@ def dbt_environment(settings: Settings) -> dict[str, str]:
     return {
         "MEDIARECON_BUILD_DB": str(settings.home.build_db),
         "MEDIARECON_VALIDATED_DIR": validated_location(settings),
+        "MEDIARECON_QUARANTINE_DIR": str(settings.home.quarantine),
         "MEDIARECON_DBT_THREADS": str(settings.dbt_threads),
     }
 

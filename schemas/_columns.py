@@ -95,6 +95,16 @@ def siret_luhn_key(series: pd.Series) -> pd.Series:
     return luhn_valid(series)
 
 
+# The four discounts of the framework's price schedule, in the order they apply (cascade).
+DISCOUNTS = ["volume_discount_eur", "public_interest_discount_eur", "professional_discount_eur",
+             "cumul_mandats_discount_eur"]
+
+
+def net_equals_gross_minus_discounts(df: pd.DataFrame, discounts: list[str]) -> pd.Series:
+    """Net HT = gross HT - the discount columns, to the cent (the waterfall of an order or invoice line)."""
+    return (cents(df.gross_ht_eur) - sum(cents(df[c]) for c in discounts) == cents(df.net_ht_eur)).fillna(True)
+
+
 def ttc_equals_net_plus_vat(df: pd.DataFrame) -> pd.Series:
     """TTC = net HT + VAT, to the cent (unparsable amounts are reported by their own format rule)."""
     return (cents(df.net_ht_eur) + cents(df.vat_eur) == cents(df.net_ttc_eur)).fillna(True)

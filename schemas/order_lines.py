@@ -4,7 +4,8 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
 
-from schemas._columns import cents, date_fr, integer, money, rate, text, ttc_equals_net_plus_vat
+from schemas._columns import (DISCOUNTS, date_fr, integer, money, net_equals_gross_minus_discounts, rate, text,
+                              ttc_equals_net_plus_vat)
 
 HEADERS = {
     "N° BDC": "purchase_order_id",
@@ -32,8 +33,6 @@ HEADERS = {
 
 MEDIA_TYPES = ["tv", "radio", "press", "outdoor", "cinema", "digital_display", "digital_video",
                "social", "search", "email"]
-DISCOUNTS = ["volume_discount_eur", "public_interest_discount_eur", "professional_discount_eur",
-             "cumul_mandats_discount_eur"]
 
 
 class OrderLineRow(pa.DataFrameModel):
@@ -68,8 +67,7 @@ class OrderLineRow(pa.DataFrameModel):
 
     @pa.dataframe_check(name="net_equals_gross_minus_discounts")
     def _waterfall(cls, df: pd.DataFrame) -> Series[bool]:
-        discounts = sum(cents(df[c]) for c in DISCOUNTS)
-        return (cents(df.gross_ht_eur) - discounts == cents(df.net_ht_eur)).fillna(True)
+        return net_equals_gross_minus_discounts(df, DISCOUNTS)
 
     @pa.dataframe_check(name="ttc_equals_net_plus_vat")
     def _ttc(cls, df: pd.DataFrame) -> Series[bool]:

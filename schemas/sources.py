@@ -11,9 +11,9 @@ from functools import partial
 from pathlib import Path
 from typing import Callable
 
-from connectors.file_drop import RawTable, read_cm360_report, read_delimited, read_french_csv
-from schemas import (ad_server, chorus_pro, email_deliverability, forbidden_campaigns, order_lines,
-                     purchase_orders, regie_reports)
+from connectors.file_drop import RawTable, read_cm360_report, read_delimited, read_french_csv, read_spreadsheet_or_csv
+from schemas import (ad_server, chorus_pro, email_deliverability, forbidden_campaigns, invoice_exports,
+                     order_lines, purchase_orders, regie_reports)
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,9 @@ SOURCES: dict[str, SourceSpec] = {
         SourceSpec("forbidden_campaigns", "SIG list of forbidden campaigns", read_french_csv,
                    forbidden_campaigns.HEADERS, forbidden_campaigns.ForbiddenCampaignRow,
                    french_numbers=True),
+        SourceSpec("invoice_exports", "régies' spreadsheet exports of their invoices (XLSX or French CSV)",
+                   read_spreadsheet_or_csv, invoice_exports.HEADERS, invoice_exports.InvoiceExportRow,
+                   french_numbers=True, patterns=("*.xlsx", "*.csv"), optional=frozenset(invoice_exports.OPTIONAL)),
     ]
 }
 
@@ -65,7 +68,8 @@ API_SOURCES: dict[str, SourceSpec] = {
 }
 
 
-# Received and kept exactly as received, not parsed yet: the e-invoice step reads them from landing.
+# Documents kept exactly as received and parsed by the e-invoice step (mediarecon/einvoices.py), not by
+# a tabular reader.
 LANDED_ONLY: dict[str, SourceSpec] = {
     "einvoices": SourceSpec("einvoices", "e-invoice copies sent directly (UBL, CII, Factur-X)", None, {}, None,
                             french_numbers=False, patterns=("*.xml", "*.pdf")),

@@ -360,12 +360,17 @@ def _is_number(v: str) -> bool:
         return False
 
 
+FIXED_STAMP = dt.datetime(2026, 1, 31, 18, 0)  # workbooks carry a save time: fixed, for same seed -> same bytes
+
+
 def write_xlsx(path: Path, header: list[str], rows: list[list]) -> None:
     """As a régie's accounting tool exports it: a title line above the header, numbers as numbers,
     dates as dates."""
     from openpyxl import Workbook
 
     wb = Workbook()
+    wb.properties.creator = "export"
+    wb.properties.created = wb.properties.modified = FIXED_STAMP
     ws = wb.active
     ws.title = "Factures"
     ws.append(["Export des factures émises"])
@@ -382,4 +387,19 @@ def write_xlsx(path: Path, header: list[str], rows: list[list]) -> None:
             else:
                 cells.append(v)
         ws.append(cells)
-    wb.save(path)
+    buf = io.BytesIO()
+    wb.save(buf)
+    # openpyxl stamps the save time in core.xml and in the ZIP entries: rewrite both with FIXED_STAMP
+    import re
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(buf) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "docProps/core.xml":
+                data = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>" + FIXED_STAMP.strftime(
+                    "%Y-%m-%dT%H:%M:%SZ").encode(), data)
+            dst.writestr(zipfile.ZipInfo(info.filename, FIXED_STAMP.timetuple()[:6]), data,
+                         compress_type=zipfile.ZIP_DEFLATED)
+    path.write_bytes(out.getvalue())

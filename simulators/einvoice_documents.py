@@ -190,16 +190,24 @@ def to_cii(d: Document) -> str:
 
 
 def to_facturx(d: Document) -> bytes:
-    """A small PDF naming the invoice, with its CII embedded as factur-x.xml (profile EN 16931)."""
-    from facturx import generate_from_binary
+    """A small PDF naming the invoice, with its CII embedded as factur-x.xml (profile EN 16931).
+    Stamped at the issue date rather than now, so that the same seed gives the same bytes."""
+    import facturx.facturx as fx
 
     from simulators.chorus_pro import _pdf
 
     visible = _pdf({"numeroFacture": d.number, "designationFournisseur": d.seller_name,
                     "montantTTC": str(d.tax_inclusive)})
-    return generate_from_binary(visible, to_cii(d).encode("utf-8"), flavor="factur-x", level="en16931",
-                                check_xsd=False, pdf_metadata={"author": d.seller_name, "title": d.number,
-                                                               "subject": d.number, "keywords": "Factur-X"})
+    issued = dt.datetime(d.issue_date.year, d.issue_date.month, d.issue_date.day, 9, tzinfo=dt.timezone.utc)
+    stamps = fx._get_pdf_timestamp, fx._get_metadata_timestamp
+    fx._get_pdf_timestamp = lambda date=None: stamps[0](date or issued)
+    fx._get_metadata_timestamp = lambda: issued.strftime("%Y-%m-%dT%H:%M:%S+00:00")
+    try:
+        return fx.generate_from_binary(visible, to_cii(d).encode("utf-8"), flavor="factur-x", level="en16931",
+                                       check_xsd=False, pdf_metadata={"author": d.seller_name, "title": d.number,
+                                                                      "subject": d.number, "keywords": "Factur-X"})
+    finally:
+        fx._get_pdf_timestamp, fx._get_metadata_timestamp = stamps
 
 
 def render(d: Document, syntax: str) -> bytes:

@@ -71,3 +71,31 @@ def test_gzipped_report_parses_like_the_plain_one(tmp_path):
     broken.write_bytes(gzip.compress(text.encode())[:30])
     with pytest.raises(StructuralError, match="broken.csv.gz: broken gzip"):
         read_cm360_report(broken)
+
+
+def test_xlsx_export_title_row_skipped_numbers_and_dates_as_a_french_export_writes_them(tmp_path):
+    from connectors.file_drop import read_spreadsheet_or_csv
+    from simulators.chorus_invoices import write_xlsx
+
+    path = tmp_path / "factures.xlsx"
+    write_xlsx(path, ["N° facture", "Date de facture", "Quantité", "Montant net HT"],
+               [["F-1", "02/04/2025", "12", "105840.00"], ["F-2", "03/04/2025", "3", "0.30"]])
+    t = read_spreadsheet_or_csv(path)
+    assert t.columns == ["N° facture", "Date de facture", "Quantité", "Montant net HT"]
+    assert t.rows == [["F-1", "02/04/2025", "12", "105840"], ["F-2", "03/04/2025", "3", "0.3"]]
+    assert t.line_numbers == [3, 4]  # Excel rows: title on 1, header on 2
+
+
+def test_xlsx_float_noise_is_removed_and_a_broken_workbook_is_a_structural_error(tmp_path):
+    from openpyxl import Workbook
+
+    from connectors.file_drop import read_xlsx
+
+    wb = Workbook()
+    wb.active.append(["a", "b", "c"])
+    wb.active.append([0.1 + 0.2, 17188.930000000002, None])
+    wb.save(tmp_path / "x.xlsx")
+    assert read_xlsx(tmp_path / "x.xlsx").rows == [["0.3", "17188.93", ""]]
+    (tmp_path / "broken.xlsx").write_bytes(b"PK\x03\x04 truncated")
+    with pytest.raises(StructuralError, match="broken.xlsx: not a readable Excel workbook"):
+        read_xlsx(tmp_path / "broken.xlsx")

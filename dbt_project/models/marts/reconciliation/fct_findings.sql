@@ -34,6 +34,18 @@ invoice_status_history as (
     select * from {{ ref('fct_invoice_status_history') }}
 ),
 
+invoice_lines as (
+    select * from {{ ref('fct_invoice_lines') }}
+),
+
+invoices as (
+    select * from {{ ref('int_invoices_identified') }}
+),
+
+einvoice_rejections as (
+    select * from {{ ref('stg_einvoice__rejections') }}
+),
+
 finding_types as (
     select * from {{ ref('finding_types') }}
 ),
@@ -226,6 +238,94 @@ late_payment as (
     where is_paid_late
 ),
 
+-- The invoice lines an order-line finding rests on: the first received invoice line billing it.
+invoice_evidence as (
+    select
+        order_line_id,
+        case when min(received_via) = 'export' then 'regie' else 'einvoice' end as evidence_source,
+        min(source_file_sha256) as evidence_file_sha256,
+        min(source_line) as evidence_line
+    from invoice_lines
+    where order_line_id is not null and not is_duplicate and not is_credit_note
+    group by order_line_id
+),
+
+-- Order lines invoiced wrongly: more units (or a higher list price) than delivered beyond the
+-- tolerance; invoiced with nothing delivered; a discount of the order left off the invoice.
+order_line_invoicing_flags as (
+    select
+        'over_invoiced' as finding_type,
+        order_line_id,
+        invoiced_net_ht_eur - billable_net_ht_eur as amount_at_stake_eur
+    from order_line_delivery
+    where invoice_match_status = 'over_invoiced' and is_gross_over_invoiced
+    union all
+    select
+        'invoiced_not_delivered' as finding_type,
+        order_line_id,
+        invoiced_net_ht_eur as amount_at_stake_eur
+    from order_line_delivery
+    where invoice_match_status = 'invoiced_not_delivered'
+    union all
+    select
+        'missing_discount' as finding_type,
+        order_line_id,
+        missing_discount_ht_eur as amount_at_stake_eur
+    from order_line_delivery
+    where missing_discount_ht_eur > 0
+),
+
+order_line_invoicing as (
+    select
+        order_line_invoicing_flags.finding_type,
+        order_line_invoicing_flags.order_line_id as entity_key,
+        order_line_delivery.campaign_id,
+        order_line_delivery.first_invoice_date as first_date,
+        order_line_delivery.last_invoice_date as last_date,
+        order_line_invoicing_flags.amount_at_stake_eur,
+        invoice_evidence.evidence_source,
+        invoice_evidence.evidence_file_sha256,
+        invoice_evidence.evidence_line
+    from order_line_invoicing_flags
+    inner join order_line_delivery
+        on order_line_invoicing_flags.order_line_id = order_line_delivery.order_line_id
+    left join invoice_evidence
+        on order_line_invoicing_flags.order_line_id = invoice_evidence.order_line_id
+),
+
+-- The second copy of an invoice; what is at stake is paying it twice (TTC).
+duplicate_invoice as (
+    select
+        'duplicate_invoice' as finding_type,
+        supplier_invoice_key as entity_key,
+        cast(null as {{ dbt.type_string() }}) as campaign_id,
+        issue_date as first_date,
+        issue_date as last_date,
+        tax_inclusive_eur as amount_at_stake_eur,
+        case when received_via = 'export' then 'regie' else 'einvoice' end as evidence_source,
+        source_file_sha256 as evidence_file_sha256,
+        cast(null as bigint) as evidence_line
+    from invoices
+    where is_duplicate
+),
+
+-- A document whose totals do not add up (first rule broken); every copy of it is one finding.
+invoice_arithmetic_error as (
+    select
+        'invoice_arithmetic_error' as finding_type,
+        supplier_invoice_key as entity_key,
+        cast(null as {{ dbt.type_string() }}) as campaign_id,
+        min(issue_date) as first_date,
+        min(issue_date) as last_date,
+        min(abs(expected_eur - stated_eur)) as amount_at_stake_eur,
+        'einvoice' as evidence_source,
+        min(source_file_sha256) as evidence_file_sha256,
+        cast(null as bigint) as evidence_line
+    from einvoice_rejections
+    where rule like 'BR-CO-%' and supplier_invoice_key is not null
+    group by supplier_invoice_key
+),
+
 unioned as (
     select * from under_delivery
     union all
@@ -240,6 +340,12 @@ unioned as (
     select * from invoice_blocked
     union all
     select * from late_payment
+    union all
+    select * from order_line_invoicing
+    union all
+    select * from duplicate_invoice
+    union all
+    select * from invoice_arithmetic_error
 ),
 
 final as (
