@@ -192,7 +192,8 @@ def status(
         typer.echo("\nrejected or partially quarantined files:")
         for p in problems:
             typer.echo(f"  [{p['status']}] {p['source']}/{p['original_name']}: {p['reason']}")
-        typer.echo(f"  quarantined rows are in {h.quarantine}/<source>/<sha256>.parquet")
+        typer.echo(f"  quarantined rows are in {h.quarantine}/<source>/<sha256>.parquet"
+                   f" (e-invoice documents: {h.quarantine}/einvoices/<sha256>.parquet)")
 
 
 @app.command("parse-invoice")
@@ -221,9 +222,14 @@ def parse_invoice(
     typer.echo(_table(["line", "description", "quantity", "unit", "gross price", "discount", "net price",
                        "net amount", "VAT"],
                       [[ln.line_id, (ln.description or "")[:40], ln.quantity, ln.unit, ln.gross_price,
-                        ln.price_discount, ln.net_price, ln.net_amount,
+                        ln.price_discount, ln.net_price if ln.price_base_quantity in (None, 1) else
+                        f"{ln.net_price} per {ln.price_base_quantity:f}".rstrip("0").rstrip("."), ln.net_amount,
                         f"{ln.vat_category or ''} {ln.vat_rate if ln.vat_rate is not None else ''}".strip()]
                        for ln in inv.lines]))
+    for ln in inv.lines:
+        for a in ln.allowances_charges:
+            typer.echo(f"  line {ln.line_id} {'charge' if a.is_charge else 'allowance'}: {a.amount}"
+                       f" ({a.reason or '-'}, code {a.reason_code or '-'})")
     for a in inv.allowances_charges:
         typer.echo(f"  document {'charge' if a.is_charge else 'allowance'}: {a.amount}"
                    f" ({a.reason or '-'}, code {a.reason_code or '-'})")
