@@ -50,6 +50,21 @@ EXPORT_HEADER = ["NÂ° facture", "Type de document", "Date de facture", "SIRET rÃ
                  "Facture d'origine"]
 
 
+def _ecb_rates() -> list[tuple[dt.date, Decimal]]:
+    from mediarecon.paths import REFERENCE_SEEDS_DIR
+
+    with (REFERENCE_SEEDS_DIR / "ecb_main_refinancing_rates.csv").open(encoding="utf-8", newline="") as f:
+        return sorted((dt.date.fromisoformat(r["effective_from"]), Decimal(r["mro_rate_pct"])) for r in csv.DictReader(f))
+
+
+def moratory_interest(ttc: Decimal, start: dt.date, days_late: int) -> Decimal:
+    """CCAP 12.4.3: TTC x (ECB MRO rate in force on the 1st day of the half-year in which interest starts
+    + 8 points) x days late / 365, plus the 40 EUR recovery indemnity."""
+    half_year = dt.date(start.year, 1 if start.month <= 6 else 7, 1)
+    mro = [rate for since, rate in _ecb_rates() if since <= half_year][-1]
+    return money(ttc * (mro + 8) * days_late / Decimal(36500)) + Decimal("40.00")
+
+
 def legal_delay_days(advertiser: dict) -> int:
     return 50 if advertiser["is_health_body"] == "true" else 30
 
@@ -203,8 +218,10 @@ class InvoiceYear:
                     ("MANDATEE", _stamp(paid - dt.timedelta(days=1), 16)),
                     ("MISE_EN_PAIEMENT", _stamp(paid, 8, 30))]
         if kind == "late":
-            self.labels.append(self._label("late_payment", key, available + dt.timedelta(days=delay + 1), paid,
-                                           f"paid {pay_after} days after being made available (legal {delay})"))
+            start = available + dt.timedelta(days=delay + 1)
+            self.labels.append(self._label(
+                "late_payment", key, start, paid, f"paid {pay_after} days after being made available (legal {delay})",
+                amount=str(moratory_interest(ttc, start, pay_after - delay))))
         if kind == "without_order":
             self.labels.append(self._label("invoice_without_order", key, deposit, deposit,
                                            "no purchase-order number" if not doc.order_reference

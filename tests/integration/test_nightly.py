@@ -25,9 +25,9 @@ cli = CliRunner()
 # Types whose amount the generator knows exactly as the warehouse computes it.
 EXACT_AMOUNT_TYPES = {"under_delivery", "delivery_without_order", "forbidden_campaign_delivery",
                       "invoice_without_order", "over_invoiced", "invoiced_not_delivered", "duplicate_invoice",
-                      "missing_discount", "invoice_arithmetic_error"}
+                      "missing_discount", "invoice_arithmetic_error", "late_payment"}
 # Types whose amount is left for a later rule.
-NO_AMOUNT_TYPES = {"invoice_blocked", "late_payment"}
+NO_AMOUNT_TYPES = {"invoice_blocked"}
 
 
 @pytest.fixture(scope="module")

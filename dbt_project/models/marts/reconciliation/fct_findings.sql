@@ -30,6 +30,10 @@ invoice_payments as (
     select * from {{ ref('fct_invoice_payments') }}
 ),
 
+payment_delay_interest as (
+    select * from {{ ref('fct_payment_delay_interest') }}
+),
+
 invoice_status_history as (
     select * from {{ ref('fct_invoice_status_history') }}
 ),
@@ -222,20 +226,19 @@ invoice_blocked as (
     where is_blocking and days_in_status > {{ var('invoice_blocked_days') }}
 ),
 
--- Moratory interest (the amount at stake) is computed by a later rule; the delay is known here.
+-- Amount at stake: moratory interest + the 40 EUR indemnity (fct_payment_delay_interest).
 late_payment as (
     select
         'late_payment' as finding_type,
         supplier_invoice_key as entity_key,
         cast(null as {{ dbt.type_string() }}) as campaign_id,
-        cast({{ dbt.dateadd('day', 1, 'payment_due_date') }} as date) as first_date,
+        interest_start_date as first_date,
         payment_date as last_date,
-        cast(null as decimal(18, 2)) as amount_at_stake_eur,
+        amount_due_eur as amount_at_stake_eur,
         'chorus_pro' as evidence_source,
         source_file_sha256 as evidence_file_sha256,
         source_line as evidence_line
-    from invoice_payments
-    where is_paid_late
+    from payment_delay_interest
 ),
 
 -- The invoice lines an order-line finding rests on: the first received invoice line billing it.
