@@ -8,10 +8,12 @@ Documents are UBL, CII or Factur-X by régie, with the list price, one allowance
 VAT 20 % (`simulators/einvoice_documents.py`).
 
 Labelled anomalies, entity key `<supplier SIRET>|<invoice number>` unless said otherwise:
-`invoice_without_order`, `invoice_blocked`, `late_payment`, `duplicate_invoice` (the second copy:
+`invoice_without_order`, `invoice_blocked`, `late_payment` (amount: moratory interest + 40 EUR),
+`duplicate_invoice` (the second copy:
 same number deposited again, or the same content under a new number), `invoice_arithmetic_error`
 (the document's totals break BR-CO-10); by order line: `over_invoiced` (more units billed than
-delivered), `invoiced_not_delivered`, `missing_discount` (a discount of the order left off).
+delivered), `invoiced_not_delivered`, `missing_discount` (a discount of the order left off); by
+advertiser, régie and year: `missing_deferred_rebate` (a year-end rebate never credited).
 Dates of the e-invoice labels are the invoice's issue date.
 
 Rules the labels follow (and the warehouse must too):
@@ -85,7 +87,6 @@ class InvoiceYear:
         self.seq_by_seller: dict[str, int] = {}
         sellers = sorted({ln.seller["media_seller_id"] for c in generator.campaigns for ln in c.lines})
         self.syntax = {s: SYNTAXES[i % 3] for i, s in enumerate(sellers)}
-        self.rebate_sellers = set(sellers[::3])  # these régies grant a year-end rebate (credit note)
         by_media = {}
         for c in generator.campaigns:
             for ln in c.lines:
@@ -243,30 +244,53 @@ class InvoiceYear:
             amount=str(doc.tax_inclusive)))
 
     def _credit_notes(self, originals) -> None:
-        """Year-end rebates: one credit note per purchase order and rebate-granting régie, a line per
-        invoice line credited, referencing the invoices it corrects."""
-        groups: dict[tuple[str, str], list] = {}
-        for c, ln, kind, doc, _ in originals:
-            if kind in ("normal", "late", "short_suspension") and ln.seller["media_seller_id"] in self.rebate_sellers:
-                groups.setdefault((ln.seller["media_seller_id"], ln.purchase_order_id), []).append((c, ln, doc))
-        for (_, po), members in sorted(groups.items()):
-            c, ln, _ = members[0]
-            rate = Decimal(str(self._pick_rate()))
-            lines = [DocLine(str(j), str(m_ln.line_number), f"Remise de fin d'ordre {self.g.year} - {m_ln.order_line_id}",
-                             Decimal(1), max(money(m_doc.line_extension * rate), Decimal("0.01")))
-                     for j, (_, m_ln, m_doc) in enumerate(members, start=1)]
-            doc = Document(self._number(ln.seller, "AV"), "381",
-                           dt.date(self.g.year + 1, 1, 15) + dt.timedelta(days=self._days(0, 40)),
-                           ln.seller["siret"], ln.seller["media_seller_name"], c.advertiser["siret"],
-                           c.advertiser["advertiser_name"], c.advertiser["chorus_service_code"], po, lines,
-                           preceding_invoices=[m_doc.number for _, _, m_doc in members])
-            deposit = doc.issue_date + dt.timedelta(days=self._days(0, 3))
-            history = [("DEPOSEE", _stamp(deposit, 9, 5)), ("MISE_A_DISPOSITION", _stamp(deposit, 9, 40)),
-                       ("SERVICE_FAIT", _stamp(deposit + dt.timedelta(days=self._days(2, 8)), 15))]
-            self._record(doc, c, deposit, history)
+        """Year-end rebates (seed seller_rebate_terms): on each advertiser's annual net media with a régie,
+        the rate of the highest tier reached; one credit note per purchase order, a line per order line
+        credited, referencing the invoices it corrects. A few are never sent: missing_deferred_rebate."""
+        from mediarecon.paths import REFERENCE_SEEDS_DIR
 
-    def _pick_rate(self) -> float:
-        return float(self.rng.choice([0.02, 0.03, 0.04]))
+        terms: dict[str, list[tuple[Decimal, Decimal]]] = {}
+        with (REFERENCE_SEEDS_DIR / "seller_rebate_terms.csv").open(encoding="utf-8", newline="") as f:
+            for r in csv.DictReader(f):
+                terms.setdefault(r["media_seller_id"], []).append((Decimal(r["min_annual_net_eur"]),
+                                                                   Decimal(r["rebate_pct"])))
+        billed: dict[tuple[str, str, int], list] = {}
+        for c, ln, kind, doc, _ in originals:
+            if kind in ("without_order", "arithmetic_error"):  # not invoiced on an order line
+                continue
+            key = (c.advertiser["advertiser_id"], ln.seller["media_seller_id"], ln.end.year)
+            billed.setdefault(key, []).append((c, ln, doc))
+        rated = []
+        for key, members in sorted(billed.items()):
+            base = sum((doc.line_extension for _, _, doc in members), Decimal("0"))
+            reached = [(low, pct) for low, pct in terms.get(key[1], []) if base >= low]
+            if reached:
+                rated.append((key, members, base, max(reached)[1]))
+        skipped = {int(i) for i in self.rng.permutation(len(rated))[: self.g._count(3)]}
+        for i, (key, members, base, pct) in enumerate(rated):
+            if i in skipped:
+                self.labels.append(self._label(
+                    "missing_deferred_rebate", "|".join(map(str, key)), dt.date(key[2], 1, 1), dt.date(key[2], 12, 31),
+                    f"{pct} % year-end rebate on {base} net never credited", amount=str(money(base * pct / 100))))
+                continue
+            by_order: dict[str, list] = {}
+            for m in members:
+                by_order.setdefault(m[1].purchase_order_id, []).append(m)
+            for po, group in sorted(by_order.items()):
+                c, ln, _ = group[0]
+                lines = [DocLine(str(j), str(m_ln.line_number),
+                                 f"Remise de fin d'ordre {key[2]} - {m_ln.order_line_id}", Decimal(1),
+                                 max(money(m_doc.line_extension * pct / 100), Decimal("0.01")))
+                         for j, (_, m_ln, m_doc) in enumerate(group, start=1)]
+                doc = Document(self._number(ln.seller, "AV"), "381",
+                               dt.date(key[2] + 1, 1, 15) + dt.timedelta(days=self._days(0, 40)),
+                               ln.seller["siret"], ln.seller["media_seller_name"], c.advertiser["siret"],
+                               c.advertiser["advertiser_name"], c.advertiser["chorus_service_code"], po, lines,
+                               preceding_invoices=[m_doc.number for _, _, m_doc in group])
+                deposit = doc.issue_date + dt.timedelta(days=self._days(0, 3))
+                history = [("DEPOSEE", _stamp(deposit, 9, 5)), ("MISE_A_DISPOSITION", _stamp(deposit, 9, 40)),
+                           ("SERVICE_FAIT", _stamp(deposit + dt.timedelta(days=self._days(2, 8)), 15))]
+                self._record(doc, c, deposit, history)
 
     def _label(self, kind, key, first, last, note, amount=""):
         from mediarecon.vocabulary import check_finding_type

@@ -30,6 +30,10 @@ invoice_payments as (
     select * from {{ ref('fct_invoice_payments') }}
 ),
 
+deferred_rebates as (
+    select * from {{ ref('fct_deferred_rebates') }}
+),
+
 payment_delay_interest as (
     select * from {{ ref('fct_payment_delay_interest') }}
 ),
@@ -329,6 +333,22 @@ invoice_arithmetic_error as (
     group by supplier_invoice_key
 ),
 
+-- A year-end rebate the régie's terms give that did not arrive as credit notes.
+missing_deferred_rebate as (
+    select
+        'missing_deferred_rebate' as finding_type,
+        rebate_key as entity_key,
+        cast(null as {{ dbt.type_string() }}) as campaign_id,
+        cast({{ dbt.concat(["cast(service_year as " ~ dbt.type_string() ~ ")", "'-01-01'"]) }} as date) as first_date,
+        cast({{ dbt.concat(["cast(service_year as " ~ dbt.type_string() ~ ")", "'-12-31'"]) }} as date) as last_date,
+        missing_rebate_eur as amount_at_stake_eur,
+        'agency' as evidence_source,
+        source_file_sha256 as evidence_file_sha256,
+        cast(null as bigint) as evidence_line
+    from deferred_rebates
+    where is_missing
+),
+
 unioned as (
     select * from under_delivery
     union all
@@ -345,6 +365,8 @@ unioned as (
     select * from late_payment
     union all
     select * from order_line_invoicing
+    union all
+    select * from missing_deferred_rebate
     union all
     select * from duplicate_invoice
     union all
