@@ -528,6 +528,23 @@ class StateYearGenerator:
             self._label("email_deliverability_drop", f"{c.campaign_id}|{blocked_isp}", block[0], block[1],
                         lost * ln.net_unit_price, f"{blocked_isp} blocked the router's sends")
 
+    def label_ceiling(self):
+        """The day the framework's consumption (orders' net + fees, on top of what the seed brings forward)
+        reaches its alert threshold: ceiling_threshold_crossed."""
+        fw = read_seed("framework_agreements")[0]
+        by_day = defaultdict(Decimal)
+        for c in self.campaigns:
+            for o in c.orders:
+                by_day[o["order_date"]] += o["net"] + o["fee"]
+        total = Decimal(fw["consumed_before_data_ht_eur"])
+        threshold = Decimal(fw["ceiling_ht_eur"]) * Decimal(fw["alert_threshold_pct"]) / 100
+        for day in sorted(by_day):
+            total += by_day[day]
+            if total >= threshold:
+                self._label("ceiling_threshold_crossed", fw["framework_id"], day, day, total,
+                            f"{total} EUR HT ordered: {fw['alert_threshold_pct']} % of the ceiling reached")
+                return
+
     # ------------------------------------------------------------------ writing
     def write(self, out: Path) -> GenerationSummary:
         inbox = out / "inbox"
@@ -659,6 +676,7 @@ def generate(out: Path, seed: int, scale: float, year: int = 2025) -> Generation
     g.plan()
     g.choose_anomalies()
     g.deliver()
+    g.label_ceiling()
     invoices = InvoiceYear(g).build()
     g.labels += invoices.labels
     files = invoices.write(Path(out))

@@ -25,7 +25,8 @@ cli = CliRunner()
 # Types whose amount the generator knows exactly as the warehouse computes it.
 EXACT_AMOUNT_TYPES = {"under_delivery", "delivery_without_order", "forbidden_campaign_delivery",
                       "invoice_without_order", "over_invoiced", "invoiced_not_delivered", "duplicate_invoice",
-                      "missing_discount", "invoice_arithmetic_error", "late_payment"}
+                      "missing_discount", "invoice_arithmetic_error", "late_payment",
+                      "missing_deferred_rebate", "ceiling_threshold_crossed"}
 # Types whose amount is left for a later rule.
 NO_AMOUNT_TYPES = {"invoice_blocked"}
 

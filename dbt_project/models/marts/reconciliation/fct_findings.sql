@@ -30,6 +30,10 @@ invoice_payments as (
     select * from {{ ref('fct_invoice_payments') }}
 ),
 
+contract_ceiling as (
+    select * from {{ ref('fct_contract_ceiling') }}
+),
+
 deferred_rebates as (
     select * from {{ ref('fct_deferred_rebates') }}
 ),
@@ -349,6 +353,23 @@ missing_deferred_rebate as (
     where is_missing
 ),
 
+-- The day the framework's cumulative consumption reached the alert threshold of its ceiling.
+ceiling_threshold_crossed as (
+    select
+        'ceiling_threshold_crossed' as finding_type,
+        framework_id as entity_key,
+        cast(null as {{ dbt.type_string() }}) as campaign_id,
+        min(consumption_date) as first_date,
+        min(consumption_date) as last_date,
+        min(cumulative_ht_eur) as amount_at_stake_eur,
+        'agency' as evidence_source,
+        min(source_file_sha256) as evidence_file_sha256,
+        cast(null as bigint) as evidence_line
+    from contract_ceiling
+    where is_over_threshold
+    group by framework_id
+),
+
 unioned as (
     select * from under_delivery
     union all
@@ -367,6 +388,8 @@ unioned as (
     select * from order_line_invoicing
     union all
     select * from missing_deferred_rebate
+    union all
+    select * from ceiling_threshold_crossed
     union all
     select * from duplicate_invoice
     union all
