@@ -99,17 +99,10 @@ def query(
     format: str = typer.Option("table", "--format", help="table, csv or json."),
 ):
     """Query the published warehouse read-only (works while a run is building the next one)."""
-    from mediarecon.warehouse import connect_published
-
     if format not in ("table", "csv", "json"):
         typer.secho("error: --format must be table, csv or json", fg="red", err=True)
         raise typer.Exit(2)
-    settings = _settings(home)
-    try:
-        con = connect_published(settings.home)
-    except FileNotFoundError as e:
-        typer.secho(f"error: {e}", fg="red", err=True)
-        raise typer.Exit(1)
+    con = _open_published(_settings(home))
     try:
         cur = con.execute(sql)
         columns = [d[0] for d in cur.description] if cur.description else []
@@ -128,6 +121,17 @@ def query(
         w.writerows(rows)
     else:
         typer.echo(_table(columns, rows))
+
+
+def _open_published(settings):
+    """The published warehouse, read-only; a clear error when there is none yet."""
+    from mediarecon.warehouse import connect_published
+
+    try:
+        return connect_published(settings.home)
+    except FileNotFoundError as e:
+        typer.secho(f"error: {e}", fg="red", err=True)
+        raise typer.Exit(1)
 
 
 def _json_default(v):
@@ -194,6 +198,42 @@ def status(
             typer.echo(f"  [{p['status']}] {p['source']}/{p['original_name']}: {p['reason']}")
         typer.echo(f"  quarantined rows are in {h.quarantine}/<source>/<sha256>.parquet"
                    f" (e-invoice documents: {h.quarantine}/einvoices/<sha256>.parquet)")
+
+
+report_app = typer.Typer(help="Reports the agency owes, exported under exports/ (XLSX or French CSV).")
+app.add_typer(report_app, name="report")
+
+
+@report_app.command("monthly")
+def report_monthly(
+    month: str = typer.Option(..., "--month", help="The month, YYYY-MM."),
+    advertiser: Optional[str] = typer.Option(None, "--advertiser", help="An advertiser id (e.g. ADV-SIG); default: all."),
+    format: str = typer.Option("xlsx", "--format", help="xlsx or csv (French: ';', decimal comma, UTF-8 with BOM)."),
+    home: Optional[Path] = HomeOption,
+):
+    """The monthly execution statement (CCAP 11.2.5), global or for one advertiser, from the published
+    warehouse (read-only)."""
+    from mediarecon import reports
+
+    if format not in ("xlsx", "csv"):
+        typer.secho("error: --format must be xlsx or csv", fg="red", err=True)
+        raise typer.Exit(2)
+    settings = _settings(home)
+    con = _open_published(settings)
+    try:
+        title, rows = reports.monthly_statement(con, month, advertiser)
+    except reports.ReportError as e:
+        typer.secho(f"error: {e}", fg="red", err=True)
+        raise typer.Exit(2)
+    finally:
+        con.close()
+    settings.home.exports.mkdir(parents=True, exist_ok=True)
+    target = settings.home.exports / f"etat_execution_{month}_{advertiser or 'global'}.{format}"
+    if format == "xlsx":
+        reports.write_xlsx(target, title, reports.MONTHLY_STATEMENT, rows)
+    else:
+        reports.write_french_csv(target, reports.MONTHLY_STATEMENT, rows)
+    typer.echo(f"{title}: {len(rows)} order(s) -> {target}")
 
 
 @app.command("parse-invoice")

@@ -20,7 +20,7 @@ from mediarecon.settings import Home, Settings
 from mediarecon.storage import validated_location
 
 # Marts that must exist in a build before it may be published.
-PUBLISHED_MARTS = ("fct_order_line_delivery", "fct_findings", "fct_invoice_lines")
+PUBLISHED_MARTS = ("fct_order_line_delivery", "fct_findings", "fct_invoice_lines", "rpt_monthly_execution_statement")
 
 
 class PublishError(RuntimeError):

@@ -1,17 +1,19 @@
 """Smoke: the installed `mediarecon` console script, as a person runs it (own process, own Prefect)."""
 
 import csv
+import datetime as dt
 import io
 import json
 import os
 import subprocess
 import sys
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 MEDIARECON = str(Path(sys.executable).parent / "mediarecon")
-COMMANDS = ["generate", "run", "query", "status", "demo", "chorus-sim"]
+COMMANDS = ["generate", "run", "query", "status", "demo", "chorus-sim", "report"]
 
 
 def sh(*args, check=True, env=None):
@@ -57,6 +59,7 @@ def test_generate_run_query_status(tmp_path):
     assert table.splitlines()[0].strip() == "n" and f"({1} row)" in table
     p = sh("query", "--home", home, "drop table fct_findings", check=False)
     assert p.returncode == 1 and "read-only" in p.stderr
+    check_monthly_statement(home)
     status = json.loads(sh("status", "--home", home, "--format", "json").stdout)
     assert status["runs"][0]["status"] == "succeeded"
     assert [w["source"] for w in status["watermarks"]] == ["chorus_pro.current_status_at"]
@@ -70,3 +73,33 @@ def test_query_is_read_only_and_errors_are_clear(tmp_path):
     assert p.returncode == 1 and "no published warehouse" in p.stderr
     p = sh("query", "--home", tmp_path, "--format", "xml", "select 1", check=False)
     assert p.returncode == 2 and "--format must be table, csv or json" in p.stderr
+
+
+def check_monthly_statement(home):
+    """The statement's media TTC total, worked out from the agency's purchase-order export: the orders
+    in execution in May 2025 (ordered by then, not ended before)."""
+    expected, orders = Decimal("0"), 0
+    for path in (home / "inbox" / "purchase_orders").glob("*.csv"):
+        with open(path, encoding="utf-8-sig", newline="") as f:
+            for r in csv.DictReader(f, delimiter=";"):
+                ordered = dt.datetime.strptime(r["Date du BDC"], "%d/%m/%Y").date().replace(day=1)
+                ends = dt.datetime.strptime(r["Date de fin"], "%d/%m/%Y").date().replace(day=1)
+                if ordered <= dt.date(2025, 5, 1) <= ends:
+                    expected += Decimal(r["Montant TTC"].replace(",", "."))
+                    orders += 1
+    out = sh("report", "monthly", "--home", home, "--month", "2025-05", "--format", "csv").stdout
+    assert f": {orders} order(s) -> " in out
+    raw = (home / "exports" / "etat_execution_2025-05_global.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # UTF-8 BOM, for Excel
+    rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig")), delimiter=";"))
+    assert len(rows[0]) == 15 and rows[0][0] == "Ordonnateur niveau 1" and rows[0][9] == "Prix TTC à payer"
+    assert rows[-1][0] == "Total" and Decimal(rows[-1][7].replace(",", ".")) == expected
+    sh("report", "monthly", "--home", home, "--month", "2025-05")
+    from openpyxl import load_workbook
+
+    ws = load_workbook(home / "exports" / "etat_execution_2025-05_global.xlsx").active
+    assert ws.freeze_panes == "A4" and ws["A1"].value.startswith("État récapitulatif d'exécution — 05/2025")
+    assert ws.cell(row=ws.max_row, column=1).value == "Total" and ws.max_row == 3 + orders + 1
+    assert ws["H4"].number_format == '#,##0.00 "€"'
+    bad = sh("report", "monthly", "--home", home, "--month", "2025-5", check=False)
+    assert bad.returncode == 2 and "--month '2025-5' is not YYYY-MM" in bad.stderr

@@ -1,0 +1,76 @@
+-- Monthly execution statement (état récapitulatif d'exécution, CCAP 11.2.5): one row per purchase order
+-- and month of its execution (from the month it was ordered to the month it ends), with the fifteen
+-- items the CCAP lists; statement_month and advertiser_id let the coordinator take the global statement
+-- and each advertiser its own. Ordonnateur level 1 is the ordering entity, level 2 its ordering service
+-- (Chorus Pro service code). Fees TTC are the order's fees HT + 20 % VAT. Penalties and réfactions are
+-- left empty (null), not zero, until their rules (CCAP 11.11) are computed.
+with
+
+purchase_orders as (
+    select * from {{ ref('int_purchase_orders_deduplicated') }}
+),
+
+order_lines as (
+    select * from {{ ref('int_order_lines_enriched') }}
+),
+
+advertisers as (
+    select * from {{ ref('advertisers') }}
+),
+
+months as (
+    select distinct cast({{ dbt.date_trunc('month', 'calendar_date') }} as date) as statement_month
+    from {{ ref('int_calendar_days') }}
+),
+
+quantities as (
+    select
+        purchase_order_id,
+        cast(sum(ordered_quantity) as bigint) as ordered_quantity
+    from order_lines
+    group by purchase_order_id
+),
+
+orders as (
+    select
+        purchase_orders.*,
+        advertisers.advertiser_id,
+        quantities.ordered_quantity,
+        cast(purchase_orders.fee_ht_eur * 1.2 as decimal(18, 2)) as fees_ttc_eur
+    from purchase_orders
+    left join advertisers
+        on purchase_orders.advertiser_siret = advertisers.siret
+    left join quantities
+        on purchase_orders.purchase_order_id = quantities.purchase_order_id
+),
+
+final as (
+    select
+        {{ dbt.concat([
+            "orders.purchase_order_id", "'|'", "cast(months.statement_month as " ~ dbt.type_string() ~ ")"
+        ]) }} as statement_row_key,
+        months.statement_month,
+        orders.advertiser_id,
+        orders.advertiser_name as ordonnateur_level_1,
+        orders.chorus_service_code as ordonnateur_level_2,
+        orders.purchase_order_id,
+        orders.order_date,
+        orders.campaign_name as order_object,
+        orders.uo_code as ordered_uo,
+        orders.ordered_quantity,
+        orders.net_ttc_eur as media_ordered_ttc_eur,
+        orders.fees_ttc_eur as fees_received_ttc_eur,
+        cast(orders.net_ttc_eur + orders.fees_ttc_eur as decimal(18, 2)) as price_to_pay_ttc_eur,
+        cast(null as decimal(18, 2)) as reduction_deducted_eur,
+        cast(null as decimal(18, 2)) as late_penalties_eur,
+        cast(null as decimal(18, 2)) as other_penalties_eur,
+        cast(null as decimal(18, 2)) as penalties_deducted_eur,
+        cast(null as {{ dbt.type_string() }}) as reductions_applied
+    from orders
+    inner join months
+        on
+            months.statement_month >= cast({{ dbt.date_trunc('month', 'orders.order_date') }} as date)
+            and months.statement_month <= cast({{ dbt.date_trunc('month', 'orders.end_date') }} as date)
+)
+
+select * from final

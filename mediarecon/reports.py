@@ -1,0 +1,125 @@
+"""Reports the agency owes, exported from the published warehouse for people: formatted XLSX (title,
+frozen header, euro formats, totals row) or French CSV (`;`, decimal comma, UTF-8 with BOM for Excel).
+Column labels are French, as the contract requires French documents."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import re
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+import duckdb
+
+
+class ReportError(ValueError):
+    """A report asked for something that cannot be produced (bad month, unknown advertiser)."""
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str  # in the mart
+    label: str  # in the export
+    kind: str = "text"  # text, date, int, eur
+
+
+# CCAP 11.2.5: the fifteen items of the monthly execution statement, in the CCAP's order.
+MONTHLY_STATEMENT = [
+    Column("ordonnateur_level_1", "Ordonnateur niveau 1"),
+    Column("ordonnateur_level_2", "Ordonnateur niveau 2"),
+    Column("purchase_order_id", "Référence de la commande"),
+    Column("order_date", "Date de la commande", "date"),
+    Column("order_object", "Objet de la commande ou nom de la campagne"),
+    Column("ordered_uo", "UO commandées"),
+    Column("ordered_quantity", "Quantités commandées", "int"),
+    Column("media_ordered_ttc_eur", "Montant TTC achat d'espace commandé", "eur"),
+    Column("fees_received_ttc_eur", "Montant TTC honoraires perçus", "eur"),
+    Column("price_to_pay_ttc_eur", "Prix TTC à payer", "eur"),
+    Column("reduction_deducted_eur", "Montant réfaction déduit", "eur"),
+    Column("late_penalties_eur", "Pénalités pour retard appliquées", "eur"),
+    Column("other_penalties_eur", "Autres pénalités appliquées", "eur"),
+    Column("penalties_deducted_eur", "Montant des pénalités déduit", "eur"),
+    Column("reductions_applied", "Réfactions appliquées"),
+]
+
+
+def monthly_statement(con: duckdb.DuckDBPyConnection, month: str, advertiser: str | None) -> tuple[str, list[tuple]]:
+    """The statement's title and rows for `month` (YYYY-MM), global or for one advertiser."""
+    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):
+        raise ReportError(f"--month {month!r} is not YYYY-MM")
+    first = dt.date(int(month[:4]), int(month[5:]), 1)
+    if advertiser:
+        known = con.execute("select advertiser_name from reference.advertisers where advertiser_id = ?",
+                            [advertiser]).fetchone()
+        if not known:
+            raise ReportError(f"--advertiser {advertiser!r} is not a known advertiser id (see the advertisers seed)")
+    sql = (f"select {', '.join(c.name for c in MONTHLY_STATEMENT)} from rpt_monthly_execution_statement"
+           " where statement_month = ?" + (" and advertiser_id = ?" if advertiser else "")
+           + " order by ordonnateur_level_1, order_date, purchase_order_id")
+    rows = con.execute(sql, [first, advertiser] if advertiser else [first]).fetchall()
+    scope = f"annonceur {known[0]}" if advertiser else "ensemble des entités utilisatrices"
+    title = f"État récapitulatif d'exécution — {first:%m/%Y} — {scope}"
+    return title, rows
+
+
+def _totals(columns: list[Column], rows: list[tuple]) -> list:
+    out = []
+    for i, c in enumerate(columns):
+        if c.kind == "eur":
+            values = [r[i] for r in rows if r[i] is not None]
+            # an amount nobody computed yet stays empty; no order at all totals 0
+            out.append(sum(values, Decimal("0.00")) if values or not rows else None)
+        else:
+            out.append("Total" if i == 0 else None)
+    return out
+
+
+def write_xlsx(path: Path, title: str, columns: list[Column], rows: list[tuple]) -> None:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "État"
+    ws.append([title])
+    ws["A1"].font = Font(bold=True, size=13)
+    ws.append([])
+    ws.append([c.label for c in columns])
+    for cell in ws[3]:
+        cell.font = Font(bold=True)
+    ws.freeze_panes = "A4"  # title and header stay visible
+    for r in rows:
+        ws.append([float(v) if isinstance(v, Decimal) else v for v in r])
+    ws.append([float(v) if isinstance(v, Decimal) else v for v in _totals(columns, rows)])
+    for cell in ws[ws.max_row]:
+        cell.font = Font(bold=True)
+    for i, c in enumerate(columns, start=1):
+        letter = ws.cell(row=3, column=i).column_letter
+        ws.column_dimensions[letter].width = max(12, min(45, len(c.label) + 2))
+        fmt = {"eur": '#,##0.00 "€"', "date": "DD/MM/YYYY", "int": "#,##0"}.get(c.kind)
+        if fmt:
+            for row in ws.iter_rows(min_row=4, min_col=i, max_col=i):
+                row[0].number_format = fmt
+    wb.save(path)
+
+
+def _french(value, kind: str) -> str:
+    if value is None:
+        return ""
+    if kind == "date":
+        return value.strftime("%d/%m/%Y")
+    if kind == "eur":
+        return f"{value:.2f}".replace(".", ",")
+    return str(value)
+
+
+def write_french_csv(path: Path, columns: list[Column], rows: list[tuple]) -> None:
+    buf = io.StringIO()
+    w = csv.writer(buf, delimiter=";", lineterminator="\r\n")
+    w.writerow([c.label for c in columns])
+    for r in [*rows, _totals(columns, rows)]:
+        w.writerow([_french(v, c.kind) for v, c in zip(r, columns)])
+    path.write_bytes(buf.getvalue().encode("utf-8-sig"))
