@@ -134,6 +134,7 @@ class InvoiceYear:
             if kind.startswith("duplicate"):
                 self._duplicate(c, ln, kind, doc, record)
         self._credit_notes(originals)
+        self._agency_fees()
         return self
 
     # ------------------------------------------------------------------ documents
@@ -292,16 +293,68 @@ class InvoiceYear:
                            ("SERVICE_FAIT", _stamp(deposit + dt.timedelta(days=self._days(2, 8)), 15))]
                 self._record(doc, c, deposit, history)
 
+    def _agency_fees(self) -> None:
+        """The agency's fee invoice per purchase order (CCAP 12.2.1): the schedule's % of each line's net
+        media HT (e-mail routing: per thousand e-mails ordered). A few are computed on the gross
+        (fee_on_gross) or at a rate half a point too high (wrong_fee_rate)."""
+        from mediarecon.paths import REFERENCE_SEEDS_DIR
+
+        with (REFERENCE_SEEDS_DIR / "agencies.csv").open(encoding="utf-8", newline="") as f:
+            agency = next(csv.DictReader(f))
+        with (REFERENCE_SEEDS_DIR / "fee_schedule.csv").open(encoding="utf-8", newline="") as f:
+            schedule = {(r["uo_code"], r["media_type"]): r for r in csv.DictReader(f)}
+        orders = [(c, o, [ln for ln in c.lines if ln.purchase_order_id == o["purchase_order_id"]])
+                  for c in self.g.campaigns for o in c.orders]
+        n = self.g._count(5)
+        pct_orders = [i for i in (int(j) for j in self.rng.permutation(len(orders)))
+                      if all(schedule[(ln.uo_code, ln.media_type)]["fee_basis"] == "pct_net_media" for ln in orders[i][2])]
+        kinds = {i: "fee_on_gross" for i in pct_orders[:n]} | {i: "wrong_fee_rate" for i in pct_orders[n:2 * n]}
+
+        def fee(lines, kind):
+            total = Decimal("0")
+            for ln in lines:
+                terms = schedule[(ln.uo_code, ln.media_type)]
+                if terms["fee_basis"] == "pct_net_media":
+                    rate = Decimal(terms["fee_rate_pct"]) + (Decimal("0.5") if kind == "wrong_fee_rate" else 0)
+                    total += (ln.gross if kind == "fee_on_gross" else ln.net) * rate / 100
+                elif terms["fee_basis"] == "cpm":
+                    total += Decimal(ln.quantity) * Decimal(terms["fee_unit_price_eur"]) / 1000
+            return money(total)
+
+        for i, (c, o, lines) in enumerate(orders):
+            kind = kinds.get(i, "normal")
+            amount = fee(lines, kind)
+            if amount <= 0:
+                continue
+            adv = c.advertiser
+            doc = Document(self._number({"media_seller_id": "SEL-AGENCE"}), "380",
+                           o["end"] + dt.timedelta(days=self._days(5, 15)), agency["siret"], agency["agency_name"],
+                           adv["siret"], adv["advertiser_name"], adv["chorus_service_code"], o["purchase_order_id"],
+                           [DocLine("1", None, f"Honoraires UO {o['uo_code']} - BDC {o['purchase_order_id']}",
+                                    Decimal(1), amount)])
+            deposit = doc.issue_date + dt.timedelta(days=self._days(0, 3))
+            paid = deposit + dt.timedelta(days=self._days(6, legal_delay_days(adv) - 2))
+            history = [("DEPOSEE", _stamp(deposit, 9, 5)), ("MISE_A_DISPOSITION", _stamp(deposit, 9, 40)),
+                       ("SERVICE_FAIT", _stamp(deposit + dt.timedelta(days=2), 15)),
+                       ("MANDATEE", _stamp(paid - dt.timedelta(days=1), 16)), ("MISE_EN_PAIEMENT", _stamp(paid, 8, 30))]
+            self._record(doc, c, deposit, history, seller_id="AGENCY")
+            if kind != "normal":
+                overcharge = amount - fee(lines, "normal")
+                self.labels.append(self._label(kind, o["purchase_order_id"], doc.issue_date, doc.issue_date,
+                                               f"fee {amount} invoiced, {amount - overcharge} per the schedule",
+                                               amount=str(overcharge)))
+
     def _label(self, kind, key, first, last, note, amount=""):
         from mediarecon.vocabulary import check_finding_type
 
         return {"anomaly_type": check_finding_type(kind), "entity_key": key, "first_date": first.isoformat(),
                 "last_date": last.isoformat(), "amount_at_stake_eur": amount, "note": note}
 
-    def _record(self, doc: Document, c, deposit: dt.date, history) -> dict:
+    def _record(self, doc: Document, c, deposit: dt.date, history, seller_id: str | None = None) -> dict:
         adv = c.advertiser
-        seller_id = next(ln.seller["media_seller_id"] for ln in c.lines if ln.seller["siret"] == doc.seller_siret)
-        syntax = self.syntax[seller_id]
+        seller_id = seller_id or next(ln.seller["media_seller_id"] for ln in c.lines
+                                      if ln.seller["siret"] == doc.seller_siret)
+        syntax = self.syntax.get(seller_id, "ubl")
         self._next_id += 1
         current, current_at = history[-1]
         content = render(doc, syntax)

@@ -30,6 +30,10 @@ invoice_payments as (
     select * from {{ ref('fct_invoice_payments') }}
 ),
 
+agency_fees as (
+    select * from {{ ref('fct_agency_fees') }}
+),
+
 contract_ceiling as (
     select * from {{ ref('fct_contract_ceiling') }}
 ),
@@ -370,6 +374,22 @@ ceiling_threshold_crossed as (
     group by framework_id
 ),
 
+-- An agency fee above the schedule: computed on gross, or at a wrong rate.
+agency_fee_overcharge as (
+    select
+        fee_issue as finding_type,
+        purchase_order_id as entity_key,
+        cast(null as {{ dbt.type_string() }}) as campaign_id,
+        first_invoice_date as first_date,
+        last_invoice_date as last_date,
+        overcharge_ht_eur as amount_at_stake_eur,
+        'einvoice' as evidence_source,
+        source_file_sha256 as evidence_file_sha256,
+        cast(null as bigint) as evidence_line
+    from agency_fees
+    where fee_issue is not null
+),
+
 unioned as (
     select * from under_delivery
     union all
@@ -390,6 +410,8 @@ unioned as (
     select * from missing_deferred_rebate
     union all
     select * from ceiling_threshold_crossed
+    union all
+    select * from agency_fee_overcharge
     union all
     select * from duplicate_invoice
     union all

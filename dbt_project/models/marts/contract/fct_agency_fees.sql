@@ -1,0 +1,91 @@
+-- Agency fees (CCAP 12.2.1): per purchase order, the fee the schedule gives (fee_schedule by UO and
+-- media: % of each order line's net media HT, or a price per thousand e-mails ordered), the same rate
+-- applied to the gross (what a fee "on gross" would be), and the fee the agency invoiced (its invoices
+-- quoting the order, duplicates left out, credit notes deducted). An overcharge beyond fee_tolerance_eur
+-- is fee_on_gross when the invoiced fee is the gross-based one, wrong_fee_rate otherwise.
+with
+
+order_lines as (
+    select * from {{ ref('int_order_lines_enriched') }}
+),
+
+fee_schedule as (
+    select * from {{ ref('fee_schedule') }}
+),
+
+agencies as (
+    select * from {{ ref('agencies') }}
+),
+
+invoice_lines as (
+    select * from {{ ref('fct_invoice_lines') }}
+),
+
+expected as (
+    select
+        order_lines.purchase_order_id,
+        cast(sum(
+            case fee_schedule.fee_basis
+                when 'pct_net_media' then order_lines.net_ht_eur * fee_schedule.fee_rate_pct / 100
+                when 'cpm' then order_lines.ordered_quantity * fee_schedule.fee_unit_price_eur / 1000
+                else 0
+            end
+        ) as decimal(18, 2)) as expected_fee_ht_eur,
+        cast(sum(
+            case fee_schedule.fee_basis
+                when 'pct_net_media' then order_lines.gross_ht_eur * fee_schedule.fee_rate_pct / 100
+                when 'cpm' then order_lines.ordered_quantity * fee_schedule.fee_unit_price_eur / 1000
+                else 0
+            end
+        ) as decimal(18, 2)) as fee_on_gross_ht_eur,
+        cast(sum(order_lines.net_ht_eur) as decimal(18, 2)) as net_media_ht_eur,
+        min(order_lines.source_file_sha256) as source_file_sha256
+    from order_lines
+    left join fee_schedule
+        on
+            order_lines.uo_code = fee_schedule.uo_code
+            and order_lines.media_type = fee_schedule.media_type
+    group by order_lines.purchase_order_id
+),
+
+invoiced as (
+    select
+        invoice_lines.purchase_order_ref as purchase_order_id,
+        cast(sum(invoice_lines.signed_net_ht_eur) as decimal(18, 2)) as invoiced_fee_ht_eur,
+        count(distinct invoice_lines.invoice_key) as fee_invoices,
+        min(invoice_lines.issue_date) as first_invoice_date,
+        max(invoice_lines.issue_date) as last_invoice_date,
+        min(invoice_lines.source_file_sha256) as invoice_file_sha256
+    from invoice_lines
+    inner join agencies
+        on invoice_lines.supplier_id = agencies.siret
+    where not invoice_lines.is_duplicate
+    group by invoice_lines.purchase_order_ref
+),
+
+final as (
+    select
+        expected.purchase_order_id,
+        expected.net_media_ht_eur,
+        expected.expected_fee_ht_eur,
+        expected.fee_on_gross_ht_eur,
+        coalesce(invoiced.invoiced_fee_ht_eur, 0) as invoiced_fee_ht_eur,
+        coalesce(invoiced.fee_invoices, 0) as fee_invoices,
+        cast(coalesce(invoiced.invoiced_fee_ht_eur, 0) - expected.expected_fee_ht_eur as decimal(18, 2))
+            as overcharge_ht_eur,
+        case
+            when coalesce(invoiced.invoiced_fee_ht_eur, 0) - expected.expected_fee_ht_eur
+                <= {{ var('fee_tolerance_eur') }} then null
+            when abs(invoiced.invoiced_fee_ht_eur - expected.fee_on_gross_ht_eur)
+                <= {{ var('fee_tolerance_eur') }} then 'fee_on_gross'
+            else 'wrong_fee_rate'
+        end as fee_issue,
+        invoiced.first_invoice_date,
+        invoiced.last_invoice_date,
+        coalesce(invoiced.invoice_file_sha256, expected.source_file_sha256) as source_file_sha256
+    from expected
+    left join invoiced
+        on expected.purchase_order_id = invoiced.purchase_order_id
+)
+
+select * from final
