@@ -74,9 +74,11 @@ final as (
         cast(coalesce(invoiced.invoiced_fee_ht_eur, 0) - expected.expected_fee_ht_eur as decimal(18, 2))
             as overcharge_ht_eur,
         case
-            when coalesce(invoiced.invoiced_fee_ht_eur, 0) - expected.expected_fee_ht_eur
+            when
+                coalesce(invoiced.invoiced_fee_ht_eur, 0) - expected.expected_fee_ht_eur
                 <= {{ var('fee_tolerance_eur') }} then null
-            when abs(invoiced.invoiced_fee_ht_eur - expected.fee_on_gross_ht_eur)
+            when
+                abs(invoiced.invoiced_fee_ht_eur - expected.fee_on_gross_ht_eur)
                 <= {{ var('fee_tolerance_eur') }} then 'fee_on_gross'
             else 'wrong_fee_rate'
         end as fee_issue,
