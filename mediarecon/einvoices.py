@@ -129,7 +129,9 @@ def _fingerprint(parts: list) -> str:
 
 def fingerprints(inv: EInvoice) -> tuple[str, str]:
     t = inv.totals
-    lines = [[ln.order_line_reference, str(_d(ln.quantity, "0.0001")), str(_d(ln.net_amount))] for ln in inv.lines]
+    # the description tells apart legitimate repeats, e.g. a monthly flat fee ("... - 03/2025")
+    lines = [[ln.order_line_reference, ln.description, str(_d(ln.quantity, "0.0001")), str(_d(ln.net_amount))]
+             for ln in inv.lines]
     content = [supplier_id(inv), inv.type_code, inv.order_reference, str(_d(t.tax_exclusive)), str(_d(t.tax)), lines]
     return _fingerprint([inv.number, str(inv.issue_date), *content]), _fingerprint(content)
 

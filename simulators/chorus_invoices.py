@@ -322,27 +322,37 @@ class InvoiceYear:
             return money(total)
 
         for i, (c, o, lines) in enumerate(orders):
+            if "monthly_fee" in o:  # UO 01-01 coordination: one invoice per month
+                for month in range(1, 13):
+                    end = dt.date(self.g.year + month // 12, month % 12 + 1, 1) - dt.timedelta(days=1)
+                    self._agency_invoice(agency, c, o, end + dt.timedelta(days=self._days(3, 8)), o["monthly_fee"],
+                                         f"Coordination et pilotage transversal (UO 01-01) - {month:02d}/{self.g.year}")
+                continue
             kind = kinds.get(i, "normal")
             amount = fee(lines, kind)
             if amount <= 0:
                 continue
-            adv = c.advertiser
-            doc = Document(self._number({"media_seller_id": "SEL-AGENCE"}), "380",
-                           o["end"] + dt.timedelta(days=self._days(5, 15)), agency["siret"], agency["agency_name"],
-                           adv["siret"], adv["advertiser_name"], adv["chorus_service_code"], o["purchase_order_id"],
-                           [DocLine("1", None, f"Honoraires UO {o['uo_code']} - BDC {o['purchase_order_id']}",
-                                    Decimal(1), amount)])
-            deposit = doc.issue_date + dt.timedelta(days=self._days(0, 3))
-            paid = deposit + dt.timedelta(days=self._days(6, legal_delay_days(adv) - 2))
-            history = [("DEPOSEE", _stamp(deposit, 9, 5)), ("MISE_A_DISPOSITION", _stamp(deposit, 9, 40)),
-                       ("SERVICE_FAIT", _stamp(deposit + dt.timedelta(days=2), 15)),
-                       ("MANDATEE", _stamp(paid - dt.timedelta(days=1), 16)), ("MISE_EN_PAIEMENT", _stamp(paid, 8, 30))]
-            self._record(doc, c, deposit, history, seller_id="AGENCY")
+            doc = self._agency_invoice(agency, c, o, o["end"] + dt.timedelta(days=self._days(5, 15)), amount,
+                                       f"Honoraires UO {o['uo_code']} - BDC {o['purchase_order_id']}")
             if kind != "normal":
                 overcharge = amount - fee(lines, "normal")
                 self.labels.append(self._label(kind, o["purchase_order_id"], doc.issue_date, doc.issue_date,
                                                f"fee {amount} invoiced, {amount - overcharge} per the schedule",
                                                amount=str(overcharge)))
+
+    def _agency_invoice(self, agency, c, o, issued: dt.date, amount: Decimal, description: str) -> Document:
+        """One agency invoice in Chorus Pro, paid in time."""
+        adv = c.advertiser
+        doc = Document(self._number({"media_seller_id": "SEL-AGENCE"}), "380", issued, agency["siret"],
+                       agency["agency_name"], adv["siret"], adv["advertiser_name"], adv["chorus_service_code"],
+                       o["purchase_order_id"], [DocLine("1", None, description, Decimal(1), amount)])
+        deposit = doc.issue_date + dt.timedelta(days=self._days(0, 3))
+        paid = deposit + dt.timedelta(days=self._days(6, legal_delay_days(adv) - 2))
+        history = [("DEPOSEE", _stamp(deposit, 9, 5)), ("MISE_A_DISPOSITION", _stamp(deposit, 9, 40)),
+                   ("SERVICE_FAIT", _stamp(deposit + dt.timedelta(days=2), 15)),
+                   ("MANDATEE", _stamp(paid - dt.timedelta(days=1), 16)), ("MISE_EN_PAIEMENT", _stamp(paid, 8, 30))]
+        self._record(doc, c, deposit, history, seller_id="AGENCY")
+        return doc
 
     def _label(self, kind, key, first, last, note, amount=""):
         from mediarecon.vocabulary import check_finding_type

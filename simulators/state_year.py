@@ -241,6 +241,23 @@ class StateYearGenerator:
                 media.append("email")
             self._plan_orders(c, media)
             self.campaigns.append(c)
+        self._plan_coordination()
+
+    def _plan_coordination(self):
+        """UO 01-01: the SIG orders the year's coordination and steering (monthly flat fee, invoiced by the
+        agency each month) on a purchase order without media lines."""
+        sig = next(a for a in self.advertisers if a["advertiser_kind"] == "coordinator")
+        monthly = Decimal(next(r for r in read_seed("fee_schedule") if r["uo_code"] == "01-01")["fee_unit_price_eur"])
+        c = Campaign(f"CMP-{self.year}-0000", f"Coordination et pilotage transversal {self.year}", sig,
+                     dt.date(self.year, 1, 1), dt.date(self.year, 12, 31), cm360_advertiser_id=0, router_campaign_id=0)
+        self._po_seq += 1
+        net = monthly * 12
+        c.orders.append({
+            "purchase_order_id": f"{self.year % 100:02d}{self._po_seq:08d}", "order_date": dt.date(self.year, 1, 2),
+            "uo_code": "01-01", "gross": net, "net": net, "vat": money(net * VAT_RATE), "fee_pct": Decimal("0"),
+            "fee": Decimal("0.00"), "start": c.start, "end": c.end, "monthly_fee": monthly,
+        })
+        self.campaigns.append(c)
 
     def _plan_orders(self, c: Campaign, media: list[str]):
         by_uo = defaultdict(list)
