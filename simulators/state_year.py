@@ -562,6 +562,44 @@ class StateYearGenerator:
                             f"{total} EUR HT ordered: {fw['alert_threshold_pct']} % of the ceiling reached")
                 return
 
+    def label_epm(self):
+        """Performance commitments (seed epm_commitments) judged on the year's ad-server delivery of all
+        campaigns per media type, as the warehouse judges them: epm_miss for each one missed."""
+        media_of = {ln.order_line_id: ln.media_type for c in self.campaigns for ln in c.lines}
+        totals = defaultdict(lambda: defaultdict(Decimal))
+        for rows in self.ad_rows.values():
+            for r in rows:
+                media = media_of.get(r[7])
+                if media is None:  # a placement tied to no order line: not judged
+                    continue
+                t = totals[(media, int(r[0][:4]))]
+                t["impressions"] += r[11]
+                t["clicks"] += r[12]
+                t["cost"] += r[14]
+                if r[13] != "-":
+                    t["measurable"] += r[11]
+                    t["viewable"] += r[13]
+        for c in read_seed("epm_commitments"):
+            for (media, year), t in sorted(totals.items()):
+                if media != c["media_type"]:
+                    continue
+                actual = {
+                    "cpm_max": t["cost"] * 1000 / t["impressions"] if t["impressions"] else None,
+                    "cpc_max": t["cost"] / t["clicks"] if t["clicks"] else None,
+                    "ctr_min": t["clicks"] / t["impressions"] if t["impressions"] else None,
+                    "viewability_min": t["viewable"] / t["measurable"] if t["measurable"] else None,
+                }[c["indicator"]]
+                if actual is None:
+                    continue
+                committed = Decimal(c["committed_value"])
+                met = actual <= committed if c["indicator"].endswith("_max") else actual >= committed
+                if not met:
+                    self.labels.append({
+                        "anomaly_type": check_finding_type("epm_miss"),
+                        "entity_key": f"{media}|{c['indicator']}|{year}",
+                        "first_date": f"{year}-01-01", "last_date": f"{year}-12-31", "amount_at_stake_eur": "",
+                        "note": f"{c['indicator']} {actual:.4f} against {committed}"})
+
     # ------------------------------------------------------------------ writing
     def write(self, out: Path) -> GenerationSummary:
         inbox = out / "inbox"
@@ -694,6 +732,7 @@ def generate(out: Path, seed: int, scale: float, year: int = 2025) -> Generation
     g.choose_anomalies()
     g.deliver()
     g.label_ceiling()
+    g.label_epm()
     invoices = InvoiceYear(g).build()
     g.labels += invoices.labels
     files = invoices.write(Path(out))

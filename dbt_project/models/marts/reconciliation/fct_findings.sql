@@ -30,6 +30,10 @@ invoice_payments as (
     select * from {{ ref('fct_invoice_payments') }}
 ),
 
+epm_results as (
+    select * from {{ ref('fct_epm_results') }}
+),
+
 agency_fees as (
     select * from {{ ref('fct_agency_fees') }}
 ),
@@ -390,6 +394,22 @@ agency_fee_overcharge as (
     where fee_issue is not null
 ),
 
+-- A performance commitment missed over a year; the penalty is claimed in the next year (no amount here).
+epm_miss as (
+    select
+        'epm_miss' as finding_type,
+        epm_key as entity_key,
+        cast(null as {{ dbt.type_string() }}) as campaign_id,
+        cast({{ dbt.concat(["cast(kpi_year as " ~ dbt.type_string() ~ ")", "'-01-01'"]) }} as date) as first_date,
+        cast({{ dbt.concat(["cast(kpi_year as " ~ dbt.type_string() ~ ")", "'-12-31'"]) }} as date) as last_date,
+        cast(null as decimal(18, 2)) as amount_at_stake_eur,
+        'ad_server' as evidence_source,
+        cast(null as {{ dbt.type_string() }}) as evidence_file_sha256,
+        cast(null as bigint) as evidence_line
+    from epm_results
+    where not is_met
+),
+
 unioned as (
     select * from under_delivery
     union all
@@ -412,6 +432,8 @@ unioned as (
     select * from ceiling_threshold_crossed
     union all
     select * from agency_fee_overcharge
+    union all
+    select * from epm_miss
     union all
     select * from duplicate_invoice
     union all
