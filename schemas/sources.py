@@ -13,7 +13,7 @@ from typing import Callable
 
 from connectors.file_drop import RawTable, read_cm360_report, read_delimited, read_french_csv, read_spreadsheet_or_csv
 from schemas import (ad_server, chorus_pro, email_deliverability, forbidden_campaigns, invoice_exports,
-                     order_lines, purchase_orders, regie_reports)
+                     order_lines, penalty_events, purchase_orders, regie_reports)
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,9 @@ SOURCES: dict[str, SourceSpec] = {
         SourceSpec("forbidden_campaigns", "SIG list of forbidden campaigns", read_french_csv,
                    forbidden_campaigns.HEADERS, forbidden_campaigns.ForbiddenCampaignRow,
                    french_numbers=True),
+        SourceSpec("penalty_events", "SIG's record of penalty events (poor execution, force majeure)",
+                   read_french_csv, penalty_events.HEADERS, penalty_events.PenaltyEventRow, french_numbers=True,
+                   optional=frozenset(penalty_events.OPTIONAL)),
         SourceSpec("invoice_exports", "régies' spreadsheet exports of their invoices (XLSX or French CSV)",
                    read_spreadsheet_or_csv, invoice_exports.HEADERS, invoice_exports.InvoiceExportRow,
                    french_numbers=True, patterns=("*.xlsx", "*.csv"), optional=frozenset(invoice_exports.OPTIONAL)),

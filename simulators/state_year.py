@@ -11,6 +11,7 @@ What it writes, as the senders would (formats in docs/input_formats.md):
   inbox/regie_reports/         régie campaign reports (bilans), French CSV, one per seller and campaign
   inbox/email_deliverability/  e-mail router statistics per ISP and day, one per month
   inbox/forbidden_campaigns/   SIG's list of forbidden (withdrawn) campaigns
+  inbox/penalty_events/        SIG's record of penalty events (poor execution, force majeure)
   inbox/einvoices/             e-mailed copies of some invoices (Factur-X PDF)
   inbox/invoice_exports/       two régies' own exports of their invoices (XLSX, French CSV)
   chorus/invoices.json         the régies' invoices and credit notes as Chorus Pro holds them, with the
@@ -348,6 +349,31 @@ class StateYearGenerator:
                            } - self.undelivered_lines
         self.orphan_campaigns = [self.campaigns[i] for i in rest[2 * n_forbidden:]
                                  ][: self._count(8)]
+        # orders whose last digital line keeps delivering a few days after the order's end: late delivery
+        # (the last one has a force-majeure waiver and owes nothing); and some poor-execution breaches
+        busy = (self.under_lines | self.near_lines | self.email_drop_lines
+                | {ln.order_line_id for c in self.orphan_campaigns for ln in c.lines})
+        late = []
+        for i in idx:
+            c = self.campaigns[i]
+            if c.campaign_id in used or c.campaign_id in self.forbidden_negatives:
+                continue
+            for o in c.orders:
+                last = [ln for ln in c.digital_lines if ln.purchase_order_id == o["purchase_order_id"]
+                        and ln.end == o["end"] and ln.order_line_id not in busy]
+                if last:
+                    late.append((o, last[0]))
+        n_late = self._count(5)
+        self.late_lines = {ln.order_line_id: (o, int(self.rng.integers(1, 5)), k == n_late)
+                           for k, (o, ln) in enumerate(late[: n_late + 1])}
+        self.penalty_events = []
+        all_orders = [o for c in self.campaigns for o in c.orders if o["uo_code"] != "01-01"]
+        for k, j in enumerate(self.rng.permutation(len(all_orders))[: self._count(3)]):
+            o = all_orders[int(j)]
+            # the first one breaches three times at level 3: its penalty meets the 25 % cap
+            for n, level in enumerate([3, 3, 3] if k == 0 else [int(self.rng.integers(1, 4))], start=1):
+                self.penalty_events.append([o["purchase_order_id"], fr_date(o["end"] - dt.timedelta(days=n)),
+                                            "mauvaise_execution", level, f"Manquement n° {n} de niveau {level}"])
 
     def _delivery_ratio(self, ln: OrderLine) -> float:
         if ln.order_line_id in self.undelivered_lines:
@@ -371,6 +397,8 @@ class StateYearGenerator:
             for ln in c.lines:
                 if ln.media_type in DIGITAL_MEDIA:
                     lost_cost += self._deliver_digital(c, ln, drop)
+                    if ln.order_line_id in self.late_lines:
+                        self._deliver_late(c, ln, *self.late_lines[ln.order_line_id])
                 elif ln.media_type == "email":
                     self._deliver_email(c, ln)
                 else:
@@ -452,6 +480,26 @@ class StateYearGenerator:
         lost_units = sum(planned * planned_w[i] / planned_w.sum() - counts[i].sum()
                          for i, d in enumerate(days) if drop[0] <= d <= drop[1])
         return Decimal(str(max(lost_units, 0.0))) * ln.net_unit_price
+
+    def _deliver_late(self, c: Campaign, ln: OrderLine, o: dict, days_late: int, waived: bool):
+        """The line keeps delivering `days_late` days after its order's end date."""
+        pl = ln.placements[0]
+        daily = max(int(ln.quantity / max((ln.end - ln.start).days, 1) * 0.5), 10)
+        for k in range(1, days_late + 1):
+            day = o["end"] + dt.timedelta(days=k)
+            ctr = 0.03 if ln.pricing_basis == "cpc" else 0.003
+            clicks, imps = (daily, int(daily / ctr)) if ln.pricing_basis == "cpc" else (int(daily * ctr), daily)
+            self._emit_cm360(c, ln, pl, pl["creatives"][0], day, imps, clicks, ln.order_line_id, ln.net_unit_price)
+            ln.delivered += daily
+        if waived:
+            self.penalty_events.append([o["purchase_order_id"], fr_date(o["end"] + dt.timedelta(days=1)),
+                                        "force_majeure", "", "Indisponibilité de la plateforme (force majeure)"])
+            return
+        amount = o["net"] + o["fee"]
+        penalty = min(amount * Decimal("0.05") * days_late, amount * Decimal("0.10"))
+        self._label("late_delivery_penalty_due", o["purchase_order_id"], o["end"] + dt.timedelta(days=1),
+                    o["end"] + dt.timedelta(days=days_late), penalty,
+                    f"delivered {days_late} day(s) after the order's end on {o['end']}")
 
     def _deliver_after_forbidden(self, c: Campaign):
         """A self-service account re-activates a withdrawn campaign after SIG forbade it."""
@@ -623,6 +671,10 @@ class StateYearGenerator:
             write_csv(inbox / path, email_header, sorted(rows, key=lambda r: (r[0], r[2], r[3])),
                       delimiter=",", encoding="utf-8")
             files += 1
+        write_csv(inbox / f"penalty_events/evenements_penalites_{self.year}.csv",
+                  ["Référence commande", "Date", "Type d'événement", "Niveau", "Motif"], self.penalty_events,
+                  delimiter=";", encoding="utf-8")
+        files += 1
         forbidden = []
         for c in self.campaigns:
             if c.campaign_id in self.forbidden_campaigns | self.forbidden_negatives:

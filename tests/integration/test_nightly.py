@@ -26,7 +26,8 @@ cli = CliRunner()
 EXACT_AMOUNT_TYPES = {"under_delivery", "delivery_without_order", "forbidden_campaign_delivery",
                       "invoice_without_order", "over_invoiced", "invoiced_not_delivered", "duplicate_invoice",
                       "missing_discount", "invoice_arithmetic_error", "late_payment",
-                      "missing_deferred_rebate", "ceiling_threshold_crossed", "fee_on_gross", "wrong_fee_rate"}
+                      "missing_deferred_rebate", "ceiling_threshold_crossed", "fee_on_gross", "wrong_fee_rate",
+                      "late_delivery_penalty_due"}
 # Types whose amount is left for a later rule.
 NO_AMOUNT_TYPES = {"invoice_blocked", "epm_miss"}
 

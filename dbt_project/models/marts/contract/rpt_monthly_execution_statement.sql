@@ -2,8 +2,9 @@
 -- and month of its execution (from the month it was ordered to the month it ends), with the fifteen
 -- items the CCAP lists; statement_month and advertiser_id let the coordinator take the global statement
 -- and each advertiser its own. Ordonnateur level 1 is the ordering entity, level 2 its ordering service
--- (Chorus Pro service code). Fees TTC are the order's fees HT + 20 % VAT. Penalties and réfactions are
--- left empty (null), not zero, until their rules (CCAP 11.11) are computed.
+-- (Chorus Pro service code). Fees TTC are the order's fees HT + 20 % VAT. Penalties (fct_order_penalties)
+-- are applied in the statement of the month the order ends, deducted from the price to pay; réfactions
+-- (price reductions agreed case by case) have no source yet and stay empty (null).
 with
 
 purchase_orders as (
@@ -16,6 +17,10 @@ order_lines as (
 
 advertisers as (
     select * from {{ ref('advertisers') }}
+),
+
+penalties as (
+    select * from {{ ref('fct_order_penalties') }}
 ),
 
 months as (
@@ -36,41 +41,64 @@ orders as (
         purchase_orders.*,
         advertisers.advertiser_id,
         quantities.ordered_quantity,
-        cast(purchase_orders.fee_ht_eur * 1.2 as decimal(18, 2)) as fees_ttc_eur
+        cast(purchase_orders.fee_ht_eur * 1.2 as decimal(18, 2)) as fees_ttc_eur,
+        coalesce(penalties.late_penalty_eur, 0) as late_penalty_eur,
+        coalesce(penalties.poor_execution_penalty_eur, 0) as other_penalty_eur
     from purchase_orders
     left join advertisers
         on purchase_orders.advertiser_siret = advertisers.siret
     left join quantities
         on purchase_orders.purchase_order_id = quantities.purchase_order_id
+    left join penalties
+        on purchase_orders.purchase_order_id = penalties.purchase_order_id
 ),
 
-final as (
+statement_rows as (
     select
-        {{ dbt.concat([
-            "orders.purchase_order_id", "'|'", "cast(months.statement_month as " ~ dbt.type_string() ~ ")"
-        ]) }} as statement_row_key,
+        orders.*,
         months.statement_month,
-        orders.advertiser_id,
-        orders.advertiser_name as ordonnateur_level_1,
-        orders.chorus_service_code as ordonnateur_level_2,
-        orders.purchase_order_id,
-        orders.order_date,
-        orders.campaign_name as order_object,
-        orders.uo_code as ordered_uo,
-        orders.ordered_quantity,
-        orders.net_ttc_eur as media_ordered_ttc_eur,
-        orders.fees_ttc_eur as fees_received_ttc_eur,
-        cast(orders.net_ttc_eur + orders.fees_ttc_eur as decimal(18, 2)) as price_to_pay_ttc_eur,
-        cast(null as decimal(18, 2)) as reduction_deducted_eur,
-        cast(null as decimal(18, 2)) as late_penalties_eur,
-        cast(null as decimal(18, 2)) as other_penalties_eur,
-        cast(null as decimal(18, 2)) as penalties_deducted_eur,
-        cast(null as {{ dbt.type_string() }}) as reductions_applied
+        -- penalties are applied once, in the month the order ends
+        case
+            when months.statement_month = cast({{ dbt.date_trunc('month', 'orders.end_date') }} as date)
+                then orders.late_penalty_eur
+            else 0
+        end as late_penalties_eur,
+        case
+            when months.statement_month = cast({{ dbt.date_trunc('month', 'orders.end_date') }} as date)
+                then orders.other_penalty_eur
+            else 0
+        end as other_penalties_eur
     from orders
     inner join months
         on
             months.statement_month >= cast({{ dbt.date_trunc('month', 'orders.order_date') }} as date)
             and months.statement_month <= cast({{ dbt.date_trunc('month', 'orders.end_date') }} as date)
+),
+
+final as (
+    select
+        {{ dbt.concat([
+            "purchase_order_id", "'|'", "cast(statement_month as " ~ dbt.type_string() ~ ")"
+        ]) }} as statement_row_key,
+        statement_month,
+        advertiser_id,
+        advertiser_name as ordonnateur_level_1,
+        chorus_service_code as ordonnateur_level_2,
+        purchase_order_id,
+        order_date,
+        campaign_name as order_object,
+        uo_code as ordered_uo,
+        ordered_quantity,
+        net_ttc_eur as media_ordered_ttc_eur,
+        fees_ttc_eur as fees_received_ttc_eur,
+        cast(net_ttc_eur + fees_ttc_eur - late_penalties_eur - other_penalties_eur as decimal(18, 2))
+            as price_to_pay_ttc_eur,
+        cast(null as decimal(18, 2)) as reduction_deducted_eur,
+        cast(late_penalties_eur as decimal(18, 2)) as late_penalties_eur,
+        cast(other_penalties_eur as decimal(18, 2)) as other_penalties_eur,
+        cast(late_penalties_eur + other_penalties_eur as decimal(18, 2)) as penalties_deducted_eur,
+        cast(null as {{ dbt.type_string() }}) as reductions_applied
+    from statement_rows
 )
 
 select * from final

@@ -30,6 +30,10 @@ invoice_payments as (
     select * from {{ ref('fct_invoice_payments') }}
 ),
 
+order_penalties as (
+    select * from {{ ref('fct_order_penalties') }}
+),
+
 epm_results as (
     select * from {{ ref('fct_epm_results') }}
 ),
@@ -410,6 +414,22 @@ epm_miss as (
     where not is_met
 ),
 
+-- Delivery of an order went on after its end date (no force majeure): the late-delivery penalty is due.
+late_delivery_penalty_due as (
+    select
+        'late_delivery_penalty_due' as finding_type,
+        purchase_order_id as entity_key,
+        cast(null as {{ dbt.type_string() }}) as campaign_id,
+        cast({{ dbt.dateadd('day', 1, 'contract_end_date') }} as date) as first_date,
+        actual_end_date as last_date,
+        late_penalty_eur as amount_at_stake_eur,
+        'agency' as evidence_source,
+        source_file_sha256 as evidence_file_sha256,
+        source_line as evidence_line
+    from order_penalties
+    where late_penalty_eur > 0
+),
+
 unioned as (
     select * from under_delivery
     union all
@@ -434,6 +454,8 @@ unioned as (
     select * from agency_fee_overcharge
     union all
     select * from epm_miss
+    union all
+    select * from late_delivery_penalty_due
     union all
     select * from duplicate_invoice
     union all
