@@ -2,7 +2,9 @@
 -- media: % of each order line's net media HT, or a price per thousand e-mails ordered), the same rate
 -- applied to the gross (what a fee "on gross" would be), and the fee the agency invoiced (its invoices
 -- quoting the order, duplicates left out, credit notes deducted). An overcharge beyond fee_tolerance_eur
--- is fee_on_gross when the invoiced fee is the gross-based one, wrong_fee_rate otherwise.
+-- is fee_on_gross when the invoiced fee is the gross-based one, wrong_fee_rate otherwise. A schedule row
+-- without a media type (a special operation's UO) applies to any media of that UO: each line takes one
+-- rate, so a special operation's % replaces the media %, never adds to it.
 with
 
 order_lines as (
@@ -11,6 +13,24 @@ order_lines as (
 
 fee_schedule as (
     select * from {{ ref('fee_schedule') }}
+),
+
+line_terms as (
+    select
+        order_lines.*,
+        -- the schedule's terms, not the rate the agency wrote on its export (order_lines.fee_rate_pct)
+        coalesce(by_media.fee_basis, by_uo.fee_basis) as schedule_basis,
+        coalesce(by_media.fee_rate_pct, by_uo.fee_rate_pct) as schedule_rate_pct,
+        coalesce(by_media.fee_unit_price_eur, by_uo.fee_unit_price_eur) as schedule_unit_price_eur
+    from order_lines
+    left join fee_schedule as by_media
+        on
+            order_lines.uo_code = by_media.uo_code
+            and order_lines.media_type = by_media.media_type
+    left join fee_schedule as by_uo
+        on
+            order_lines.uo_code = by_uo.uo_code
+            and by_uo.media_type is null
 ),
 
 agencies as (
@@ -23,29 +43,25 @@ invoice_lines as (
 
 expected as (
     select
-        order_lines.purchase_order_id,
+        purchase_order_id,
         cast(sum(
-            case fee_schedule.fee_basis
-                when 'pct_net_media' then order_lines.net_ht_eur * fee_schedule.fee_rate_pct / 100
-                when 'cpm' then order_lines.ordered_quantity * fee_schedule.fee_unit_price_eur / 1000
+            case schedule_basis
+                when 'pct_net_media' then net_ht_eur * schedule_rate_pct / 100
+                when 'cpm' then ordered_quantity * schedule_unit_price_eur / 1000
                 else 0
             end
         ) as decimal(18, 2)) as expected_fee_ht_eur,
         cast(sum(
-            case fee_schedule.fee_basis
-                when 'pct_net_media' then order_lines.gross_ht_eur * fee_schedule.fee_rate_pct / 100
-                when 'cpm' then order_lines.ordered_quantity * fee_schedule.fee_unit_price_eur / 1000
+            case schedule_basis
+                when 'pct_net_media' then gross_ht_eur * schedule_rate_pct / 100
+                when 'cpm' then ordered_quantity * schedule_unit_price_eur / 1000
                 else 0
             end
         ) as decimal(18, 2)) as fee_on_gross_ht_eur,
-        cast(sum(order_lines.net_ht_eur) as decimal(18, 2)) as net_media_ht_eur,
-        min(order_lines.source_file_sha256) as source_file_sha256
-    from order_lines
-    left join fee_schedule
-        on
-            order_lines.uo_code = fee_schedule.uo_code
-            and order_lines.media_type = fee_schedule.media_type
-    group by order_lines.purchase_order_id
+        cast(sum(net_ht_eur) as decimal(18, 2)) as net_media_ht_eur,
+        min(source_file_sha256) as source_file_sha256
+    from line_terms
+    group by purchase_order_id
 ),
 
 invoiced as (
