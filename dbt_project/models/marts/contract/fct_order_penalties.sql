@@ -1,8 +1,8 @@
 -- Penalties per purchase order (CCAP 11.11). Late delivery (11.11.1): days between the order's end date
 -- and the last day anything of it was delivered (delivery after the SIG forbade the campaign is not
 -- execution of the order and does not count), 1/20 of the order amount (net media + fees HT; for the
--- UO 01-01 coordination forfait, its monthly price) per day, capped at 10 % of it; none when the SIG recorded force majeure or the advertiser's fault. Poor
--- execution (11.11.2): 500 / 1 000 / 5 000 EUR per recorded breach of level 1 / 2 / 3, capped at 25 %
+-- UO 01-01 coordination forfait, its monthly price) per day, capped at 10 % of it; none when the SIG
+-- recorded force majeure or the advertiser's fault. Poor execution (11.11.2): 500 / 1 000 / 5 000 EUR per recorded breach of level 1 / 2 / 3, capped at 25 %
 -- of the order amount.
 with
 
@@ -86,8 +86,10 @@ measured as (
         purchase_orders.end_date as contract_end_date,
         delivered.actual_end_date,
         cast(
-            coalesce(monthly_flat.fee_unit_price_eur, purchase_orders.net_ht_eur + coalesce(purchase_orders.fee_ht_eur, 0))
-            as decimal(18, 2)
+            coalesce(
+                monthly_flat.fee_unit_price_eur,
+                purchase_orders.net_ht_eur + coalesce(purchase_orders.fee_ht_eur, 0)
+            ) as decimal(18, 2)
         ) as order_amount_ht_eur,
         case
             when delivered.actual_end_date > purchase_orders.end_date
