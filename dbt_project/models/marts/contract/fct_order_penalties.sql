@@ -2,8 +2,8 @@
 -- and the last day anything of it was delivered (delivery after the SIG forbade the campaign is not
 -- execution of the order and does not count), 1/20 of the order amount (net media + fees HT; for the
 -- UO 01-01 coordination forfait, its monthly price) per day, capped at 10 % of it; none when the SIG
--- recorded force majeure or the advertiser's fault. Poor execution (11.11.2): 500 / 1 000 / 5 000 EUR per recorded breach of level 1 / 2 / 3, capped at 25 %
--- of the order amount.
+-- recorded force majeure or the advertiser's fault. Poor execution (11.11.2): 500 / 1 000 / 5 000 EUR
+-- per recorded breach of level 1 / 2 / 3, capped at 25 % of the order amount.
 with
 
 purchase_orders as (
