@@ -138,7 +138,8 @@ def test_nightly_on_s3_gives_the_same_marts_as_local(clean_buckets, state_year, 
     assert not any((s3_home / "landing").glob("*/*.csv"))  # landed in the bucket, not locally
     landed = sum(1 for page in s3.client.get_paginator("list_objects_v2").paginate(
         Bucket=WAREHOUSE_BUCKET, Prefix="landing/") for _ in page.get("Contents", []))
-    assert landed == first["files_processed"] == len(list((state_year / "inbox").rglob("*.csv")))
+    received = [p for p in (state_year / "inbox").rglob("*") if p.is_file()]  # CSV, XLSX, Factur-X PDF
+    assert landed == first["files_processed"] == len(received)
     compiled = next((s3_home / "runs" / "dbt" / "target").rglob("stg_ad_server__deliveries.sql")).read_text()
     assert "read_parquet('s3://mediarecon-landing/validated/ad_server/*.parquet')" in compiled
     assert marts(s3_home) == marts(local_home)
