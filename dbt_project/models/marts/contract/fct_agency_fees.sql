@@ -1,5 +1,6 @@
 -- Agency fees (CCAP 12.2.1): per purchase order, the fee the schedule gives (fee_schedule by UO and
--- media: % of each order line's net media HT, or a price per thousand e-mails ordered), the same rate
+-- media: % of each order line's net media HT; per thousand e-mails, per click ordered, or a flat price
+-- per line for UO 02-05-01/02/04), the same rate
 -- applied to the gross (what a fee "on gross" would be), and the fee the agency invoiced (its invoices
 -- quoting the order, duplicates left out, credit notes deducted). An overcharge beyond fee_tolerance_eur
 -- is fee_on_gross when the invoiced fee is the gross-based one, wrong_fee_rate otherwise. A schedule row
@@ -48,6 +49,8 @@ expected as (
             case schedule_basis
                 when 'pct_net_media' then net_ht_eur * schedule_rate_pct / 100
                 when 'cpm' then ordered_quantity * schedule_unit_price_eur / 1000
+                when 'cpc' then ordered_quantity * schedule_unit_price_eur
+                when 'flat' then schedule_unit_price_eur
                 else 0
             end
         ) as decimal(18, 2)) as expected_fee_ht_eur,
@@ -55,6 +58,8 @@ expected as (
             case schedule_basis
                 when 'pct_net_media' then gross_ht_eur * schedule_rate_pct / 100
                 when 'cpm' then ordered_quantity * schedule_unit_price_eur / 1000
+                when 'cpc' then ordered_quantity * schedule_unit_price_eur
+                when 'flat' then schedule_unit_price_eur
                 else 0
             end
         ) as decimal(18, 2)) as fee_on_gross_ht_eur,
