@@ -38,6 +38,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from mediarecon.paths import read_seed
 from simulators.einvoice_documents import DISCOUNT_REASONS, DocLine, Document, money, render
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -53,10 +54,8 @@ EXPORT_HEADER = ["N° facture", "Type de document", "Date de facture", "SIRET r�
 
 
 def _ecb_rates() -> list[tuple[dt.date, Decimal]]:
-    from mediarecon.paths import REFERENCE_SEEDS_DIR
-
-    with (REFERENCE_SEEDS_DIR / "ecb_main_refinancing_rates.csv").open(encoding="utf-8", newline="") as f:
-        return sorted((dt.date.fromisoformat(r["effective_from"]), Decimal(r["mro_rate_pct"])) for r in csv.DictReader(f))
+    return sorted((dt.date.fromisoformat(r["effective_from"]), Decimal(r["mro_rate_pct"]))
+                  for r in read_seed("ecb_main_refinancing_rates"))
 
 
 def moratory_interest(ttc: Decimal, start: dt.date, days_late: int) -> Decimal:
@@ -248,13 +247,10 @@ class InvoiceYear:
         """Year-end rebates (seed seller_rebate_terms): on each advertiser's annual net media with a régie,
         the rate of the highest tier reached; one credit note per purchase order, a line per order line
         credited, referencing the invoices it corrects. A few are never sent: missing_deferred_rebate."""
-        from mediarecon.paths import REFERENCE_SEEDS_DIR
-
         terms: dict[str, list[tuple[Decimal, Decimal]]] = {}
-        with (REFERENCE_SEEDS_DIR / "seller_rebate_terms.csv").open(encoding="utf-8", newline="") as f:
-            for r in csv.DictReader(f):
-                terms.setdefault(r["media_seller_id"], []).append((Decimal(r["min_annual_net_eur"]),
-                                                                   Decimal(r["rebate_pct"])))
+        for r in read_seed("seller_rebate_terms"):
+            terms.setdefault(r["media_seller_id"], []).append((Decimal(r["min_annual_net_eur"]),
+                                                               Decimal(r["rebate_pct"])))
         billed: dict[tuple[str, str, int], list] = {}
         for c, ln, kind, doc, _ in originals:
             if kind in ("without_order", "arithmetic_error"):  # not invoiced on an order line
@@ -297,12 +293,8 @@ class InvoiceYear:
         """The agency's fee invoice per purchase order (CCAP 12.2.1): the schedule's % of each line's net
         media HT (e-mail routing: per thousand e-mails ordered). A few are computed on the gross
         (fee_on_gross) or at a rate half a point too high (wrong_fee_rate)."""
-        from mediarecon.paths import REFERENCE_SEEDS_DIR
-
-        with (REFERENCE_SEEDS_DIR / "agencies.csv").open(encoding="utf-8", newline="") as f:
-            agency = next(csv.DictReader(f))
-        with (REFERENCE_SEEDS_DIR / "fee_schedule.csv").open(encoding="utf-8", newline="") as f:
-            schedule = {(r["uo_code"], r["media_type"]): r for r in csv.DictReader(f)}
+        agency = read_seed("agencies")[0]
+        schedule = {(r["uo_code"], r["media_type"]): r for r in read_seed("fee_schedule")}
         orders = [(c, o, [ln for ln in c.lines if ln.purchase_order_id == o["purchase_order_id"]])
                   for c in self.g.campaigns for o in c.orders]
         n = self.g._count(5)

@@ -32,7 +32,7 @@ from pathlib import Path
 import holidays
 import numpy as np
 
-from mediarecon.paths import REFERENCE_SEEDS_DIR
+from mediarecon.paths import read_seed
 from simulators.chorus_invoices import InvoiceYear
 from mediarecon.vocabulary import check_finding_type
 
@@ -94,11 +94,6 @@ def fr(d: Decimal | int) -> str:
 
 def fr_date(d: dt.date) -> str:
     return d.strftime("%d/%m/%Y")
-
-
-def read_seed(name: str) -> list[dict]:
-    with (REFERENCE_SEEDS_DIR / f"{name}.csv").open(encoding="utf-8", newline="") as f:
-        return list(csv.DictReader(f))
 
 
 @dataclass

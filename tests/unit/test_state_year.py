@@ -5,7 +5,8 @@ import hashlib
 
 from mediarecon.vocabulary import finding_types
 from schemas._columns import luhn_valid
-from simulators.state_year import generate, read_seed
+from mediarecon.paths import read_seed
+from simulators.state_year import generate
 
 
 def digest(folder):
