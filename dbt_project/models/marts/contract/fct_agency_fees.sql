@@ -34,6 +34,23 @@ line_terms as (
             and by_uo.media_type is null
 ),
 
+-- per line: the share of its media amount the fee takes, or the fee that does not depend on it
+line_fees as (
+    select
+        purchase_order_id,
+        net_ht_eur,
+        gross_ht_eur,
+        source_file_sha256,
+        case when schedule_basis = 'pct_net_media' then schedule_rate_pct else 0 end as media_share_pct,
+        case schedule_basis
+            when 'cpm' then ordered_quantity * schedule_unit_price_eur / 1000
+            when 'cpc' then ordered_quantity * schedule_unit_price_eur
+            when 'flat' then schedule_unit_price_eur
+            else 0
+        end as unit_fee_eur
+    from line_terms
+),
+
 agencies as (
     select * from {{ ref('agencies') }}
 ),
@@ -45,27 +62,11 @@ invoice_lines as (
 expected as (
     select
         purchase_order_id,
-        cast(sum(
-            case schedule_basis
-                when 'pct_net_media' then net_ht_eur * schedule_rate_pct / 100
-                when 'cpm' then ordered_quantity * schedule_unit_price_eur / 1000
-                when 'cpc' then ordered_quantity * schedule_unit_price_eur
-                when 'flat' then schedule_unit_price_eur
-                else 0
-            end
-        ) as decimal(18, 2)) as expected_fee_ht_eur,
-        cast(sum(
-            case schedule_basis
-                when 'pct_net_media' then gross_ht_eur * schedule_rate_pct / 100
-                when 'cpm' then ordered_quantity * schedule_unit_price_eur / 1000
-                when 'cpc' then ordered_quantity * schedule_unit_price_eur
-                when 'flat' then schedule_unit_price_eur
-                else 0
-            end
-        ) as decimal(18, 2)) as fee_on_gross_ht_eur,
+        cast(sum(net_ht_eur * media_share_pct / 100 + unit_fee_eur) as decimal(18, 2)) as expected_fee_ht_eur,
+        cast(sum(gross_ht_eur * media_share_pct / 100 + unit_fee_eur) as decimal(18, 2)) as fee_on_gross_ht_eur,
         cast(sum(net_ht_eur) as decimal(18, 2)) as net_media_ht_eur,
         min(source_file_sha256) as source_file_sha256
-    from line_terms
+    from line_fees
     group by purchase_order_id
 ),
 
