@@ -15,7 +15,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.artifacts import create_markdown_artifact
 
 from flows.sync_chorus_pro import sync_chorus_pro
-from mediarecon import einvoices, ingestion, storage, warehouse
+from mediarecon import alerts, einvoices, ingestion, storage, warehouse
 from mediarecon.manifest import Manifest
 from mediarecon.paths import DBT_PROJECT_DIR
 from mediarecon.runs import RunRecord, new_run_id, run_lock
@@ -106,6 +106,20 @@ def publish_task(settings: Settings) -> dict:
     return {"published": str(result.published), "row_counts": result.row_counts}
 
 
+@task(name="alerts", cache_policy=NO_CACHE)
+def alerts_task(settings: Settings, rules, run_id: str, failure: str | None = None,
+                report_path: str | None = None) -> dict:
+    """Raise, escalate and clear alerts from what this run found, and send what is pending."""
+    logger = get_run_logger()
+    result = alerts.process_run(settings.home, run_id, rules, settings.alert_channels, failure=failure,
+                                report_path=report_path, log=logger.warning)
+    if not settings.alert_channels:
+        logger.info("alerts kept in %s, none sent: MEDIARECON_ALERT_URLS is empty", alerts.store_for(settings.home).path)
+    logger.info("alerts: %(opened)d opened, %(escalated)d escalated, %(resolved)d resolved; %(sent)d message(s)"
+                " sent, %(failed)d failed (kept for the next run)", result)
+    return result
+
+
 def findings_by_type(settings: Settings) -> dict[str, dict]:
     con = warehouse.connect_published(settings.home)
     try:
@@ -147,6 +161,7 @@ def summary_markdown(run_id: str, files: list[dict], findings: dict, home) -> st
 def nightly_reconciliation(home: str | None = None) -> dict:
     """One reconciliation now over MEDIARECON_HOME (or `home`): returns the run summary."""
     settings = Settings.from_env(home)
+    rules = settings.alert_rules()  # a broken rules file stops the run here, naming its line
     settings.home.ensure()
     run_id = new_run_id()
     logger = get_run_logger()
@@ -187,6 +202,10 @@ def nightly_reconciliation(home: str | None = None) -> dict:
         except Exception as e:
             record.finish("failed", f"{type(e).__name__}: {e}")
             logger.error("run %s failed; the published warehouse is unchanged: %s", run_id, e)
+            try:
+                alerts_task(settings, rules, run_id, failure=f"{type(e).__name__}: {e}")
+            except Exception as alert_error:  # never hide the run's own error behind the alert's
+                logger.error("the failure alert could not be recorded: %s", alert_error)
             raise
         chorus_files = [{**f, "source": "chorus_pro"} for f in chorus["files"]] if chorus else []
         markdown = summary_markdown(run_id, files + chorus_files, findings, settings.home)
@@ -206,6 +225,11 @@ def nightly_reconciliation(home: str | None = None) -> dict:
         report = settings.home.runs / f"{run_id}.md"
         report.write_text(markdown + "\n", encoding="utf-8")
         summary["report"] = str(report)
+        try:
+            summary["alerts"] = alerts_task(settings, rules, run_id)
+        except Exception as e:  # the warehouse is published; alerts left pending go out next run
+            logger.error("alert step failed (the run's results stand): %s", e)
+            summary["alerts"] = {"error": f"{type(e).__name__}: {e}"}
         record.finish("succeeded", None, summary=summary, markdown=markdown)
         logger.info("run %s succeeded: %d file(s), %d finding type(s)", run_id, len(files), len(findings))
         return summary

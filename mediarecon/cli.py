@@ -55,7 +55,14 @@ def _run(home: Optional[Path]) -> dict:
     settings = _settings(home)
     os.environ["MEDIARECON_HOME"] = str(settings.home.root)
     from flows.nightly_reconciliation import nightly_reconciliation
+    from mediarecon.alert_rules import AlertRulesError
     from mediarecon.runs import RunInProgress
+
+    try:  # before the ~20 s Prefect start: a broken rules file is named at once
+        settings.alert_rules()
+    except AlertRulesError as e:
+        typer.secho(f"error: {e}", fg="red", err=True)
+        raise typer.Exit(2)
 
     typer.echo(f"nightly reconciliation on {settings.home.root} (starting a local Prefect server, ~20 s) ...")
     try:
@@ -80,6 +87,13 @@ def _print_summary(summary: dict, home: Path) -> None:
     for t, v in summary["findings"].items():
         amount = f"{v['amount_at_stake_eur']:>14} EUR at stake" if v["amount_at_stake_eur"] else "  (amount computed later)"
         typer.echo(f"  {t:<28} {v['count']:>5}   {amount}")
+    a = summary.get("alerts") or {}
+    if "error" in a:
+        typer.secho(f"alerts: the alert step failed: {a['error']}", fg="yellow")
+    elif a:
+        typer.echo(f"alerts: {a['opened']} opened, {a['escalated']} escalated, {a['resolved']} resolved;"
+                   f" {a['sent']} message(s) sent, {a['failed']} failed, {a['pending']} pending"
+                   f" (mediarecon alerts list)")
     typer.echo(f"warehouse: {summary['warehouse']}")
     typer.echo(f"report: {summary['report']}")
     typer.echo(f"run record: {home / 'runs' / (summary['run_id'] + '.json')}")
@@ -234,6 +248,107 @@ def report_monthly(
     else:
         reports.write_french_csv(target, reports.MONTHLY_STATEMENT, rows)
     typer.echo(f"{title}: {len(rows)} order(s) -> {target}")
+
+
+alerts_app = typer.Typer(help="The alerts for the people on call: list, show, acknowledge (store: <home>/alerts/).")
+app.add_typer(alerts_app, name="alerts")
+
+
+def _alert_store(home: Optional[Path]):
+    from mediarecon import alerts
+
+    settings = _settings(home)
+    path = settings.home.root / "alerts" / "alerts.sqlite"
+    if not path.exists():
+        typer.secho(f"error: no alert store at {path}: run `mediarecon run --home {settings.home.root}` first",
+                    fg="red", err=True)
+        raise typer.Exit(2)
+    return alerts.store_for(settings.home)
+
+
+def _alert_or_exit(store, alert_id: int):
+    row = store.alert(alert_id)
+    if row is None:
+        typer.secho(f"error: no alert n° {alert_id} (see `mediarecon alerts list --all`)", fg="red", err=True)
+        raise typer.Exit(2)
+    return row
+
+
+@alerts_app.command("list")
+def alerts_list(
+    home: Optional[Path] = HomeOption,
+    all_: bool = typer.Option(False, "--all", help="Also resolved alerts (default: open and acknowledged)."),
+    rule: Optional[str] = typer.Option(None, "--rule", help="Only this rule, e.g. delivery_drop."),
+    format: str = typer.Option("table", "--format", help="table or json."),
+):
+    """Alerts, newest last: id, rule, entity, period, status, level, and what is still to be sent."""
+    store = _alert_store(home)
+    rows = [r for r in store.alerts(rule=rule) if all_ or r["status"] != "resolved"]
+    pending = {}
+    for n in store.notifications(status="pending"):
+        pending[n["alert_id"]] = pending.get(n["alert_id"], 0) + 1
+    cols = ["alert_id", "alert_rule", "entity_key", "advertiser_id", "first_date", "last_date", "status",
+            "alert_level", "first_seen_at"]
+    if format == "json":
+        typer.echo(json.dumps([{**{c: r[c] for c in cols}, "pending_notifications": pending.get(r["alert_id"], 0)}
+                               for r in rows], ensure_ascii=False, indent=1))
+        return
+    typer.echo(_table(cols + ["pending"], [[r[c] for c in cols] + [pending.get(r["alert_id"], 0)] for r in rows]))
+
+
+@alerts_app.command("show")
+def alerts_show(alert_id: int = typer.Argument(..., help="The alert number (alerts list)."),
+                home: Optional[Path] = HomeOption):
+    """One alert as its message reads, with every notification and its delivery state."""
+    from mediarecon import alerts
+
+    store = _alert_store(home)
+    row = _alert_or_exit(store, alert_id)
+    chart = store.path.parent / "charts" / f"alert-{alert_id}.png"
+    subject, body = alerts.render(row, "opened", alerts._evidence_names(_settings(home).home.manifest),
+                                  chart if chart.exists() else None)
+    typer.echo(subject)
+    typer.echo(body)
+    if row["acknowledged_at"]:
+        typer.echo(f"Pris en charge le {row['acknowledged_at']} par {row['acknowledged_by']}")
+    typer.echo("notifications:")
+    for n in store.notifications(alert_id=alert_id):
+        extra = json.loads(n["extra_recipients"])
+        typer.echo(f"  {n['created_at']}  {n['event']:<9} -> {n['channel']:<12} {n['status']:<7}"
+                   f" attempts {n['attempts']}" + (f"  +{', '.join(extra)}" if extra else "")
+                   + (f"  last error: {n['last_error']}" if n["status"] == "pending" and n["last_error"] else ""))
+
+
+@alerts_app.command("ack")
+def alerts_ack(alert_id: int = typer.Argument(..., help="The alert number (alerts list)."),
+               by: str = typer.Option(os.environ.get("USER", "unknown"), "--by", help="Who takes it in charge."),
+               home: Optional[Path] = HomeOption):
+    """Take an alert in charge: it stays listed until it clears, and a rise or the resolution is still sent."""
+    from mediarecon import alerts
+
+    store = _alert_store(home)
+    row = _alert_or_exit(store, alert_id)
+    if row["status"] == "resolved":
+        typer.echo(f"alert n° {alert_id} is already resolved ({row['resolved_at']}): nothing to acknowledge")
+        return
+    row = store.acknowledge(alert_id, by, alerts.utcnow())
+    typer.echo(f"alert n° {alert_id} acknowledged by {row['acknowledged_by']} at {row['acknowledged_at']}")
+
+
+@alerts_app.command("check-rules")
+def alerts_check_rules(home: Optional[Path] = HomeOption):
+    """Check the alert rules file and the channels of MEDIARECON_ALERT_URLS, without running anything."""
+    from mediarecon.alert_rules import AlertRulesError
+
+    settings = _settings(home)
+    try:
+        rules = settings.alert_rules()
+        channels = settings.alert_channels
+    except AlertRulesError as e:
+        typer.secho(f"error: {e}", fg="red", err=True)
+        raise typer.Exit(2)
+    typer.echo(f"rules: {rules.path} (valid)")
+    typer.echo(f"channels: {', '.join(channels) if channels else 'none (MEDIARECON_ALERT_URLS is empty: alerts are kept, not sent)'}")
 
 
 @app.command("parse-invoice")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from schemas.sources import LANDED_ONLY, SOURCES
@@ -181,15 +181,26 @@ class StorageSettings:
 class Settings:
     home: Home
     under_delivery_tolerance_pct: float = 10.0
-    drop_share_pct: float = 50.0
-    drop_min_days: int = 2
-    drop_min_baseline: int = 100
     invoice_tolerance_pct: float = 0.5
     invoice_tolerance_eur: float = 1.0
     as_of_date: dt.date | None = None
     dbt_threads: int = 1
     chorus: ChorusSettings | None = None
     storage: StorageSettings = StorageSettings()
+    alert_urls: str = field(default="", repr=False)  # apprise URLs, comma-separated, optionally `name=url` (never printed: secrets)
+
+    @property
+    def alert_channels(self) -> dict[str, str]:
+        from mediarecon.alert_rules import parse_channels
+
+        return parse_channels(self.alert_urls)
+
+    def alert_rules(self):
+        """The alert rules file (MEDIARECON_ALERT_RULES, else <home>/alert_rules.yml, else the shipped
+        default), checked against the configured channels."""
+        from mediarecon.alert_rules import load_rules, rules_path
+
+        return load_rules(rules_path(self.home.root), self.alert_channels)
 
     @classmethod
     def from_env(cls, home: str | Path | None = None) -> "Settings":
@@ -202,23 +213,19 @@ class Settings:
         return cls(
             home=Home(root),
             under_delivery_tolerance_pct=_number("UNDER_DELIVERY_TOLERANCE_PCT", "10", lo=0, hi=100),
-            drop_share_pct=_number("DROP_SHARE_PCT", "50", lo=0, hi=100),
-            drop_min_days=_number("DROP_MIN_DAYS", "2", cast=int, lo=1, hi=60),
-            drop_min_baseline=_number("DROP_MIN_BASELINE", "100", cast=int, lo=0),
             invoice_tolerance_pct=_number("INVOICE_TOLERANCE_PCT", "0.5", lo=0, hi=100),
             invoice_tolerance_eur=_number("INVOICE_TOLERANCE_EUR", "1", lo=0),
             as_of_date=as_of_date,
             dbt_threads=_number("DBT_THREADS", "1", cast=int, lo=1, hi=16),
             chorus=ChorusSettings.from_env(),
             storage=StorageSettings.from_env(),
+            alert_urls=_env("ALERT_URLS", "") or "",
         )
 
     def dbt_vars(self) -> dict:
         return {
+            **self.alert_rules().dbt_vars(),
             "under_delivery_tolerance_pct": self.under_delivery_tolerance_pct,
-            "drop_share_pct": self.drop_share_pct,
-            "drop_min_days": self.drop_min_days,
-            "drop_min_baseline": self.drop_min_baseline,
             "invoice_tolerance_pct": self.invoice_tolerance_pct,
             "invoice_tolerance_eur": self.invoice_tolerance_eur,
             "as_of_date": (self.as_of_date or dt.date.today()).isoformat(),

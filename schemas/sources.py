@@ -13,7 +13,7 @@ from typing import Callable
 
 from connectors.file_drop import RawTable, read_cm360_report, read_delimited, read_french_csv, read_spreadsheet_or_csv
 from schemas import (ad_server, chorus_pro, email_deliverability, forbidden_campaigns, invoice_exports,
-                     order_lines, penalty_events, purchase_orders, regie_reports)
+                     order_lines, penalty_events, planned_pauses, purchase_orders, regie_reports)
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,9 @@ SOURCES: dict[str, SourceSpec] = {
         SourceSpec("penalty_events", "SIG's record of penalty events (poor execution, force majeure)",
                    read_french_csv, penalty_events.HEADERS, penalty_events.PenaltyEventRow, french_numbers=True,
                    optional=frozenset(penalty_events.OPTIONAL)),
+        SourceSpec("planned_pauses", "agency's planned pauses of campaign flights (media-plan breaks)",
+                   read_french_csv, planned_pauses.HEADERS, planned_pauses.PlannedPauseRow, french_numbers=True,
+                   optional=frozenset(planned_pauses.OPTIONAL)),
         SourceSpec("invoice_exports", "régies' spreadsheet exports of their invoices (XLSX or French CSV)",
                    read_spreadsheet_or_csv, invoice_exports.HEADERS, invoice_exports.InvoiceExportRow,
                    french_numbers=True, patterns=("*.xlsx", "*.csv"), optional=frozenset(invoice_exports.OPTIONAL)),

@@ -12,6 +12,7 @@ What it writes, as the senders would (formats in docs/input_formats.md):
   inbox/email_deliverability/  e-mail router statistics per ISP and day, one per month
   inbox/forbidden_campaigns/   SIG's list of forbidden (withdrawn) campaigns
   inbox/penalty_events/        SIG's record of penalty events (poor execution, force majeure)
+  inbox/planned_pauses/        the agency's planned pauses of campaign flights (must raise no drop)
   inbox/einvoices/             e-mailed copies of some invoices (Factur-X PDF)
   inbox/invoice_exports/       two régies' own exports of their invoices (XLSX, French CSV)
   chorus/invoices.json         the régies' invoices and credit notes as Chorus Pro holds them, with the
@@ -165,6 +166,7 @@ class StateYearGenerator:
             raise ValueError("scale must be > 0")
         self.seed, self.scale, self.year = seed, scale, year
         self.rng = np.random.default_rng(seed)
+        self.pauses: dict[str, tuple[dt.date, dt.date]] = {}
         self.advertisers = read_seed("advertisers")
         self.sellers = read_seed("media_sellers")
         self.sellers_by_media = defaultdict(list)
@@ -194,7 +196,8 @@ class StateYearGenerator:
     def _days(self, start: dt.date, end: dt.date) -> list[dt.date]:
         return [start + dt.timedelta(days=i) for i in range((end - start).days + 1)]
 
-    def _day_weights(self, days, weekend_factor: float) -> np.ndarray:
+    def _day_weights(self, days, weekend_factor: float, campaign_id: str | None = None) -> np.ndarray:
+        pause = self.pauses.get(campaign_id)
         w = np.array(
             [
                 (weekend_factor if d.weekday() >= 5 else 1.0)
@@ -202,7 +205,12 @@ class StateYearGenerator:
                 for d in days
             ]
         )
-        return w * self.rng.uniform(0.92, 1.08, size=len(days))
+        w = w * self.rng.uniform(0.92, 1.08, size=len(days))
+        if pause:
+            paused = np.array([pause[0] <= d <= pause[1] for d in days])
+            if not paused.all():  # the line delivers its whole quantity on its other days
+                w[paused] = 0.0
+        return w
 
     def _label(self, anomaly_type, entity_key, first, last, amount, note):
         self.labels.append(
@@ -370,6 +378,23 @@ class StateYearGenerator:
                 self.penalty_events.append([o["purchase_order_id"], fr_date(o["end"] - dt.timedelta(days=n)),
                                             "mauvaise_execution", level, f"Manquement n° {n} de niveau {level}"])
 
+    def choose_pauses(self):
+        """Planned pauses (a silence period in the media plan) of a few campaigns that carry no other
+        anomaly: delivery stops for 5-9 days and the full quantity is delivered on the other days. The
+        pause file says so, so no drop may be found. A separate random stream keeps the rest unchanged."""
+        rng = np.random.default_rng([self.seed, 7])
+        busy_lines = (self.under_lines | self.near_lines | self.email_drop_lines | self.undelivered_lines
+                      | set(self.late_lines))
+        busy = (self.drop_campaigns | self.forbidden_campaigns | self.forbidden_negatives
+                | {c.campaign_id for c in self.orphan_campaigns})
+        pool = [c for c in self.campaigns if c.campaign_id not in busy and c.digital_lines
+                and (c.end - c.start).days >= 56 and not any(ln.order_line_id in busy_lines for ln in c.lines)]
+        self.pauses = {}
+        for j in rng.permutation(len(pool))[: self._count(4)]:
+            c = pool[int(j)]
+            first = c.start + dt.timedelta(days=int(rng.integers(28, (c.end - c.start).days - 14)))
+            self.pauses[c.campaign_id] = (first, first + dt.timedelta(days=int(rng.integers(4, 9))))
+
     def _delivery_ratio(self, ln: OrderLine) -> float:
         if ln.order_line_id in self.undelivered_lines:
             return 0.0
@@ -443,7 +468,7 @@ class StateYearGenerator:
     def _deliver_digital(self, c: Campaign, ln: OrderLine, drop) -> Decimal:
         ln.placements = self._new_placements(c, ln, int(self.rng.integers(2, 5)))
         days = self._days(ln.start, ln.end)
-        w = self._day_weights(days, weekend_factor=0.75)
+        w = self._day_weights(days, weekend_factor=0.75, campaign_id=c.campaign_id)
         planned_w = w.copy()
         if drop:
             for i, d in enumerate(days):
@@ -554,7 +579,7 @@ class StateYearGenerator:
 
     def _deliver_email(self, c: Campaign, ln: OrderLine):
         days = self._days(ln.start, ln.end)
-        w = self._day_weights(days, weekend_factor=0.3)
+        w = self._day_weights(days, weekend_factor=0.3, campaign_id=c.campaign_id)
         attempted_total = int(ln.quantity * self._delivery_ratio(ln) * 1.02)
         daily = self.rng.multinomial(attempted_total, w / w.sum())
         isps = list(ISP_SHARES)
@@ -666,6 +691,11 @@ class StateYearGenerator:
             write_csv(inbox / path, email_header, sorted(rows, key=lambda r: (r[0], r[2], r[3])),
                       delimiter=",", encoding="utf-8")
             files += 1
+        write_csv(inbox / f"planned_pauses/pauses_prevues_{self.year}.csv",
+                  ["Campagne", "Début de pause", "Fin de pause", "Motif"],
+                  [[cid, fr_date(a), fr_date(b), "Pause prévue au plan média"]
+                   for cid, (a, b) in sorted(self.pauses.items())], delimiter=";", encoding="utf-8")
+        files += 1
         write_csv(inbox / f"penalty_events/evenements_penalites_{self.year}.csv",
                   ["Référence commande", "Date", "Type d'événement", "Niveau", "Motif"], self.penalty_events,
                   delimiter=";", encoding="utf-8")
@@ -777,6 +807,7 @@ def generate(out: Path, seed: int, scale: float, year: int = 2025) -> Generation
     g = StateYearGenerator(seed, scale, year)
     g.plan()
     g.choose_anomalies()
+    g.choose_pauses()
     g.deliver()
     g.label_ceiling()
     g.label_epm()

@@ -1,63 +1,103 @@
--- Drop rule: a day is a drop day when its volume is at or below drop_share_pct % of its baseline, the
--- baseline being the median of the same weekday over the previous drop_baseline_weeks weeks (so
--- weekends and weekly rhythm compare like with like, and one bad day does not move it). A baseline
--- needs at least two past weeks and at least drop_min_baseline units, or the day is not judged.
+-- Every watched series x day with its baseline and whether it is a drop day. Campaign and campaign x ISP
+-- series are judged as they are; advertiser and seller series are rolled up from their campaigns'
+-- series, counting on each day only the campaigns that can be judged that day (in flight, not paused,
+-- with a baseline), so a flight starting or ending is never read as a drop.
+-- A day is a drop day when it is at or below share_pct % of its baseline (zero included), the baseline
+-- resting on at least two past weeks and at least min_baseline units; thresholds per channel come from
+-- the alert rules file (var drop_rules).
 with
 
-series as (
-    select * from {{ ref('int_daily_volumes_unioned') }}
+baselined as (
+    select * from {{ ref('int_daily_volumes_baselined') }}
 ),
 
-history as (
-    select
-        today.series_type,
-        today.series_key,
-        today.volume_date,
-        past.volume as past_volume
-    from series as today
-    inner join series as past
-        on
-            today.series_type = past.series_type
-            and today.series_key = past.series_key
-            and today.volume_date > past.volume_date
-            and past.volume_date >= {{ dbt.dateadd('day', -7 * var('drop_baseline_weeks'), 'today.volume_date') }}
-    where mod({{ dbt.datediff('past.volume_date', 'today.volume_date', 'day') }}, 7) = 0
+judged as (
+    select * from baselined
+    where
+        not is_paused
+        and baseline_weeks >= 2
 ),
 
-baselines as (
+direct_series as (
     select
         series_type,
         series_key,
+        channel,
+        campaign_id,
+        advertiser_id,
+        media_seller_id,
+        isp_domain,
         volume_date,
-        percentile_cont(0.5) within group (order by past_volume) as baseline_volume,
-        count(*) as baseline_weeks
-    from history
+        volume,
+        unit_value_eur,
+        baseline_volume,
+        baseline_weeks,
+        data_last_date,
+        is_paused
+    from baselined
+    where series_type in ('campaign', 'campaign_isp')
+),
+
+-- advertiser = sum of its campaigns; seller = sum of its campaign x seller series
+rolled_up_keys as (
+    select
+        case series_type when 'campaign' then 'advertiser' else 'seller' end as series_type,
+        case series_type when 'campaign' then advertiser_id else media_seller_id end as series_key,
+        volume_date,
+        volume,
+        unit_value_eur,
+        baseline_volume,
+        baseline_weeks,
+        data_last_date
+    from judged
+    where
+        (series_type = 'campaign' and advertiser_id is not null)
+        or (series_type = 'campaign_seller' and media_seller_id is not null)
+),
+
+rolled_up_series as (
+    select
+        series_type,
+        series_key,
+        'ad_server' as channel,
+        cast(null as {{ dbt.type_string() }}) as campaign_id,
+        case when series_type = 'advertiser' then series_key end as advertiser_id,
+        case when series_type = 'seller' then series_key end as media_seller_id,
+        cast(null as {{ dbt.type_string() }}) as isp_domain,
+        volume_date,
+        sum(volume) as volume,
+        sum(baseline_volume * unit_value_eur) / nullif(sum(baseline_volume), 0) as unit_value_eur,
+        sum(baseline_volume) as baseline_volume,
+        min(baseline_weeks) as baseline_weeks,
+        max(data_last_date) as data_last_date,
+        false as is_paused
+    from rolled_up_keys
     group by series_type, series_key, volume_date
+),
+
+thresholds as (
+    {{ drop_rule_thresholds() }}
+),
+
+unioned as (
+    select * from direct_series
+    union all
+    select * from rolled_up_series
 ),
 
 final as (
     select
-        series.series_type,
-        series.series_key,
-        series.campaign_id,
-        series.isp_domain,
-        series.volume_date,
-        series.volume,
-        series.unit_value_eur,
-        baselines.baseline_volume,
-        coalesce(baselines.baseline_weeks, 0) as baseline_weeks,
+        unioned.*,
         coalesce(
-            baselines.baseline_weeks >= 2
-            and baselines.baseline_volume >= {{ var('drop_min_baseline') }}
-            and series.volume <= baselines.baseline_volume * {{ var('drop_share_pct') }} / 100.0,
+            not unioned.is_paused
+            and unioned.baseline_weeks >= 2
+            and unioned.baseline_volume >= thresholds.min_baseline
+            and unioned.volume <= unioned.baseline_volume * thresholds.share_pct / 100.0,
             false
         ) as is_drop_day
-    from series
-    left join baselines
-        on
-            series.series_type = baselines.series_type
-            and series.series_key = baselines.series_key
-            and series.volume_date = baselines.volume_date
+    from unioned
+    left join thresholds
+        on unioned.channel = thresholds.channel
 )
 
 select * from final

@@ -18,8 +18,10 @@ forbidden as (
     group by campaign_id
 ),
 
+-- advertiser and seller roll-ups are alerts only: their campaigns' drops are the findings
 drops as (
     select * from {{ ref('int_volume_drops_grouped') }}
+    where series_type in ('campaign', 'campaign_isp')
 ),
 
 isp_stats as (

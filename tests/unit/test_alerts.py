@@ -1,0 +1,187 @@
+"""The alert step without a warehouse: the rules file, the store's once-only logic, real SMTP and HTTP
+receivers on 127.0.0.1, a channel that is down."""
+
+import datetime as dt
+import json
+from pathlib import Path
+
+import pytest
+
+from mediarecon import alerts
+from mediarecon.alert_rules import DEFAULT_RULES_PATH, AlertRulesError, load_rules, parse_channels
+from tests.receivers import SmtpReceiver, WebhookReceiver, attachments, free_port
+
+NOW = dt.datetime(2026, 11, 22, 6, 0, tzinfo=dt.timezone.utc)
+
+
+def write_rules(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "alert_rules.yml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def default_with(**replace) -> str:
+    text = DEFAULT_RULES_PATH.read_text(encoding="utf-8")
+    for old, new in replace.items():
+        assert old in text, old
+        text = text.replace(old, new)
+    return text
+
+
+# ---------------------------------------------------------------------- the rules file
+def test_shipped_rules_are_valid_and_feed_dbt():
+    rules = load_rules(DEFAULT_RULES_PATH, {})
+    assert rules.dbt_vars()["drop_rules"] == {
+        "ad_server": {"share_pct": 50.0, "min_baseline": 100, "min_days": 2},
+        "email": {"share_pct": 50.0, "min_baseline": 100, "min_days": 2},
+    }
+    assert rules.finding_alerts("critical") and rules.finding_alerts("high") and not rules.finding_alerts("medium")
+
+
+@pytest.mark.parametrize("text, line, words", [
+    ("drops:\n  ad_server: {share_pct: 50\nrouting: {}\n", 3, "not valid YAML"),
+    (default_with(**{"    share_pct: 50\n    min_baseline: 100\n    min_days: 2\n  email:":
+                     "    share_pct: 150\n    min_baseline: 100\n    min_days: 2\n  email:"}), 12,
+     "drops.ad_server.share_pct: 150 must be between 0 and 100"),
+    (default_with(**{"  factor: 3 ": "  facteur: 3 "}), 22, "unknown key bounce_rise.facteur"),
+    (default_with(**{"  min_severity: high": "  min_severity: grave"}), 34, "'grave' is not one of"),
+    (default_with(**{"  ad_server: 3\n": "  ad_servers: 3\n"}), 38, "unknown key freshness_days.ad_servers"),
+    (default_with(**{"  advertisers: {}": "  advertisers:\n    ADV-NOPE: {emails: [a@b.fr]}"}), 50,
+     "'ADV-NOPE' is not an advertiser id"),
+    (default_with(**{"  advertisers: {}": "  advertisers:\n    ADV-SIG: {emails: [pas-une-adresse]}"}), 50,
+     "'pas-une-adresse' is not an e-mail address"),
+    (default_with(**{"  default: [all]": "  default: [astreinte, sms]"}), 48,
+     "channel 'sms' is not in MEDIARECON_ALERT_URLS"),
+])
+def test_a_malformed_rules_file_is_refused_naming_its_line(tmp_path, text, line, words):
+    path = write_rules(tmp_path, text)
+    with pytest.raises(AlertRulesError) as e:
+        load_rules(path, {"astreinte": "mailto://127.0.0.1:25?to=a@b.fr"})
+    assert f"{path}, line {line}:" in str(e.value)
+    assert words in str(e.value)
+
+
+def test_channels_split_on_urls_not_on_the_commas_inside_them():
+    channels = parse_channels("astreinte=mailto://127.0.0.1:2525?from=a@x.fr&to=b@x.fr,c@x.fr,"
+                              " json://127.0.0.1:9000/hook  slack://T1/B2/C3")
+    assert channels == {"astreinte": "mailto://127.0.0.1:2525?from=a@x.fr&to=b@x.fr,c@x.fr",
+                        "channel2": "json://127.0.0.1:9000/hook", "channel3": "slack://T1/B2/C3"}
+    with pytest.raises(AlertRulesError, match="not an apprise URL"):
+        parse_channels("pas-une-url")
+
+
+def test_advertiser_routing_adds_its_channels_and_its_recipients(tmp_path):
+    path = write_rules(tmp_path, default_with(**{
+        "  default: [all]": "  default: [astreinte]",
+        "  advertisers: {}": "  advertisers:\n    ADV-SIG: {channels: [teams], emails: [com@sig.gouv.fr]}"}))
+    channels = {"astreinte": "mailto://127.0.0.1:25?to=astreinte@sig.gouv.fr", "teams": "json://127.0.0.1:1/x"}
+    rules = load_rules(path, channels)
+    assert rules.route("ADV-SIG", channels) == {"astreinte": ("com@sig.gouv.fr",), "teams": ("com@sig.gouv.fr",)}
+    assert rules.route("ADV-DDD", channels) == {"astreinte": ()}
+    assert alerts.with_recipients(channels["astreinte"], ("com@sig.gouv.fr",)) == \
+        "mailto://127.0.0.1:25?to=astreinte@sig.gouv.fr,com@sig.gouv.fr"
+    assert alerts.with_recipients(channels["teams"], ("com@sig.gouv.fr",)) == channels["teams"]
+
+
+# ---------------------------------------------------------------------- the store
+def drop(level=1, ongoing=True, last="2025-06-12"):
+    return alerts.Condition("delivery_drop|CMP-2025-0007|2025-06-10", "delivery_drop", "CMP-2025-0007", "ADV-SIG",
+                            "CMP-2025-0007", "2025-06-10", last, ongoing, level,
+                            {"observed_value": 1200.0, "baseline_value": 90000.0, "lowest_share_pct": 0.0,
+                             "amount_at_stake_eur": "123.45", "series_type": "campaign",
+                             "series_key": "CMP-2025-0007", "evidence_file_sha256": "ab" * 32,
+                             "evidence_line": 42, "evidence_source": "ad_server"})
+
+
+class FakeHome:
+    """The home layout the alert step uses (a real folder, no warehouse)."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.manifest = root / "landing" / "manifest.sqlite"
+
+
+def test_open_then_same_then_escalate_then_resolve_sends_three_messages(tmp_path):
+    home = FakeHome(tmp_path)
+    store = alerts.store_for(home)
+    with SmtpReceiver() as smtp:
+        channels = {"astreinte": smtp.url("astreinte@sig.gouv.fr")}
+        route = lambda c: {"astreinte": ()}  # noqa: E731
+
+        def night(conditions, run_id):
+            store.evaluate(conditions, {"delivery_drop"}, route, run_id, NOW)
+            return alerts.deliver(store, channels, home, None, NOW, log=lambda m: None)
+
+        assert night([drop(level=1)], "r1") == (1, 0)
+        assert night([drop(level=1)], "r2") == (0, 0)  # the same night again: nothing new
+        assert night([drop(level=1, last="2025-06-13")], "r3") == (0, 0)  # longer, not worse
+        assert night([drop(level=2, last="2025-06-14")], "r4") == (1, 0)  # escalates once
+        assert night([drop(level=2, ongoing=False, last="2025-06-14")], "r5") == (1, 0)  # clears
+        assert night([], "r6") == (0, 0)
+    subjects = [m["subject"] for _, m in smtp.messages]
+    assert len(subjects) == 3
+    assert subjects[0].startswith("[mediarecon] Chute de diffusion de la campagne : CMP-2025-0007 (alerte n° 1)")
+    assert subjects[1].startswith("[mediarecon] AGGRAVATION — ")
+    assert subjects[2].startswith("[mediarecon] RÉSOLUE — ")
+    body = smtp.messages[0][1].get_body(("plain",)).get_content()
+    assert "Période : du 10/06/2025 au 12/06/2025" in body
+    assert "1 200 impressions pour une ligne de base de 90 000" in body.replace("\u202f", " ")
+    assert "Montant en jeu : 123,45 € HT" in body
+    assert "ligne 42" in body and "mediarecon alerts ack 1" in body
+    (row,) = store.alerts()
+    assert (row["status"], row["alert_level"], row["last_date"]) == ("resolved", 2, "2025-06-14")
+
+
+def test_a_finding_that_disappears_is_resolved_and_one_seen_over_is_sent_once(tmp_path):
+    home = FakeHome(tmp_path)
+    store = alerts.store_for(home)
+    over = alerts.Condition("over_invoiced|2500000001-001|2025-05-02", "over_invoiced", "2500000001-001", None,
+                            None, "2025-05-02", "2025-05-02", True, 1, {"amount_at_stake_eur": "10.00"})
+    route = lambda c: {"astreinte": ()}  # noqa: E731
+    assert store.evaluate([over, drop(ongoing=False)], {"over_invoiced", "delivery_drop"}, route, "r1", NOW) == \
+        {"opened": 2, "escalated": 0, "resolved": 0}
+    assert store.evaluate([drop(ongoing=False)], {"over_invoiced", "delivery_drop"}, route, "r2", NOW) == \
+        {"opened": 0, "escalated": 0, "resolved": 1}
+    events = [(n["alert_id"], n["event"]) for n in store.notifications()]
+    assert events == [(1, "opened"), (2, "opened"), (1, "resolved")]
+    assert store.alert(2)["status"] == "resolved"  # seen already over: one message, no resolution notice
+
+
+def test_a_channel_that_is_down_keeps_the_alert_for_the_next_run(tmp_path):
+    home = FakeHome(tmp_path)
+    store = alerts.store_for(home)
+    smtp_port, hook_port = free_port(), free_port()
+    channels = {"astreinte": f"mailto://127.0.0.1:{smtp_port}?from=a@mediarecon.test&to=astreinte@sig.gouv.fr"
+                             "&mode=insecure",
+                "hook": f"json://127.0.0.1:{hook_port}/alertes"}
+    route = lambda c: {"astreinte": (), "hook": ()}  # noqa: E731
+    store.evaluate([drop()], {"delivery_drop"}, route, "r1", NOW)
+    chart = tmp_path / "alerts" / "charts" / "alert-1.png"
+    chart.parent.mkdir(parents=True)
+    chart.write_bytes(b"\x89PNG\r\n\x1a\n fake but kept")  # drawn by the first run
+    logged = []
+    assert alerts.deliver(store, channels, home, None, NOW, log=logged.append) == (0, 2)
+    assert len(logged) == 2 and "retried next run" in logged[0]
+    pending = store.notifications(status="pending")
+    assert [(n["channel"], n["attempts"]) for n in pending] == [("astreinte", 1), ("hook", 1)]
+    with SmtpReceiver(smtp_port) as smtp, WebhookReceiver(hook_port) as hook:
+        store.evaluate([drop()], {"delivery_drop"}, route, "r2", NOW)  # next night: nothing new...
+        assert alerts.deliver(store, channels, home, None, NOW) == (2, 0)  # ...but the backlog goes
+        assert alerts.deliver(store, channels, home, None, NOW) == (0, 0)
+    assert len(smtp.messages) == 1 and len(hook.posts) == 1
+    assert [a[:2] for a in attachments(smtp.messages[0][1])] == [("alert-1.png", "image/png")]
+    assert hook.posts[0]["title"].startswith("[mediarecon] Chute de diffusion de la campagne")
+    assert [a["filename"] for a in hook.posts[0]["attachments"]] == ["alert-1.png"]
+    assert all(n["status"] == "sent" and n["attempts"] == 2 for n in store.notifications())
+
+
+def test_acknowledging_keeps_the_alert_listed_and_still_sends_its_resolution(tmp_path):
+    home = FakeHome(tmp_path)
+    store = alerts.store_for(home)
+    route = lambda c: {"astreinte": ()}  # noqa: E731
+    store.evaluate([drop()], {"delivery_drop"}, route, "r1", NOW)
+    row = store.acknowledge(1, "lea", NOW)
+    assert (row["status"], row["acknowledged_by"]) == ("acknowledged", "lea")
+    store.evaluate([drop(ongoing=False)], {"delivery_drop"}, route, "r2", NOW)
+    assert [n["event"] for n in store.notifications()] == ["opened", "resolved"]
+    assert json.loads(store.alert(1)["details"])["evidence_line"] == 42
