@@ -15,9 +15,12 @@ import pytest
 from typer.testing import CliRunner
 
 from flows.nightly_reconciliation import nightly_reconciliation
+from mediarecon.alert_rules import DEFAULT_RULES_PATH
 from mediarecon.cli import app
+from mediarecon.paths import read_seed
 from mediarecon.vocabulary import finding_types
 from tests.conftest import copy_inbox
+from tests.receivers import SmtpReceiver, WebhookReceiver, attachments
 
 pytestmark = pytest.mark.usefixtures("prefect_server", "chorus_pro")
 cli = CliRunner()
@@ -48,6 +51,34 @@ def chorus_pro(state_year):
     os.environ.update(saved)
 
 
+ON_CALL = "astreinte@sig.gouv.fr"
+
+
+def advertiser_email(advertiser_id: str) -> str:
+    return f"{advertiser_id.lower()}@annonceurs.test"
+
+
+@pytest.fixture(scope="module")
+def alert_receivers(chorus_pro, tmp_path_factory):
+    """A real SMTP server and a JSON webhook on 127.0.0.1; every advertiser routed to its own address."""
+    rules = tmp_path_factory.mktemp("rules") / "alert_rules.yml"
+    text = DEFAULT_RULES_PATH.read_text(encoding="utf-8").replace("  default: [all]", "  default: [astreinte, hook]")
+    routes = "".join(f"    {a['advertiser_id']}: {{emails: [{advertiser_email(a['advertiser_id'])}]}}\n"
+                     for a in read_seed("advertisers"))
+    rules.write_text(text.replace("  advertisers: {}\n", "  advertisers:\n" + routes), encoding="utf-8")
+    with SmtpReceiver() as smtp, WebhookReceiver() as hook:
+        saved = {k: os.environ.get(k) for k in ("MEDIARECON_ALERT_URLS", "MEDIARECON_ALERT_RULES")}
+        os.environ["MEDIARECON_ALERT_URLS"] = f"astreinte={smtp.url(ON_CALL)}, hook={hook.url}"
+        os.environ["MEDIARECON_ALERT_RULES"] = str(rules)
+        smtp.snapshots, hook.snapshots = {}, {}
+        yield smtp, hook
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
 def mediarecon(*args) -> str:
     result = cli.invoke(app, [str(a) for a in args], catch_exceptions=False)
     assert result.exit_code == 0, result.output
@@ -73,16 +104,20 @@ def marts(home):
 
 
 @pytest.fixture(scope="module")
-def first_run(state_year, tmp_path_factory):
+def first_run(state_year, tmp_path_factory, alert_receivers):
     home = copy_inbox(state_year, tmp_path_factory.mktemp("home"))
     summary = run(home)
+    smtp, hook = alert_receivers
+    smtp.snapshots["first"], hook.snapshots["first"] = list(smtp.messages), list(hook.posts)
     return home, summary, marts(home)
 
 
 @pytest.fixture(scope="module")
-def second_run(first_run):
+def second_run(first_run, alert_receivers):
     home, _, before = first_run
     summary = run(home)
+    smtp, hook = alert_receivers
+    smtp.snapshots["second"], hook.snapshots["second"] = list(smtp.messages), list(hook.posts)
     return home, summary, before, marts(home)
 
 
@@ -237,7 +272,7 @@ def test_bad_setting_is_refused_before_anything_runs(first_run, monkeypatch):
     assert "MEDIARECON_UNDER_DELIVERY_TOLERANCE_PCT='150' must be between 0 and 100" in result.output
 
 
-def test_failed_build_leaves_the_published_warehouse_untouched(first_run, tmp_path):
+def test_failed_build_leaves_the_published_warehouse_untouched(first_run, tmp_path, alert_receivers):
     source_home, _, before = first_run
     home = tmp_path / "home"
     shutil.copytree(source_home, home)
@@ -250,6 +285,11 @@ def test_failed_build_leaves_the_published_warehouse_untouched(first_run, tmp_pa
     assert published.stat().st_ino == inode and marts(home) == before
     last = json.loads(mediarecon("status", "--home", home, "--format", "json"))["runs"][0]
     assert last["status"] == "failed" and "zz-damaged.parquet" in last["message"]
+    # the people on call hear of it the same night, once
+    smtp, _ = alert_receivers
+    failed = [m for _, m in smtp.messages if "Échec du traitement de nuit" in m["subject"]]
+    assert len(failed) == 1
+    assert "zz-damaged.parquet" in failed[0].get_body(("plain",)).get_content()
 
 
 def chorus_records(state_year) -> list[dict]:
@@ -313,3 +353,98 @@ def test_arithmetic_errors_are_quarantined_naming_the_rule(first_run, state_year
     # their order lines are not counted as invoiced: the quarantined document is the only one
     status = mediarecon("status", "--home", home)
     assert "chorus_pro_documents/" in status and "BR-CO-10" in status
+
+
+def campaign_advertisers(state_year) -> dict[str, str]:
+    """campaign -> advertiser id, from the agency's purchase orders as sent and the seed (not the warehouse)."""
+    by_siret = {a["siret"]: a["advertiser_id"] for a in read_seed("advertisers")}
+    out = {}
+    for path in sorted((state_year / "inbox" / "purchase_orders").glob("*.csv")):
+        with open(path, encoding="utf-8-sig", newline="") as f:
+            for row in csv.DictReader(f, delimiter=";"):
+                out[row["Campagne"]] = by_siret[row["SIRET annonceur"]]
+    return out
+
+
+def test_every_labelled_drop_is_alerted_once_to_its_recipients_with_its_chart(first_run, state_year,
+                                                                               alert_receivers):
+    home, summary, _ = first_run
+    smtp, hook = alert_receivers
+    with open(state_year / "ground_truth" / "anomalies.csv", encoding="utf-8") as f:
+        drops = [r for r in csv.DictReader(f)
+                 if r["anomaly_type"] in ("delivery_drop", "email_deliverability_drop")]
+    assert drops
+    advertiser_of = campaign_advertisers(state_year)
+    labels = {"delivery_drop": "Chute de diffusion de la campagne",
+              "email_deliverability_drop": "Chute de délivrabilité e-mail"}
+    messages, posts = smtp.snapshots["first"], hook.snapshots["first"]
+    for d in drops:
+        about = f"{labels[d['anomaly_type']]} : {d['entity_key']} (alerte n° "
+        mails = [(rcpt, m) for rcpt, m in messages if about in m["subject"]]
+        expected = {ON_CALL, advertiser_email(advertiser_of[d["entity_key"].split("|")[0]])}
+        assert sorted(r for rcpt, _ in mails for r in rcpt) == sorted(expected), d["entity_key"]
+        for _, m in mails:
+            (name, kind, png), = attachments(m)
+            assert kind == "image/png" and png.startswith(b"\x89PNG") and len(png) > 5000
+            body = m.get_body(("plain",)).get_content()
+            first = "/".join(reversed(d["first_date"].split("-")))
+            assert f"Période : du {first}" in body and "Preuve : fichier reçu" in body
+        hooked = [p for p in posts if about in p["title"]]
+        assert len(hooked) == 1 and hooked[0]["attachments"][0]["mimetype"] == "image/png"
+    # no other campaign, and no ISP, was alerted: normal weekends and planned pauses raise nothing
+    alerted = {(m["subject"].split(" : ")[1].split(" (alerte")[0]) for _, m in messages
+               if any(label in m["subject"] for label in labels.values())}
+    assert alerted == {d["entity_key"] for d in drops}
+    assert summary["alerts"]["failed"] == 0 and summary["alerts"]["pending"] == 0
+
+
+def test_roll_up_drops_only_echo_a_labelled_campaign_drop(first_run, state_year):
+    home, _, _ = first_run
+    with open(state_year / "ground_truth" / "anomalies.csv", encoding="utf-8") as f:
+        drops = [r for r in csv.DictReader(f) if r["anomaly_type"] == "delivery_drop"]
+    advertiser_of = campaign_advertisers(state_year)
+    rolled = query_json(home, "select alert_rule, entity_key, first_date, last_date from fct_alert_conditions"
+                              " where alert_rule in ('advertiser_delivery_drop', 'seller_delivery_drop')")
+    for r in rolled:
+        assert any(r["first_date"] <= d["last_date"] and d["first_date"] <= r["last_date"]
+                   and (r["alert_rule"] == "seller_delivery_drop"
+                        or advertiser_of[d["entity_key"]] == r["entity_key"]) for d in drops), r
+
+
+def test_planned_pauses_would_be_drops_but_raise_nothing(first_run, state_year):
+    home, _, _ = first_run
+    with open(next((state_year / "inbox" / "planned_pauses").glob("*.csv")), encoding="utf-8") as f:
+        paused = [r["Campagne"] for r in csv.DictReader(f, delimiter=";")]
+    assert paused
+    for campaign in paused:
+        days = query_json(home, "select volume, baseline_volume, baseline_weeks, is_drop_day from fct_daily_volumes"
+                                f" where series_type = 'campaign' and series_key = '{campaign}' and is_paused")
+        assert len(days) >= 5
+        # at zero against a real baseline: without the pause file these days would be a drop
+        assert all(d["volume"] == 0 and not d["is_drop_day"] for d in days)
+        assert any(d["baseline_weeks"] >= 2 and d["baseline_volume"] >= 100 for d in days)
+    conditions = query_json(home, "select entity_key from fct_alert_conditions where alert_rule = 'delivery_drop'")
+    assert not set(paused) & {c["entity_key"] for c in conditions}
+
+
+def test_second_run_the_same_night_sends_nothing(second_run, alert_receivers):
+    _, summary, _, _ = second_run
+    smtp, hook = alert_receivers
+    assert len(smtp.snapshots["second"]) == len(smtp.snapshots["first"]) > 0
+    assert len(hook.snapshots["second"]) == len(hook.snapshots["first"]) > 0
+    assert {k: summary["alerts"][k] for k in ("opened", "escalated", "resolved", "sent")} == \
+        {"opened": 0, "escalated": 0, "resolved": 0, "sent": 0}
+
+
+def test_on_call_commands_list_show_and_acknowledge(first_run):
+    home, _, _ = first_run
+    listed = json.loads(mediarecon("alerts", "list", "--home", home, "--all", "--format", "json"))
+    drop = next(a for a in listed if a["alert_rule"] == "delivery_drop")
+    shown = mediarecon("alerts", "show", drop["alert_id"], "--home", home)
+    assert f"Entité (campagne) : {drop['entity_key']}" in shown and "-> astreinte" in shown and " sent " in shown
+    finding = next(a for a in listed if a["status"] == "open")
+    assert "acknowledged by lea" in mediarecon("alerts", "ack", finding["alert_id"], "--by", "lea", "--home", home)
+    again = {a["alert_id"]: a for a in json.loads(mediarecon("alerts", "list", "--home", home, "--format", "json"))}
+    assert again[finding["alert_id"]]["status"] == "acknowledged"
+    result = cli.invoke(app, ["alerts", "show", "99999", "--home", str(home)])
+    assert result.exit_code == 2 and "no alert n° 99999" in result.output

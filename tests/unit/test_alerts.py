@@ -185,3 +185,49 @@ def test_acknowledging_keeps_the_alert_listed_and_still_sends_its_resolution(tmp
     store.evaluate([drop(ongoing=False)], {"delivery_drop"}, route, "r2", NOW)
     assert [n["event"] for n in store.notifications()] == ["opened", "resolved"]
     assert json.loads(store.alert(1)["details"])["evidence_line"] == 42
+
+
+def test_run_refuses_a_malformed_rules_file_before_starting(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from mediarecon.cli import app
+
+    path = write_rules(tmp_path, default_with(**{"    min_days: 2\n  email:": "    min_days: deux\n  email:"}))
+    monkeypatch.setenv("MEDIARECON_ALERT_RULES", str(path))
+    result = CliRunner().invoke(app, ["run", "--home", str(tmp_path / "home")])
+    assert result.exit_code == 2
+    assert f"{path}, line 14: drops.ad_server.min_days: 'deux' is not a whole number" in result.output
+    assert not (tmp_path / "home" / "landing").exists()  # nothing ran
+
+
+def test_a_source_silent_for_longer_than_its_limit_raises_an_alert_and_clears_when_it_wakes(tmp_path):
+    from mediarecon.manifest import Manifest
+
+    home = FakeHome(tmp_path)
+    home.manifest.parent.mkdir(parents=True)
+    manifest = Manifest(home.manifest)
+    manifest.record_landed("ad_server", "a" * 64, "cm360_sig_2025-06.csv", "ad_server/a.csv", 10, "r1")
+    manifest.record_landed("regie_reports", "b" * 64, "bilan.csv", "regie_reports/b.csv", 10, "r1")
+    rules = load_rules(write_rules(tmp_path, default_with(**{
+        "freshness_days:\n  ad_server: 3\n  email_deliverability: 3\n  regie_reports: 14\n"
+        "  purchase_orders: 14\n  order_lines: 14\n":
+        "freshness_days:\n  ad_server: 3\n  regie_reports: 14\n  email_deliverability: 3\n"})), {})
+    now = alerts.utcnow()
+    assert alerts.freshness_conditions(home.manifest, rules, now) == [
+        alerts.Condition("source_stale|email_deliverability", "source_stale", "email_deliverability", None, None,
+                         None, now.date().isoformat(), True, 1,
+                         {"last_received_at": None, "days_without_data": None, "limit_days": 3})]
+    later = now + dt.timedelta(days=5)
+    stale = alerts.freshness_conditions(home.manifest, rules, later)
+    assert [(c.entity_key, c.details["days_without_data"]) for c in stale] == \
+        [("ad_server", 5), ("email_deliverability", None)]
+    store = alerts.store_for(home)
+    route = lambda c: {"astreinte": ()}  # noqa: E731
+    store.evaluate(stale, {"source_stale"}, route, "r2", later)
+    subject, body = alerts.render(store.alert(1), "opened")
+    assert subject == "[mediarecon] Source sans nouvelles données : ad_server (alerte n° 1)"
+    assert "Aucun nouveau fichier depuis 5 jours" in body and "limite : 3 jours" in body
+    manifest.record_landed("ad_server", "c" * 64, "cm360_sig_2025-07.csv", "ad_server/c.csv", 10, "r3")
+    awake = alerts.utcnow() + dt.timedelta(days=1)  # the new file is a day old
+    store.evaluate(alerts.freshness_conditions(home.manifest, rules, awake), {"source_stale"}, route, "r3", awake)
+    assert [n["event"] for n in store.notifications(alert_id=1)] == ["opened", "resolved"]
