@@ -57,6 +57,32 @@ def dbt_build_args(settings: Settings) -> list[str]:
     ]
 
 
+class BuildError(RuntimeError):
+    pass
+
+
+def run_dbt(args: list[str], log=print) -> None:
+    """Run dbt in-process; raise BuildError naming every node that errored or failed."""
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+    from dbt.cli.main import dbtRunner
+
+    try:
+        result = dbtRunner().invoke(args)
+    finally:
+        # The adapter may keep the build file open; it must be closed before the file is renamed.
+        DuckDBConnectionManager.close_all_connections()
+    if result.success:
+        nodes = getattr(result.result, "results", None) or []
+        log(f"dbt {args[0]}: {len(nodes)} node(s) passed")
+        return
+    if result.exception is not None:
+        raise BuildError(f"dbt {args[0]} could not run: {result.exception}")
+    failed = [f"{r.node.unique_id}: {r.status}: {(r.message or '').strip()}"
+              for r in (getattr(result.result, "results", None) or [])
+              if str(r.status) in ("error", "fail", "runtime error")]
+    raise BuildError(f"dbt {args[0]} failed ({len(failed)} node(s)):\n" + "\n".join(failed[:20]))
+
+
 @dataclass
 class PublishResult:
     published: Path
