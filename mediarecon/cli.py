@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import json
 import os
 import sys
@@ -106,35 +107,107 @@ def run(home: Optional[Path] = HomeOption):
     _print_summary(summary, _settings(home).home.root)
 
 
-@app.command()
-def query(
-    sql: str = typer.Argument(..., help="SQL to run, read-only, on the published warehouse."),
-    home: Optional[Path] = HomeOption,
-    format: str = typer.Option("table", "--format", help="table, csv or json."),
-):
-    """Query the published warehouse read-only (works while a run is building the next one)."""
-    if format not in ("table", "csv", "json"):
-        typer.secho("error: --format must be table, csv or json", fg="red", err=True)
-        raise typer.Exit(2)
+OUTPUT_FORMATS = ("table", "csv", "json", "xlsx")
+
+
+def _reader_rows(home: Optional[Path], sql: str):
+    """Run a reader's SQL on the published warehouse: (columns, rows), or exit with the error."""
+    from mediarecon.warehouse import ReadOnlyViolation, reader_execute
+
     con = _open_published(_settings(home))
     try:
-        cur = con.execute(sql)
+        cur = reader_execute(con, sql)
         columns = [d[0] for d in cur.description] if cur.description else []
-        rows = cur.fetchall()
+        return columns, cur.fetchall()
+    except ReadOnlyViolation as e:
+        typer.secho(f"error: {e}", fg="red", err=True)
+        raise typer.Exit(1)
     except Exception as e:  # duckdb errors carry the message a person needs
         typer.secho(f"error: {e}", fg="red", err=True)
         raise typer.Exit(1)
     finally:
         con.close()
+
+
+def _emit(columns, rows, format: str, out: Optional[Path], title: str) -> None:
+    """Print (table, csv, json) or write (--out; xlsx needs it) a result, never into the home folder."""
+    if format not in OUTPUT_FORMATS:
+        typer.secho(f"error: --format must be one of {', '.join(OUTPUT_FORMATS)}", fg="red", err=True)
+        raise typer.Exit(2)
+    if format == "xlsx":
+        from mediarecon.reports import Column, write_xlsx
+
+        if out is None:
+            typer.secho("error: --format xlsx needs --out FILE.xlsx", fg="red", err=True)
+            raise typer.Exit(2)
+        kinds = []
+        for i, c in enumerate(columns):
+            sample = next((r[i] for r in rows if r[i] is not None), None)
+            kinds.append("eur" if c.endswith("_eur") else "date" if isinstance(sample, dt.date)
+                         else "int" if isinstance(sample, int) and not isinstance(sample, bool) else "text")
+        write_xlsx(out, title, [Column(c, c, k) for c, k in zip(columns, kinds)], rows, totals=False)
+        typer.echo(f"{len(rows)} row(s) written to {out}")
+        return
     if format == "json":
-        typer.echo(json.dumps([dict(zip(columns, r)) for r in rows], default=_json_default, ensure_ascii=False,
-                              indent=1))
+        text = json.dumps([dict(zip(columns, r)) for r in rows], default=_json_default, ensure_ascii=False, indent=1)
     elif format == "csv":
-        w = csv.writer(sys.stdout, lineterminator="\n")
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
         w.writerow(columns)
         w.writerows(rows)
+        text = buf.getvalue().rstrip("\n")
     else:
-        typer.echo(_table(columns, rows))
+        text = _table(columns, rows)
+    if out is None:
+        typer.echo(text)
+    else:
+        out.write_text(text + "\n", encoding="utf-8")
+        typer.echo(f"{len(rows)} row(s) written to {out}")
+
+
+@app.command()
+def query(
+    sql: str = typer.Argument(..., help="SQL to run, read-only, on the published warehouse (queries only)."),
+    home: Optional[Path] = HomeOption,
+    format: str = typer.Option("table", "--format", help="table, csv, json or xlsx."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Write to this file instead of the screen (xlsx: required)."),
+):
+    """Query the published warehouse read-only (works while a run is building the next one)."""
+    columns, rows = _reader_rows(home, sql)
+    _emit(columns, rows, format, out, "mediarecon — requête")
+
+
+AUDIT_QUERIES_DIR = Path(__file__).with_name("audit_queries")
+
+
+def _audit_queries() -> dict[str, tuple[str, str]]:
+    """{name: (one-line description, SQL)} of the saved audit queries shipped with the product."""
+    out = {}
+    for path in sorted(AUDIT_QUERIES_DIR.glob("*.sql")):
+        text = path.read_text(encoding="utf-8")
+        out[path.stem] = (text.splitlines()[0].lstrip("- ").strip(), text)
+    return out
+
+
+@app.command()
+def audit(
+    name: Optional[str] = typer.Argument(None, help="A saved audit query; none: list them."),
+    home: Optional[Path] = HomeOption,
+    format: str = typer.Option("table", "--format", help="table, csv, json or xlsx."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Write to this file instead of the screen (xlsx: required)."),
+):
+    """The cost-control auditor's saved queries, read-only on the published warehouse."""
+    queries = _audit_queries()
+    if name is None:
+        for n, (description, _) in queries.items():
+            typer.echo(f"{n:<22} {description}")
+        return
+    if name not in queries:
+        typer.secho(f"error: no audit query {name!r} (one of: {', '.join(queries)})", fg="red", err=True)
+        raise typer.Exit(2)
+    description, sql = queries[name]
+    columns, rows = _reader_rows(home, sql)
+    _emit(columns, rows, format, out, f"mediarecon — {description}")
 
 
 def _open_published(settings):

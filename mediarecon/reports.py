@@ -77,7 +77,7 @@ def _totals(columns: list[Column], rows: list[tuple]) -> list:
     return out
 
 
-def write_xlsx(path: Path, title: str, columns: list[Column], rows: list[tuple]) -> None:
+def write_xlsx(path: Path, title: str, columns: list[Column], rows: list[tuple], totals: bool = True) -> None:
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
@@ -93,9 +93,10 @@ def write_xlsx(path: Path, title: str, columns: list[Column], rows: list[tuple])
     ws.freeze_panes = "A4"  # title and header stay visible
     for r in rows:
         ws.append([float(v) if isinstance(v, Decimal) else v for v in r])
-    ws.append([float(v) if isinstance(v, Decimal) else v for v in _totals(columns, rows)])
-    for cell in ws[ws.max_row]:
-        cell.font = Font(bold=True)
+    if totals:
+        ws.append([float(v) if isinstance(v, Decimal) else v for v in _totals(columns, rows)])
+        for cell in ws[ws.max_row]:
+            cell.font = Font(bold=True)
     for i, c in enumerate(columns, start=1):
         letter = ws.cell(row=3, column=i).column_letter
         ws.column_dimensions[letter].width = max(12, min(45, len(c.label) + 2))

@@ -448,3 +448,37 @@ def test_on_call_commands_list_show_and_acknowledge(first_run):
     assert again[finding["alert_id"]]["status"] == "acknowledged"
     result = cli.invoke(app, ["alerts", "show", "99999", "--home", str(home)])
     assert result.exit_code == 2 and "no alert n° 99999" in result.output
+
+
+def tree_state(root) -> dict:
+    """Every file under root with its size, modification time and content hash."""
+    import hashlib
+
+    return {str(p.relative_to(root)): (p.stat().st_size, p.stat().st_mtime_ns, hashlib.sha256(p.read_bytes()).hexdigest())
+            for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+def test_nothing_the_auditor_runs_writes_anything(first_run, tmp_path):
+    home, _, _ = first_run
+    before = tree_state(home)
+    names = [line.split()[0] for line in mediarecon("audit", "--home", home).splitlines()]
+    assert names == ["biggest_breaks", "fees_above_schedule", "findings_by_seller", "late_payments",
+                     "missing_rebates"]
+    for name in names:
+        for fmt in ("table", "csv", "json"):
+            mediarecon("audit", name, "--home", home, "--format", fmt)
+        mediarecon("audit", name, "--home", home, "--format", "xlsx", "--out", tmp_path / f"{name}.xlsx")
+    late = json.loads(mediarecon("audit", "late_payments", "--home", home, "--format", "json"))
+    assert {r["supplier_invoice_key"] for r in late} == {
+        f["entity_key"] for f in query_json(home, "select entity_key from fct_findings where finding_type = 'late_payment'")}
+    escape = tmp_path / "escape.csv"
+    for sql in ["drop table fct_findings", "delete from fct_findings", "create table t as select 1",
+                "insert into fct_findings select * from fct_findings", f"copy fct_findings to '{escape}'",
+                f"attach '{tmp_path / 'other.duckdb'}' as other", "checkpoint", "set threads = 1",
+                "call dbgen(sf = 0.01)", "select 1; drop table fct_findings"]:
+        result = cli.invoke(app, ["query", "--home", str(home), sql])
+        assert result.exit_code == 1 and "read-only" in result.output, sql
+    mediarecon("query", "--home", home, "--format", "xlsx", "--out", tmp_path / "q.xlsx", "select * from fct_findings")
+    mediarecon("status", "--home", home)
+    assert not escape.exists() and not (tmp_path / "other.duckdb").exists()
+    assert tree_state(home) == before
