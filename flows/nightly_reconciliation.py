@@ -15,7 +15,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.artifacts import create_markdown_artifact
 
 from flows.sync_chorus_pro import sync_chorus_pro
-from mediarecon import alerts, einvoices, ingestion, storage, warehouse
+from mediarecon import alerts, einvoices, ingestion, replay, storage, warehouse
 from mediarecon.manifest import Manifest
 from mediarecon.paths import DBT_PROJECT_DIR
 from mediarecon.runs import RunRecord, new_run_id, run_lock
@@ -77,14 +77,14 @@ def mirror_validated_task(settings: Settings) -> int:
 
 
 @task(name="dbt-build", cache_policy=NO_CACHE)
-def dbt_build_task(settings: Settings) -> None:
+def dbt_build_task(settings: Settings, dbt_vars: dict) -> None:
     """`dbt build` in-process (dbt's own runner: one Prefect task, not one per node, which halves the
     time); its log goes to runs/dbt/logs and the failing nodes into the error."""
     warehouse.prepare_build(settings.home)
     storage.install_httpfs()  # the profile's S3 settings make DuckDB autoload it
     os.environ.update(warehouse.dbt_environment(settings))
     os.environ.update(storage.duckdb_s3_environment(settings))
-    warehouse.run_dbt(warehouse.dbt_build_args(settings), log=get_run_logger().info)
+    warehouse.run_dbt(warehouse.dbt_build_args(settings, dbt_vars), log=get_run_logger().info)
 
 
 @task(name="publish", retries=2, retry_delay_seconds=[2, 10], cache_policy=NO_CACHE)
@@ -183,7 +183,10 @@ def nightly_reconciliation(home: str | None = None) -> dict:
             einvoices.write_empty_tables(settings.home)
             mirror_validated_task(settings)
             lap("validate_s")
-            dbt_build_task(settings)
+            # what this build consumes, recorded so that `mediarecon replay` can rebuild it
+            dbt_vars = settings.dbt_vars()
+            record.update(dbt_vars=dbt_vars, inputs=replay.inputs_record(settings.home.manifest, run_id))
+            dbt_build_task(settings, dbt_vars)
             lap("dbt_build_s")
             publish_task(settings)
             findings = findings_by_type(settings)

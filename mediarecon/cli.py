@@ -323,6 +323,70 @@ def report_monthly(
     typer.echo(f"{title}: {len(rows)} order(s) -> {target}")
 
 
+@app.command()
+def replay(
+    run_id: Optional[str] = typer.Argument(None, help="The run to rebuild (mediarecon status --format json)."),
+    out: Path = typer.Option(..., "--out", help="A new, empty folder for the rebuilt warehouse."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="Instead of a run: what was known at this date"
+                                        " (YYYY-MM-DD, end of day UTC) or ISO timestamp."),
+    home: Optional[Path] = HomeOption,
+):
+    """Rebuild the warehouse a past run published (same rows, same values), or the one the data received
+    up to a date would give; the home is only read."""
+    from mediarecon.replay import ReplayError, replay as run_replay
+    from mediarecon.warehouse import BuildError
+
+    settings = _settings(home)
+    try:
+        current = settings.dbt_vars() if as_of else None
+        result = run_replay(settings.home, out.resolve(), run_id=run_id, as_of=as_of, current_vars=current,
+                            log=typer.echo)
+    except ReplayError as e:
+        typer.secho(f"error: {e}", fg="red", err=True)
+        raise typer.Exit(2)
+    except BuildError as e:
+        typer.secho(f"replay failed: {e}", fg="red", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"replayed {run_id or 'as of ' + as_of}: {result['files']} landed file(s),"
+               f" as-of date {result['dbt_vars']['as_of_date']}")
+    typer.echo(f"warehouse: {result['warehouse']}  (open it with duckdb, read-only)")
+
+
+@app.command("export-all")
+def export_all(
+    out: Path = typer.Option(..., "--out", help="A new folder outside the home (it must outlive a purge)."),
+    home: Optional[Path] = HomeOption,
+):
+    """End of contract: every landed file, validated Parquet, marts as Parquet and CSV, the manifest,
+    run records and alerts, a README and SHA256SUMS, for the next agency."""
+    from mediarecon.handover import HandoverError, export_all as run_export
+
+    try:
+        record = run_export(_settings(home), out.resolve(), log=typer.echo)
+    except (HandoverError, FileNotFoundError) as e:
+        typer.secho(f"error: {e}", fg="red", err=True)
+        raise typer.Exit(2)
+    typer.echo(f"exported {record['files']} file(s) ({record['landed_files']} landed, {len(record['marts'])} marts)"
+               f" to {record['out']}; check with: cd {record['out']} && sha256sum -c SHA256SUMS")
+
+
+@app.command()
+def purge(
+    confirm: bool = typer.Option(False, "--confirm", help="Yes, destroy every file of the home folder."),
+    home: Optional[Path] = HomeOption,
+):
+    """Destroy the home folder's data after the hand-over (CCAP 13.9) and write a destruction certificate.
+    Refused without --confirm, or unless an intact export was made after the last run."""
+    from mediarecon.handover import HandoverError, purge as run_purge
+
+    try:
+        path = run_purge(_settings(home), confirm, log=typer.echo)
+    except HandoverError as e:
+        typer.secho(f"error: {e}", fg="red", err=True)
+        raise typer.Exit(2)
+    typer.echo(f"destruction certificate: {path}")
+
+
 alerts_app = typer.Typer(help="The alerts for the people on call: list, show, acknowledge (store: <home>/alerts/).")
 app.add_typer(alerts_app, name="alerts")
 

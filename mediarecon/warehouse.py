@@ -46,7 +46,7 @@ def dbt_environment(settings: Settings) -> dict[str, str]:
     }
 
 
-def dbt_build_args(settings: Settings) -> list[str]:
+def dbt_build_args(settings: Settings, dbt_vars: dict) -> list[str]:
     target = settings.home.runs / "dbt" / "target"
     return [
         "build",
@@ -54,7 +54,7 @@ def dbt_build_args(settings: Settings) -> list[str]:
         "--profiles-dir", str(DBT_PROJECT_DIR),
         "--target-path", str(target),
         "--log-path", str(settings.home.runs / "dbt" / "logs"),
-        "--vars", json.dumps(settings.dbt_vars()),
+        "--vars", json.dumps(dbt_vars),
     ]
 
 
@@ -143,6 +143,13 @@ def connect_published(home: Home, wait_s: float = 5.0) -> duckdb.DuckDBPyConnect
             if time.monotonic() >= deadline:
                 raise
             time.sleep(0.2)
+
+
+def mart_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """The marts (fct_, dim_, rpt_ tables) of a warehouse file, by name."""
+    return [r[0] for r in con.execute(
+        "select table_name from information_schema.tables where table_schema = 'main'"
+        " and table_type = 'BASE TABLE' and regexp_matches(table_name, '^(fct|dim|rpt)_') order by 1").fetchall()]
 
 
 class ReadOnlyViolation(ValueError):
