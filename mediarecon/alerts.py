@@ -58,7 +58,7 @@ create index if not exists notifications_pending on notifications (status);
 """
 
 # Rules whose conditions come from the run, not the warehouse.
-RUN_RULES = ("nightly_failed", "source_stale")
+RUN_RULES = ("nightly_failed", "nightly_late", "source_stale")
 DROP_RULES = ("delivery_drop", "advertiser_delivery_drop", "seller_delivery_drop", "email_deliverability_drop")
 MONITORING_RULES = (*DROP_RULES, "email_bounce_rise", "invoice_payment_due")
 
@@ -70,12 +70,13 @@ LABELS_FR = {
     "email_bounce_rise": "Hausse des rebonds et plaintes e-mail",
     "invoice_payment_due": "Facture à payer sous peu (délai de paiement)",
     "nightly_failed": "Échec du traitement de nuit",
+    "nightly_late": "Traitement de nuit non terminé à l'heure",
     "source_stale": "Source sans nouvelles données",
 }
 ENTITY_FR = {
     "delivery_drop": "campagne", "advertiser_delivery_drop": "annonceur", "seller_delivery_drop": "régie",
     "email_deliverability_drop": "campagne|domaine FAI", "email_bounce_rise": "campagne|domaine FAI",
-    "invoice_payment_due": "fournisseur|facture", "nightly_failed": "traitement", "source_stale": "source",
+    "invoice_payment_due": "fournisseur|facture", "nightly_failed": "traitement", "nightly_late": "traitement du", "source_stale": "source",
 }
 UNIT_FR = {"ad_server": "impressions", "email": "e-mails délivrés"}
 
@@ -332,6 +333,11 @@ def render(alert: sqlite3.Row, event: str, evidence_names: dict[str, str] | None
     elif rule == "nightly_failed":
         lines.append(f"Le traitement {d.get('run_id')} a échoué : {d.get('error')}")
         lines.append("L'entrepôt publié est resté celui du dernier traitement réussi.")
+    elif rule == "nightly_late":
+        lines.append(f"À {d.get('deadline')} (heure de Paris), le traitement de nuit du {_fr_date(d.get('night'))}"
+                     f" n'était pas terminé : {d.get('state')}.")
+        lines.append("Les constats et alertes du matin manquent ; l'entrepôt publié est celui du dernier"
+                     " traitement réussi.")
     elif rule == "source_stale":
         if d.get("last_received_at"):
             lines.append(f"Aucun nouveau fichier depuis {d['days_without_data']} jours (dernier reçu le "
@@ -482,7 +488,8 @@ def process_run(home, run_id: str, rules: AlertRules, channels: dict[str, str], 
         add(store.evaluate(warehouse_conditions(con, rules), set(MONITORING_RULES) | finding_rules, route,
                            run_id, now))
         add(store.evaluate(freshness_conditions(home.manifest, rules, now), {"source_stale"}, route, run_id, now))
-        add(store.evaluate([], {"nightly_failed"}, route, run_id, now))  # a good run clears a failed one
+        # a good run clears a failed or late one
+        add(store.evaluate([], {"nightly_failed", "nightly_late"}, route, run_id, now))
     try:
         sent, failed = deliver(store, channels, home, con, now, log)
     finally:
@@ -523,3 +530,37 @@ def deliver(store: AlertStore, channels: dict[str, str], home, con, now: dt.date
             failed += 1
             log(f"alert {alert['alert_id']} ({n['event']}) not sent to {n['channel']}: {error}; retried next run")
     return sent, failed
+
+
+def deadline_conditions(runs: list[dict], now: dt.datetime, deadline: str = "06:00",
+                        tz: str = "Europe/Paris") -> list[Condition]:
+    """At the deadline: tonight's run has not succeeded. A failed run is left out: it alerted already."""
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo(tz)
+    local = now.astimezone(zone)
+    night_start = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    tonight = [r for r in runs if r.get("started_at")
+               and dt.datetime.fromisoformat(r["started_at"]).astimezone(zone) >= night_start]
+    if any(r.get("status") == "succeeded" for r in tonight) or any(r.get("status") == "failed" for r in tonight):
+        return []
+    state = ("toujours en cours (démarré à " + dt.datetime.fromisoformat(tonight[0]["started_at"]).astimezone(zone)
+             .strftime("%H:%M") + ")") if tonight else "aucun traitement n'a démarré"
+    night = local.date().isoformat()
+    return [Condition(f"nightly_late|{night}", "nightly_late", night, None, None, night, night, True, 2,
+                      {"deadline": deadline, "night": night, "state": state,
+                       "run_id": tonight[0]["run_id"] if tonight else None})]
+
+
+def process_deadline(home, runs: list[dict], rules: AlertRules, channels: dict[str, str], *,
+                     now: dt.datetime | None = None, deadline: str = "06:00", log=print) -> dict:
+    """The morning check: alert (once) when tonight's run is missing or still running."""
+    now = now or utcnow()
+    store = store_for(home)
+
+    def route(c: Condition):
+        return rules.route(c.advertiser_id, channels)
+
+    counts = store.evaluate(deadline_conditions(runs, now, deadline), set(), route, "deadline-check", now)
+    sent, failed = deliver(store, channels, home, None, now, log)
+    return {**counts, "sent": sent, "failed": failed}

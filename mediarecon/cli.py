@@ -387,6 +387,42 @@ def purge(
     typer.echo(f"destruction certificate: {path}")
 
 
+@app.command()
+def serve(
+    home: Optional[Path] = HomeOption,
+    port: int = typer.Option(4200, help="Port of the local Prefect server started when PREFECT_API_URL is unset."),
+):
+    """Run the schedule of prefect.yaml on this machine until Ctrl-C: the nightly reconciliation at 02:00
+    Paris time (never two at once) and the 06:00 check. Uses PREFECT_API_URL, or starts a local Prefect
+    server (127.0.0.1, database under <home>/prefect/)."""
+    from mediarecon.alert_rules import AlertRulesError
+    from mediarecon.schedule import runner_deployments, start_local_server
+
+    settings = _settings(home)
+    try:
+        settings.alert_rules()
+    except AlertRulesError as e:
+        typer.secho(f"error: {e}", fg="red", err=True)
+        raise typer.Exit(2)
+    settings.home.ensure()
+    server = None
+    if not os.environ.get("PREFECT_API_URL"):
+        server = start_local_server(settings.home.root, port, log=typer.echo)
+    try:
+        from prefect import serve as prefect_serve
+
+        deployments = runner_deployments(str(settings.home.root))
+        for d in deployments:
+            when = ", ".join(f"{s.schedule.cron} {s.schedule.timezone}" for s in d.schedules)
+            typer.echo(f"serving {d.name}: {when}; concurrency limit {d.concurrency_limit}")
+        typer.echo(f"home: {settings.home.root}; Prefect UI: {os.environ['PREFECT_API_URL'].removesuffix('/api')}")
+        prefect_serve(*deployments)
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(30)
+
+
 alerts_app = typer.Typer(help="The alerts for the people on call: list, show, acknowledge (store: <home>/alerts/).")
 app.add_typer(alerts_app, name="alerts")
 

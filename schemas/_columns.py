@@ -14,8 +14,10 @@ import pandera.pandas as pa
 from pandera.extensions import register_check_method
 import pyarrow as pa_arrow
 
-MONEY_RE = r"^-?\d+(\.\d{1,2})?$"
-RATE_RE = r"^-?\d+(\.\d{1,4})?$"
+# at most as many digits as the Parquet decimals hold (18,2 and 9,4): a longer number is a bad row, not
+# a crash when the file is written
+MONEY_RE = r"^-?\d{1,16}(\.\d{1,2})?$"
+RATE_RE = r"^-?\d{1,5}(\.\d{1,4})?$"
 DATE_FR_RE = r"^\d{2}/\d{2}/\d{4}$"
 DATE_ISO_RE = r"^\d{4}-\d{2}-\d{2}$"
 TIMESTAMP_ISO_RE = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$"

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 MEDIARECON = str(Path(sys.executable).parent / "mediarecon")
-COMMANDS = ["generate", "run", "query", "status", "demo", "chorus-sim", "report"]
+COMMANDS = ["generate", "run", "query", "status", "demo", "chorus-sim", "report", "alerts", "audit", "replay",
+            "export-all", "purge", "serve"]
 
 
 def sh(*args, check=True, env=None):
@@ -104,3 +105,44 @@ def check_monthly_statement(home):
     assert ws["H4"].number_format == '#,##0.00 "€"'
     bad = sh("report", "monthly", "--home", home, "--month", "2025-5", check=False)
     assert bad.returncode == 2 and "--month '2025-5' is not YYYY-MM" in bad.stderr
+
+
+def test_serve_registers_the_schedule_written_in_prefect_yaml(prefect_server, tmp_path):
+    """`mediarecon serve` against a Prefect server: the two deployments of prefect.yaml, 02:00 and 06:00
+    Paris time, one run at a time."""
+    import asyncio
+    import time
+
+    import yaml
+    from prefect import get_client
+    from prefect.settings import PREFECT_API_URL
+
+    from mediarecon.schedule import PREFECT_YAML
+
+    spec = {d["name"]: d for d in yaml.safe_load(PREFECT_YAML.read_text(encoding="utf-8"))["deployments"]}
+    assert spec["nightly-reconciliation"]["schedules"] == [{"cron": "0 2 * * *", "timezone": "Europe/Paris"}]
+    proc = subprocess.Popen([MEDIARECON, "serve", "--home", str(tmp_path / "home")], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, env={**os.environ, "PREFECT_API_URL": PREFECT_API_URL.value()})
+
+    async def deployments():
+        async with get_client() as client:
+            return {d.name: d for d in await client.read_deployments()}
+
+    try:
+        deadline = time.monotonic() + 120
+        found = {}
+        while time.monotonic() < deadline and not set(spec) <= set(found):
+            time.sleep(2)
+            assert proc.poll() is None, proc.stdout.read()
+            found = asyncio.run(deployments())
+        assert set(spec) <= set(found)
+        for name, d in spec.items():
+            got = found[name]
+            assert [(s.schedule.cron, s.schedule.timezone) for s in got.schedules] == \
+                [(x["cron"], x["timezone"]) for x in d["schedules"]]
+            assert got.global_concurrency_limit.limit == 1
+            assert got.concurrency_options.collision_strategy.value == "CANCEL_NEW"
+            assert got.parameters["home"] == str(tmp_path / "home")
+    finally:
+        proc.terminate()
+        proc.wait(60)

@@ -115,7 +115,12 @@ def first_run(state_year, tmp_path_factory, alert_receivers):
 @pytest.fixture(scope="module")
 def second_run(first_run, alert_receivers):
     home, _, before = first_run
+    # the auditor keeps a connection open on the published warehouse for the whole run
+    auditor = duckdb.connect(str(home / "warehouse" / "mediarecon.duckdb"), read_only=True)
+    seen_before = auditor.execute("select count(*) from fct_findings").fetchone()[0]
     summary = run(home)
+    assert auditor.execute("select count(*) from fct_findings").fetchone()[0] == seen_before
+    auditor.close()
     smtp, hook = alert_receivers
     smtp.snapshots["second"], hook.snapshots["second"] = list(smtp.messages), list(hook.posts)
     return home, summary, before, marts(home)
@@ -195,7 +200,9 @@ def test_evidence_points_to_a_received_file_and_line(first_run):
 
 
 def test_second_run_on_same_inbox_changes_nothing(second_run):
+    """Also: an auditor held a connection on the published warehouse all along, and the run published."""
     home, summary, before, after = second_run
+    assert json.loads(mediarecon("status", "--home", home, "--format", "json"))["runs"][0]["status"] == "succeeded"
     assert summary["files_processed"] == 0
     # Chorus Pro: only the overlap window is asked again, and its statuses are already known
     assert summary["chorus_pro"]["invoices"] < first_summary_invoices(home)

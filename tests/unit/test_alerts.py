@@ -231,3 +231,26 @@ def test_a_source_silent_for_longer_than_its_limit_raises_an_alert_and_clears_wh
     awake = alerts.utcnow() + dt.timedelta(days=1)  # the new file is a day old
     store.evaluate(alerts.freshness_conditions(home.manifest, rules, awake), {"source_stale"}, route, "r3", awake)
     assert [n["event"] for n in store.notifications(alert_id=1)] == ["opened", "resolved"]
+
+
+def test_the_06_00_check_alerts_once_when_tonights_run_is_missing_or_still_running(tmp_path):
+    paris_6am = dt.datetime(2026, 11, 22, 5, 0, tzinfo=dt.timezone.utc)  # 06:00 in Paris (UTC+1)
+    yesterday = {"run_id": "a", "status": "succeeded", "started_at": "2026-11-21T01:00:00+00:00"}
+    running = {"run_id": "b", "status": "running", "started_at": "2026-11-22T01:00:00+00:00"}
+    done = {**running, "status": "succeeded"}
+    failed = {**running, "status": "failed"}
+    assert alerts.deadline_conditions([done, yesterday], paris_6am) == []
+    assert alerts.deadline_conditions([failed], paris_6am) == []  # it alerted when it failed
+    (missing,) = alerts.deadline_conditions([yesterday], paris_6am)
+    assert missing.details["state"] == "aucun traitement n'a démarré"
+    (late,) = alerts.deadline_conditions([running, yesterday], paris_6am)
+    assert late.details["state"] == "toujours en cours (démarré à 02:00)" and late.alert_level == 2
+    home = FakeHome(tmp_path)
+    rules = load_rules(DEFAULT_RULES_PATH, {})
+    with SmtpReceiver() as smtp:
+        channels = {"astreinte": smtp.url("astreinte@sig.gouv.fr")}
+        assert alerts.process_deadline(home, [running], rules, channels, now=paris_6am)["sent"] == 1
+        assert alerts.process_deadline(home, [running], rules, channels, now=paris_6am)["sent"] == 0
+    (_, msg), = smtp.messages
+    assert msg["subject"] == "[mediarecon] Traitement de nuit non terminé à l'heure : 2026-11-22 (alerte n° 1)"
+    assert "toujours en cours (démarré à 02:00)" in msg.get_body(("plain",)).get_content()
