@@ -15,7 +15,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.artifacts import create_markdown_artifact
 
 from flows.sync_chorus_pro import sync_chorus_pro
-from mediarecon import alerts, einvoices, ingestion, replay, storage, warehouse
+from mediarecon import alerts, data_dictionary, drills, einvoices, ingestion, replay, storage, warehouse
 from mediarecon.manifest import Manifest
 from mediarecon.paths import DBT_PROJECT_DIR
 from mediarecon.runs import RunRecord, new_run_id, run_lock
@@ -81,10 +81,22 @@ def dbt_build_task(settings: Settings, dbt_vars: dict) -> None:
     """`dbt build` in-process (dbt's own runner: one Prefect task, not one per node, which halves the
     time); its log goes to runs/dbt/logs and the failing nodes into the error."""
     warehouse.prepare_build(settings.home)
+    drills.checkpoint("dbt_build:start")
     storage.install_httpfs()  # the profile's S3 settings make DuckDB autoload it
     os.environ.update(warehouse.dbt_environment(settings))
     os.environ.update(storage.duckdb_s3_environment(settings))
     warehouse.run_dbt(warehouse.dbt_build_args(settings, dbt_vars), log=get_run_logger().info)
+
+
+@task(name="data-dictionary", cache_policy=NO_CACHE)
+def data_dictionary_task(settings: Settings, dbt_vars: dict) -> dict:
+    """dbt docs of tonight's build into exports/docs/, every mart column in English and French."""
+    args = warehouse.dbt_build_args(settings, dbt_vars)
+    args[0] = "generate"
+    target = settings.home.runs / "dbt" / "docs-target"
+    args[args.index("--target-path") + 1] = str(target)
+    warehouse.run_dbt(["docs", *args], log=get_run_logger().info)
+    return data_dictionary.publish_docs(target, settings.home.exports / "docs", log=get_run_logger().warning)
 
 
 @task(name="publish", retries=2, retry_delay_seconds=[2, 10], cache_policy=NO_CACHE)
@@ -168,6 +180,7 @@ def nightly_reconciliation(home: str | None = None) -> dict:
         try:
             for source in [*SOURCES, *LANDED_ONLY]:
                 land_task(settings, source, run_id)
+                drills.checkpoint(f"land:{source}")
             lap("land_s")
             files, chorus = [], None
             if settings.chorus.enabled:
@@ -182,12 +195,18 @@ def nightly_reconciliation(home: str | None = None) -> dict:
             ingestion.write_empty_partitions(settings.home)
             einvoices.write_empty_tables(settings.home)
             mirror_validated_task(settings)
+            drills.checkpoint("validate:done")
             lap("validate_s")
             # what this build consumes, recorded so that `mediarecon replay` can rebuild it
             dbt_vars = settings.dbt_vars()
             record.update(dbt_vars=dbt_vars, inputs=replay.inputs_record(settings.home.manifest, run_id))
             dbt_build_task(settings, dbt_vars)
             lap("dbt_build_s")
+            try:
+                data_dictionary_task(settings, dbt_vars)
+            except Exception as e:  # the docs are a by-product: never a reason to hold the warehouse back
+                logger.error("data dictionary not generated: %s", e)
+            lap("docs_s")
             publish_task(settings)
             findings = findings_by_type(settings)
             lap("publish_s")

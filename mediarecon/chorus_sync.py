@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from connectors.chorus_pro import ChorusProClient
 from connectors.landing_store import LandingStore
+from mediarecon import drills
 from mediarecon.ingestion import FileOutcome, validate_answers
 from mediarecon.manifest import Manifest
 from mediarecon.settings import ChorusSettings, Home
@@ -75,6 +76,7 @@ class ChorusSync:
             self.manifest.record_outcome(RAW_SOURCE, o.sha256, o.status, o.reason, o.rows_read, o.rows_valid,
                                          o.rows_quarantined, self.run_id)
         result.new_answers += len(outcomes)
+        drills.checkpoint("chorus:page")
         result.outcomes += outcomes
 
     def run(self, now: dt.datetime | None = None) -> SyncResult:
@@ -83,7 +85,6 @@ class ChorusSync:
         since = _parse(mark) - dt.timedelta(minutes=self.s.sync_overlap_minutes)
         result = SyncResult(window_from=_iso(since), window_to=_iso(now))
         newest = _parse(mark)
-        new_invoice_ids: list[int] = []
         for page in self.client.search_invoices(since=result.window_from, until=result.window_to):
             number = page.data.get("pageCourante") or result.pages + 1
             invoices = page.data.get("listeFactures") or []
@@ -101,12 +102,13 @@ class ChorusSync:
                 name = f"invoice_history {inv['idFacture']} at {inv['dateHeureEtatCourant']}"
                 if sha := self._land(name, history.raw):
                     histories.append((sha, name, events))
-                    new_invoice_ids.append(inv["idFacture"])
+                    # its document is due, even if this run stops before downloading it
+                    self.manifest.add_pending_documents([inv["idFacture"]], self.run_id)
                 newest = max(newest, _parse(inv["dateHeureEtatCourant"]))
             # the page's histories are validated together: one pandera pass, one Parquet file
             self._validate("chorus_status_events", histories, result)
         if self.s.download_documents:
-            result.documents = self._download(new_invoice_ids)
+            result.documents = self._download(self.manifest.pending_documents())
         # only now is the whole window landed: the next run may start after it
         result.watermark = _iso(min(newest, now))
         self.manifest.set_watermark(WATERMARK, result.watermark, self.run_id)
@@ -116,7 +118,8 @@ class ChorusSync:
         return result
 
     def _download(self, ids: list[int]) -> int:
-        """The invoice documents (structured PIVOT) of invoices whose history changed, landed as received."""
+        """The invoice documents (structured PIVOT) of invoices whose history changed (in this run or in one
+        stopped before downloading them), landed as received."""
         landed = 0
         for i in range(0, len(ids), DOCUMENT_BATCH):
             batch = sorted(set(ids[i:i + DOCUMENT_BATCH]))
@@ -126,6 +129,7 @@ class ChorusSync:
             self.manifest.record_receipt(DOCUMENT_SOURCE, obj.sha256, name, self.run_id)
             # kept as landed: parsing the e-invoices is a later step
             self.manifest.record_landed(DOCUMENT_SOURCE, obj.sha256, name, obj.key, obj.size_bytes, self.run_id)
+            self.manifest.clear_pending_documents(batch)
             landed += 1
         return landed
 

@@ -423,6 +423,36 @@ def serve(
             server.wait(30)
 
 
+@app.command()
+def docs(
+    home: Optional[Path] = HomeOption,
+    port: int = typer.Option(8080, help="Port on 127.0.0.1 (0: any free port)."),
+):
+    """Serve the data dictionary (dbt docs of the last run, every mart column in English and French) on
+    127.0.0.1 until Ctrl-C; also exports/docs/data_dictionary.csv."""
+    import functools
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    folder = _settings(home).home.exports / "docs"
+    if not (folder / "index.html").exists():
+        typer.secho(f"error: no data dictionary in {folder}: a nightly run writes it", fg="red", err=True)
+        raise typer.Exit(2)
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", port), functools.partial(Quiet, directory=str(folder)))
+    typer.echo(f"data dictionary on http://127.0.0.1:{server.server_address[1]}/ (Ctrl-C to stop)", nl=True)
+    sys.stdout.flush()
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
 alerts_app = typer.Typer(help="The alerts for the people on call: list, show, acknowledge (store: <home>/alerts/).")
 app.add_typer(alerts_app, name="alerts")
 

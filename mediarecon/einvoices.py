@@ -24,6 +24,7 @@ import pyarrow as pa
 
 from connectors.einvoice import EInvoice, EInvoiceError, check_totals, parse_bytes
 from connectors.landing_store import LandingStore
+from mediarecon import drills
 from mediarecon.ingestion import FileOutcome, write_parquet
 from mediarecon.manifest import Manifest
 from mediarecon.settings import Home
@@ -241,6 +242,7 @@ def parse_landed(home: Home, source: str, manifest: Manifest, store: LandingStor
         parsed = parse_file(data, row["sha256"], row["original_name"], source, received_at)
         write(home, row["sha256"], parsed)
         o = outcome(source, row["sha256"], row["original_name"], parsed)
+        drills.checkpoint("einvoices:written")
         manifest.record_outcome(source, row["sha256"], o.status, o.reason, o.rows_read, o.rows_valid,
                                 o.rows_quarantined, run_id)
         outcomes.append(o)

@@ -20,6 +20,7 @@ import pyarrow.parquet as pq
 
 from connectors.file_drop import RawTable, StructuralError
 from connectors.landing_store import LandingStore, sha256_file
+from mediarecon import drills
 from mediarecon.manifest import Manifest
 from mediarecon.settings import Home
 from schemas._columns import column_kinds, empty_arrow, french_number, to_arrow
@@ -81,6 +82,7 @@ def _land_file(spec: SourceSpec, path: Path, sha: str, name: str, store: Landing
     if manifest.known(spec.name, sha):
         return False
     obj = store.put(spec.name, path, sha, suffix=suffix)
+    drills.checkpoint("land:stored")  # stored, not yet in the manifest
     manifest.record_landed(spec.name, sha, name, obj.key, obj.size_bytes, run_id)
     return True
 
@@ -275,6 +277,7 @@ def validate_source(home: Home, spec: SourceSpec, manifest: Manifest, store: Lan
         received_at = dt.datetime.fromisoformat(row["received_at"])
         outcome = validate_landed_file(home, spec, store.fetch(row["landing_key"]), row["sha256"],
                                        row["original_name"], received_at)
+        drills.checkpoint("validate:written")  # Parquet written, outcome not yet recorded
         manifest.record_outcome(spec.name, row["sha256"], outcome.status, outcome.reason, outcome.rows_read,
                                 outcome.rows_valid, outcome.rows_quarantined, run_id)
         outcomes.append(outcome)

@@ -41,6 +41,12 @@ create table if not exists remote_objects (
     run_id text not null,
     primary key (source, bucket, key, etag)
 );
+-- Chorus Pro invoices whose document is still to download: written as soon as their new history is
+-- landed, cleared once the document is landed, so that a run stopped in between loses none.
+create table if not exists pending_documents (
+    invoice_id integer primary key,
+    run_id text not null
+);
 create table if not exists receipts (
     source text not null,
     sha256 text not null,
@@ -137,6 +143,18 @@ class Manifest:
             con.execute("insert into watermarks values (?, ?, ?, ?) on conflict (source) do update set"
                         " value = excluded.value, updated_at = excluded.updated_at, run_id = excluded.run_id",
                         (source, value, utcnow(), run_id))
+
+    def add_pending_documents(self, invoice_ids: list[int], run_id: str) -> None:
+        with self._connect() as con:
+            con.executemany("insert or ignore into pending_documents values (?, ?)", [(i, run_id) for i in invoice_ids])
+
+    def pending_documents(self) -> list[int]:
+        with self._connect() as con:
+            return [r[0] for r in con.execute("select invoice_id from pending_documents order by invoice_id")]
+
+    def clear_pending_documents(self, invoice_ids: list[int]) -> None:
+        with self._connect() as con:
+            con.executemany("delete from pending_documents where invoice_id = ?", [(i,) for i in invoice_ids])
 
     def watermarks(self) -> list[sqlite3.Row]:
         with self._connect() as con:

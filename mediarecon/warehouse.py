@@ -16,6 +16,7 @@ from pathlib import Path
 
 import duckdb
 
+from mediarecon import drills
 from mediarecon.paths import DBT_PROJECT_DIR
 from mediarecon.settings import Home, Settings
 from mediarecon.storage import validated_location
@@ -115,7 +116,9 @@ def publish(home: Home) -> PublishResult:
         os.link(published, tmp)
         os.replace(tmp, home.previous_db)
         previous = home.previous_db
+        drills.checkpoint("publish:linked")
     os.replace(build, published)
+    drills.checkpoint("publish:replaced")
     _fsync_dir(published.parent)
     return PublishResult(published, previous, counts)
 

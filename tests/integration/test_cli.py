@@ -14,7 +14,7 @@ import pytest
 
 MEDIARECON = str(Path(sys.executable).parent / "mediarecon")
 COMMANDS = ["generate", "run", "query", "status", "demo", "chorus-sim", "report", "alerts", "audit", "replay",
-            "export-all", "purge", "serve"]
+            "export-all", "purge", "serve", "docs"]
 
 
 def sh(*args, check=True, env=None):

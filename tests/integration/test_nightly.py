@@ -52,6 +52,7 @@ def chorus_pro(state_year):
 
 
 ON_CALL = "astreinte@sig.gouv.fr"
+FIRST_RUN_MARTS: dict = {}  # every mart of the first, uninterrupted run
 
 
 def advertiser_email(advertiser_id: str) -> str:
@@ -109,6 +110,7 @@ def first_run(state_year, tmp_path_factory, alert_receivers):
     summary = run(home)
     smtp, hook = alert_receivers
     smtp.snapshots["first"], hook.snapshots["first"] = list(smtp.messages), list(hook.posts)
+    FIRST_RUN_MARTS.update(all_marts(home / "warehouse" / "mediarecon.duckdb"))
     return home, summary, marts(home)
 
 
@@ -557,3 +559,134 @@ def test_end_of_contract_export_then_purge_with_a_certificate(broken_run, tmp_pa
     cert = json.loads((home / "DESTRUCTION_CERTIFICATE.json").read_text(encoding="utf-8"))
     assert {f["path"]: f["sha256"] for f in cert["inventory"]} == before
     assert cert["handed_over_to"] == str(out) and cert["software"].startswith("mediarecon ")
+
+
+# ---------------------------------------------------------------------- failure drills
+KILL_POINTS = ["land:stored", "land:purchase_orders", "land:ad_server", "chorus:page", "validate:written",
+               "einvoices:written", "validate:done", "dbt_build:start", "dbt_build:after:12", "publish:replaced",
+               "publish:linked"]
+
+
+def nightly_subprocess(home, **env):
+    """A real nightly in its own process (so that it can be killed), on the session's Prefect API."""
+    from prefect.settings import PREFECT_API_URL
+
+    environment = {**os.environ, "PREFECT_API_URL": PREFECT_API_URL.value(), **env}
+    environment.pop("MEDIARECON_ALERT_URLS", None)
+    code = f"import flows\nfrom flows.nightly_reconciliation import nightly_reconciliation\nnightly_reconciliation(home={str(home)!r})"
+    return subprocess.run([sys.executable, "-c", code], env=environment, capture_output=True, text=True, timeout=900)
+
+
+def landed_rows(home) -> set:
+    import sqlite3
+
+    with sqlite3.connect(home / "landing" / "manifest.sqlite") as con:
+        return set(con.execute("select source, sha256, landing_key from files").fetchall())
+
+
+def by_received_name(marts: dict, home) -> dict:
+    """Marts with each landed file's sha256 replaced by its source and name as received: a Chorus Pro
+    ZIP downloaded at another moment has other bytes (its timestamps) but is the same document batch."""
+    import sqlite3
+
+    with sqlite3.connect(home / "landing" / "manifest.sqlite") as con:
+        names = {sha: f"{source}/{name}" for source, sha, name in
+                 con.execute("select source, sha256, original_name from files").fetchall()}
+    return {t: sorted(tuple(names.get(v, v) if isinstance(v, str) else v for v in row) for row in rows)
+            for t, rows in marts.items()}
+
+
+def test_kill_9_at_eleven_points_never_damages_and_the_next_run_catches_up(first_run, state_year, tmp_path):
+    expected = by_received_name(FIRST_RUN_MARTS, first_run[0])
+    home = copy_inbox(state_year, tmp_path / "home")
+    published = home / "warehouse" / "mediarecon.duckdb"
+    for point in KILL_POINTS:
+        p = nightly_subprocess(home, MEDIARECON_DRILL_KILL_AT=point)
+        assert p.returncode == -9, f"{point}: not killed there\n{p.stderr[-3000:]}"
+        # the published warehouse is a complete one, or there is none yet
+        assert published.exists() == (KILL_POINTS.index(point) >= KILL_POINTS.index("publish:replaced")), point
+        if published.exists():
+            assert by_received_name(all_marts(published), home) == expected, point
+        # every file the manifest knows is in the landing zone, once
+        for source, sha, key in landed_rows(home):
+            assert (home / "landing" / key).is_file(), (point, key)
+    summary = run(home)  # the next run completes...
+    assert by_received_name(all_marts(published), home) == expected  # ...with the marts of an uninterrupted run
+    first_home = first_run[0]
+    files_only = lambda rows: {r for r in rows if not r[0].startswith("chorus_pro")}  # noqa: E731
+    assert files_only(landed_rows(home)) == files_only(landed_rows(first_home))  # nothing lost, nothing twice
+    import sqlite3
+
+    def documents(h):
+        with sqlite3.connect(h / "landing" / "manifest.sqlite") as con:
+            return sorted(r[0] for r in con.execute(
+                "select original_name from files where source = 'chorus_pro_documents'").fetchall())
+
+    assert documents(home) == documents(first_home)  # every invoice document downloaded, once
+    on_disk = {str(p.relative_to(home / "landing")) for p in (home / "landing").rglob("*")
+               if p.is_file() and p.parent != home / "landing"}
+    assert on_disk == {key for _, _, key in landed_rows(home)}
+    assert summary["files_rejected"] == 0
+
+
+def test_a_full_disk_during_the_build_fails_clearly_and_leaves_the_published_warehouse(first_run, tmp_path):
+    """The build may not grow a file past 8 MB (RLIMIT_FSIZE: writes fail as on a full disk)."""
+    import resource
+
+    source_home, _, _ = first_run
+    home = tmp_path / "home"
+    shutil.copytree(source_home, home)
+    published = home / "warehouse" / "mediarecon.duckdb"
+    inode, before = published.stat().st_ino, all_marts(published)
+    limit = 8 * 1024 * 1024
+
+    def small_disk():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    from prefect.settings import PREFECT_API_URL
+
+    env = {**os.environ, "PREFECT_API_URL": PREFECT_API_URL.value()}
+    env.pop("MEDIARECON_ALERT_URLS", None)
+    code = f"import flows\nfrom flows.nightly_reconciliation import nightly_reconciliation\nnightly_reconciliation(home={str(home)!r})"
+    p = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=900,
+                       preexec_fn=small_disk)
+    assert p.returncode == 1, p.stderr[-3000:]
+    assert "File too large" in p.stdout + p.stderr
+    assert published.stat().st_ino == inode and all_marts(published) == before
+    last = json.loads(mediarecon("status", "--home", home, "--format", "json"))["runs"][0]
+    assert last["status"] == "failed" and "File too large" in last["message"]
+
+
+def test_the_nightly_writes_a_bilingual_data_dictionary_served_on_loopback(first_run):
+    import urllib.request
+
+    home, _, _ = first_run
+    docs = home / "exports" / "docs"
+    manifest = json.loads((docs / "manifest.json").read_text(encoding="utf-8"))
+    con = duckdb.connect(str(home / "warehouse" / "mediarecon.duckdb"), read_only=True)
+    try:
+        from mediarecon.warehouse import mart_tables
+
+        columns = [(t, c[0]) for t in mart_tables(con) for c in con.execute(f"describe {t}").fetchall()]
+    finally:
+        con.close()
+    assert len(columns) > 250
+    for table, column in columns:
+        text = manifest["nodes"][f"model.mediarecon.{table}"]["columns"][column]["description"]
+        en, fr = text.split(" — FR: ")
+        assert en.startswith("EN: ") and len(en) > 6 and len(fr) > 2 and "pas encore de description" not in fr, \
+            (table, column)
+    with open(docs / "data_dictionary.csv", encoding="utf-8-sig") as f:
+        assert len(list(csv.reader(f, delimiter=";"))) == len(columns) + 1
+    proc = subprocess.Popen([sys.executable, "-m", "mediarecon.cli", "docs", "--home", str(home), "--port", "0"],
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        url = proc.stdout.readline().split(" on ", 1)[1].split(" ", 1)[0]
+        assert url.startswith("http://127.0.0.1:")
+        with urllib.request.urlopen(url + "manifest.json", timeout=10) as r:
+            assert json.loads(r.read())["nodes"]["model.mediarecon.fct_findings"]
+        with urllib.request.urlopen(url, timeout=10) as r:
+            assert b"dbt" in r.read()[:5000].lower()
+    finally:
+        proc.terminate()
+        proc.wait(10)
