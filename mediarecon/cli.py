@@ -129,17 +129,21 @@ def _reader_rows(home: Optional[Path], sql: str):
         con.close()
 
 
-def _emit(columns, rows, format: str, out: Optional[Path], title: str) -> None:
-    """Print (table, csv, json) or write (--out; xlsx needs it) a result, never into the home folder."""
+def _check_output(format: str, out: Optional[Path]) -> None:
+    """Refuse a bad --format or a missing --out before any query runs."""
     if format not in OUTPUT_FORMATS:
         typer.secho(f"error: --format must be one of {', '.join(OUTPUT_FORMATS)}", fg="red", err=True)
         raise typer.Exit(2)
+    if format == "xlsx" and out is None:
+        typer.secho("error: --format xlsx needs --out FILE.xlsx", fg="red", err=True)
+        raise typer.Exit(2)
+
+
+def _emit(columns, rows, format: str, out: Optional[Path], title: str) -> None:
+    """Print (table, csv, json) or write (--out; xlsx needs it) a result, never into the home folder."""
     if format == "xlsx":
         from mediarecon.reports import Column, write_xlsx
 
-        if out is None:
-            typer.secho("error: --format xlsx needs --out FILE.xlsx", fg="red", err=True)
-            raise typer.Exit(2)
         kinds = []
         for i, c in enumerate(columns):
             sample = next((r[i] for r in rows if r[i] is not None), None)
@@ -173,6 +177,7 @@ def query(
     out: Optional[Path] = typer.Option(None, "--out", help="Write to this file instead of the screen (xlsx: required)."),
 ):
     """Query the published warehouse read-only (works while a run is building the next one)."""
+    _check_output(format, out)
     columns, rows = _reader_rows(home, sql)
     _emit(columns, rows, format, out, "mediarecon — requête")
 
@@ -206,6 +211,7 @@ def audit(
         typer.secho(f"error: no audit query {name!r} (one of: {', '.join(queries)})", fg="red", err=True)
         raise typer.Exit(2)
     description, sql = queries[name]
+    _check_output(format, out)
     columns, rows = _reader_rows(home, sql)
     _emit(columns, rows, format, out, f"mediarecon — {description}")
 

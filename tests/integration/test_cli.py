@@ -74,7 +74,9 @@ def test_query_is_read_only_and_errors_are_clear(tmp_path):
     p = sh("query", "--home", tmp_path, "select 1", check=False)
     assert p.returncode == 1 and "no published warehouse" in p.stderr
     p = sh("query", "--home", tmp_path, "--format", "xml", "select 1", check=False)
-    assert p.returncode == 2 and "--format must be table, csv or json" in p.stderr
+    assert p.returncode == 2 and "--format must be one of table, csv, json, xlsx" in p.stderr
+    p = sh("audit", "late_payments", "--home", tmp_path, "--format", "xlsx", check=False)
+    assert p.returncode == 2 and "--format xlsx needs --out" in p.stderr
 
 
 def check_monthly_statement(home):
