@@ -23,7 +23,7 @@ demo: $(INSTALLED)
 	$(BIN)/mediarecon demo
 
 test: $(INSTALLED)
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --dist loadfile
 
 benchmark: $(INSTALLED)
 	$(BIN)/python benchmarks/nightly_at_scale.py
