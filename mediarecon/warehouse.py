@@ -74,8 +74,9 @@ def run_dbt(args: list[str], log=print) -> None:
         # The adapter may keep the build file open; it must be closed before the file is renamed.
         DuckDBConnectionManager.close_all_connections()
     if result.success:
-        nodes = getattr(result.result, "results", None) or []
-        log(f"dbt {args[0]}: {len(nodes)} node(s) passed")
+        nodes = getattr(result.result, "results", None)
+        log(f"dbt {' '.join(args[:2]) if args[0] == 'docs' else args[0]}: "
+            + (f"{len(nodes)} node(s) passed" if nodes else "done"))
         return
     if result.exception is not None:
         raise BuildError(f"dbt {args[0]} could not run: {result.exception}")
