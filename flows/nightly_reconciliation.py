@@ -17,7 +17,6 @@ from prefect.artifacts import create_markdown_artifact
 from flows.sync_chorus_pro import sync_chorus_pro
 from mediarecon import alerts, data_dictionary, drills, einvoices, ingestion, replay, storage, warehouse
 from mediarecon.manifest import Manifest
-from mediarecon.paths import DBT_PROJECT_DIR
 from mediarecon.runs import RunRecord, new_run_id, run_lock
 from mediarecon.settings import Settings
 from schemas.sources import LANDED_ONLY, SOURCES
