@@ -19,6 +19,7 @@ import sqlite3
 from contextlib import closing
 from pathlib import Path
 
+from connectors.landing_store import sha256_file
 from mediarecon import __version__
 from mediarecon.runs import list_runs
 from mediarecon.settings import Settings
@@ -28,14 +29,6 @@ EXPORT_RECORDS = "exports/handover"
 
 class HandoverError(RuntimeError):
     pass
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _now() -> str:
@@ -89,7 +82,7 @@ def export_all(settings: Settings, out: Path, log=print) -> dict:
         target = out / "landed" / key
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(store.fetch(key), target)
-        if _sha256(target) != sha:
+        if sha256_file(target) != sha:
             raise HandoverError(f"landed file {key} ({source}/{name}) no longer has its sha256 {sha}: not exported")
         if n % 200 == 0:
             log(f"  {n}/{len(files)} landed files copied")
@@ -111,10 +104,10 @@ def export_all(settings: Settings, out: Path, log=print) -> dict:
     size = sum(p.stat().st_size for p in all_files)
     (out / "README.md").write_text(README.format(when=when, version=__version__, home=home.root,
                                                  files=len(all_files) + 2, size=size), encoding="utf-8")
-    sums = [f"{_sha256(p)}  {p.relative_to(out)}" for p in sorted(p for p in out.rglob("*") if p.is_file())]
+    sums = [f"{sha256_file(p)}  {p.relative_to(out)}" for p in sorted(p for p in out.rglob("*") if p.is_file())]
     (out / "SHA256SUMS").write_text("\n".join(sums) + "\n", encoding="utf-8")
     record = {"exported_at": when, "out": str(out.resolve()), "files": len(sums), "landed_files": len(files),
-              "marts": marts, "sha256sums_sha256": _sha256(out / "SHA256SUMS"), "code_version": __version__}
+              "marts": marts, "sha256sums_sha256": sha256_file(out / "SHA256SUMS"), "code_version": __version__}
     records = home.root / EXPORT_RECORDS
     records.mkdir(parents=True, exist_ok=True)
     (records / f"export-{when.replace(':', '')}.json").write_text(json.dumps(record, indent=2), encoding="utf-8")
@@ -124,11 +117,11 @@ def export_all(settings: Settings, out: Path, log=print) -> dict:
 def _verify(export: dict) -> None:
     out = Path(export["out"])
     sums = out / "SHA256SUMS"
-    if not sums.exists() or _sha256(sums) != export["sha256sums_sha256"]:
+    if not sums.exists() or sha256_file(sums) != export["sha256sums_sha256"]:
         raise HandoverError(f"the export at {out} is gone or its SHA256SUMS changed: export again before purging")
     for line in sums.read_text(encoding="utf-8").splitlines():
         digest, name = line.split("  ", 1)
-        if _sha256(out / name) != digest:
+        if sha256_file(out / name) != digest:
             raise HandoverError(f"the export at {out} is damaged ({name}): export again before purging")
 
 
@@ -151,7 +144,7 @@ def purge(settings: Settings, confirm: bool, log=print) -> Path:
                             " export again before purging")
     _verify(export)
     doomed = sorted(p for p in home.root.rglob("*") if p.is_file() or p.is_symlink())
-    inventory = [{"path": str(p.relative_to(home.root)), "size_bytes": p.stat().st_size, "sha256": _sha256(p)}
+    inventory = [{"path": str(p.relative_to(home.root)), "size_bytes": p.stat().st_size, "sha256": sha256_file(p)}
                  for p in doomed if p.is_file()]
     started = _now()
     for child in sorted(home.root.iterdir()):

@@ -567,14 +567,15 @@ KILL_POINTS = ["land:stored", "land:purchase_orders", "land:ad_server", "chorus:
                "publish:linked"]
 
 
-def nightly_subprocess(home, **env):
+def nightly_subprocess(home, preexec_fn=None, **env):
     """A real nightly in its own process (so that it can be killed), on the session's Prefect API."""
     from prefect.settings import PREFECT_API_URL
 
     environment = {**os.environ, "PREFECT_API_URL": PREFECT_API_URL.value(), **env}
     environment.pop("MEDIARECON_ALERT_URLS", None)
     code = f"import flows\nfrom flows.nightly_reconciliation import nightly_reconciliation\nnightly_reconciliation(home={str(home)!r})"
-    return subprocess.run([sys.executable, "-c", code], env=environment, capture_output=True, text=True, timeout=900)
+    return subprocess.run([sys.executable, "-c", code], env=environment, capture_output=True, text=True, timeout=900,
+                          preexec_fn=preexec_fn)
 
 
 def landed_rows(home) -> set:
@@ -677,13 +678,7 @@ def test_a_full_disk_during_the_build_fails_clearly_and_leaves_the_published_war
     def small_disk():
         resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
 
-    from prefect.settings import PREFECT_API_URL
-
-    env = {**os.environ, "PREFECT_API_URL": PREFECT_API_URL.value()}
-    env.pop("MEDIARECON_ALERT_URLS", None)
-    code = f"import flows\nfrom flows.nightly_reconciliation import nightly_reconciliation\nnightly_reconciliation(home={str(home)!r})"
-    p = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=900,
-                       preexec_fn=small_disk)
+    p = nightly_subprocess(home, preexec_fn=small_disk)
     assert p.returncode == 1, p.stderr[-3000:]
     assert "File too large" in p.stdout + p.stderr
     assert published.stat().st_ino == inode and all_marts(published) == before
