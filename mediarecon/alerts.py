@@ -18,7 +18,7 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from mediarecon.alert_rules import AlertRules
-from mediarecon.paths import read_seed
+from mediarecon.vocabulary import finding_type_rows, finding_types
 
 SCHEMA = """
 create table if not exists alerts (
@@ -231,14 +231,14 @@ def _as_condition(row: sqlite3.Row) -> Condition:
 # ---------------------------------------------------------------------- conditions
 def warehouse_conditions(con, rules: AlertRules) -> list[Condition]:
     """The published mart's conditions this rules file asks to alert on."""
-    severity = {r["finding_type"]: r["default_severity"] for r in read_seed("finding_types")}
     cur = con.execute("select * from fct_alert_conditions order by alert_rule, entity_key, first_date")
     names = [d[0] for d in cur.description]
     out = []
     for values in cur.fetchall():
         r = dict(zip(names, values))
         rule = r["alert_rule"]
-        if rule not in MONITORING_RULES and not rules.finding_alerts(severity.get(rule)):
+        severity = finding_type_rows().get(rule, {}).get("default_severity")
+        if rule not in MONITORING_RULES and not rules.finding_alerts(severity):
             continue
         details = {k: _plain(v) for k, v in r.items() if k not in ("alert_rule", "entity_key", "is_ongoing",
                                                                    "alert_level", "condition_id")}
@@ -287,8 +287,7 @@ def _fr_date(iso: str | None) -> str:
 def label_fr(rule: str) -> str:
     if rule in LABELS_FR:
         return LABELS_FR[rule]
-    labels = {r["finding_type"]: r["label_fr"] for r in read_seed("finding_types")}
-    return labels.get(rule, rule)
+    return finding_type_rows().get(rule, {}).get("label_fr", rule)
 
 
 def render(alert: sqlite3.Row, event: str, evidence_names: dict[str, str] | None = None,
@@ -484,8 +483,7 @@ def process_run(home, run_id: str, rules: AlertRules, channels: dict[str, str], 
                            set(), route, run_id, now))
     else:
         con = warehouse.connect_published(home)
-        finding_rules = {r["finding_type"] for r in read_seed("finding_types")}
-        add(store.evaluate(warehouse_conditions(con, rules), set(MONITORING_RULES) | finding_rules, route,
+        add(store.evaluate(warehouse_conditions(con, rules), set(MONITORING_RULES) | set(finding_types()), route,
                            run_id, now))
         add(store.evaluate(freshness_conditions(home.manifest, rules, now), {"source_stale"}, route, run_id, now))
         # a good run clears a failed or late one

@@ -13,9 +13,14 @@ FINDING_TYPES_SEED = REFERENCE_SEEDS_DIR / "finding_types.csv"
 
 
 @cache
-def finding_types() -> tuple[str, ...]:
+def finding_type_rows() -> dict[str, dict]:
+    """finding_type -> its seed row (label_fr, default_severity, description...)."""
     with FINDING_TYPES_SEED.open(encoding="utf-8", newline="") as f:
-        return tuple(row["finding_type"] for row in csv.DictReader(f))
+        return {row["finding_type"]: row for row in csv.DictReader(f)}
+
+
+def finding_types() -> tuple[str, ...]:
+    return tuple(finding_type_rows())
 
 
 def check_finding_type(finding_type: str) -> str:
