@@ -29,9 +29,11 @@ def main() -> None:
 
     from flows.nightly_reconciliation import nightly_reconciliation
     from mediarecon.settings import ChorusSettings, Home
-    from mediarecon.warehouse import connect_published
-    from simulators.chorus_pro import ChorusProSimulator
+    from mediarecon.reader import open_reader
+    from mediarecon.settings import ReaderSettings
+    from simulators.chorus_pro import ChorusProSimulator, demo_credentials
 
+    os.environ.update(demo_credentials())
     with ChorusProSimulator(home, ChorusSettings.from_env()) as sim:
         os.environ.update({"MEDIARECON_CHORUS_ENABLED": "true", "MEDIARECON_CHORUS_API_URL": sim.url,
                            "MEDIARECON_CHORUS_TOKEN_URL": sim.url + "/api/oauth/token"})
@@ -44,9 +46,8 @@ def main() -> None:
 
     with open(home / "ground_truth" / "anomalies.csv", encoding="utf-8") as f:
         labels = {(r["anomaly_type"], r["entity_key"]) for r in csv.DictReader(f)}
-    con = connect_published(Home(home))
-    found = set(con.execute("select finding_type, entity_key from fct_findings").fetchall())
-    con.close()
+    with open_reader(Home(home), ReaderSettings()) as reader:
+        found = set(reader.execute("select finding_type, entity_key from fct_findings").fetchall())
     rows = g.ad_server_rows + g.regie_rows + g.email_rows + g.order_lines + g.purchase_orders
     print(f"scale {args.scale}, seed {args.seed}: {g.campaigns} campaigns, {g.order_lines} order lines, "
           f"{g.ad_server_rows} ad-server rows, {g.files} files, {inbox_mb:.0f} MB")

@@ -69,12 +69,12 @@ class ChorusProClient:
         self.clock = clock
         self._token: str | None = None
         self._token_expiry = 0.0
-        self._account = base64.b64encode(f"{settings.login}:{settings.password}".encode()).decode()
+        self._account = base64.b64encode(f"{settings.login.reveal()}:{settings.password.reveal()}".encode()).decode()
 
     # ------------------------------------------------------------------ auth
     def _new_token(self) -> None:
-        form = {"grant_type": "client_credentials", "client_id": self.s.client_id,
-                "client_secret": self.s.client_secret}
+        form = {"grant_type": "client_credentials", "client_id": self.s.client_id.reveal(),
+                "client_secret": self.s.client_secret.reveal()}
         if self.s.scope:
             form["scope"] = self.s.scope
         try:

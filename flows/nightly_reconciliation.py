@@ -1,7 +1,9 @@
 """The nightly reconciliation: ingest every source -> validate -> dbt build -> publish -> summary.
 
 Thin on purpose: each step is a function of `mediarecon`; the flow orders them, retries the I/O ones,
-and leaves a markdown artifact and a run record behind.
+and leaves a markdown artifact and a run record behind. Flows and tasks take plain parameters only (the
+home folder, the run id, dbt vars): Prefect stores parameters, so the settings, which hold secrets, are
+rebuilt from the environment inside each task.
 """
 
 from __future__ import annotations
@@ -17,13 +19,15 @@ from prefect.artifacts import create_markdown_artifact
 from flows.sync_chorus_pro import sync_chorus_pro
 from mediarecon import alerts, data_dictionary, drills, einvoices, ingestion, replay, storage, warehouse
 from mediarecon.manifest import Manifest
+from mediarecon.reader import open_reader
 from mediarecon.runs import RunRecord, new_run_id, run_lock
 from mediarecon.settings import Settings
 from schemas.sources import LANDED_ONLY, SOURCES
 
 
 @task(name="land", task_run_name="land-{source}", retries=2, retry_delay_seconds=[2, 10], cache_policy=NO_CACHE)
-def land_task(settings: Settings, source: str, run_id: str) -> int:
+def land_task(home: str, source: str, run_id: str) -> int:
+    settings = Settings.from_env(home)
     home = settings.home
     store, manifest = storage.landing_store(settings), Manifest(home.manifest)
     spec = SOURCES.get(source) or LANDED_ONLY[source]
@@ -36,7 +40,8 @@ def land_task(settings: Settings, source: str, run_id: str) -> int:
 
 
 @task(name="validate", task_run_name="validate-{source}", cache_policy=NO_CACHE)
-def validate_task(settings: Settings, source: str, run_id: str) -> list[dict]:
+def validate_task(home: str, source: str, run_id: str) -> list[dict]:
+    settings = Settings.from_env(home)
     home = settings.home
     logger = get_run_logger()
     outcomes = ingestion.validate_source(home, SOURCES[source], Manifest(home.manifest),
@@ -52,7 +57,8 @@ def validate_task(settings: Settings, source: str, run_id: str) -> list[dict]:
 
 
 @task(name="parse-einvoices", task_run_name="parse-einvoices-{source}", cache_policy=NO_CACHE)
-def parse_einvoices_task(settings: Settings, source: str, run_id: str) -> list[dict]:
+def parse_einvoices_task(home: str, source: str, run_id: str) -> list[dict]:
+    settings = Settings.from_env(home)
     home = settings.home
     logger = get_run_logger()
     outcomes = einvoices.parse_landed(home, source, Manifest(home.manifest), storage.landing_store(settings), run_id)
@@ -65,8 +71,9 @@ def parse_einvoices_task(settings: Settings, source: str, run_id: str) -> list[d
 
 
 @task(name="mirror-validated", retries=2, retry_delay_seconds=[2, 10], cache_policy=NO_CACHE)
-def mirror_validated_task(settings: Settings) -> int:
+def mirror_validated_task(home: str) -> int:
     """With MEDIARECON_VALIDATED_URL set, the validated Parquet is copied there and dbt reads it there."""
+    settings = Settings.from_env(home)
     mirror = storage.validated_mirror(settings)
     if not mirror:
         return 0
@@ -76,9 +83,10 @@ def mirror_validated_task(settings: Settings) -> int:
 
 
 @task(name="dbt-build", cache_policy=NO_CACHE)
-def dbt_build_task(settings: Settings, dbt_vars: dict) -> None:
+def dbt_build_task(home: str, dbt_vars: dict) -> None:
     """`dbt build` in-process (dbt's own runner: one Prefect task, not one per node, which halves the
     time); its log goes to runs/dbt/logs and the failing nodes into the error."""
+    settings = Settings.from_env(home)
     warehouse.prepare_build(settings.home)
     drills.checkpoint("dbt_build:start")
     storage.install_httpfs()  # the profile's S3 settings make DuckDB autoload it
@@ -88,8 +96,9 @@ def dbt_build_task(settings: Settings, dbt_vars: dict) -> None:
 
 
 @task(name="data-dictionary", cache_policy=NO_CACHE)
-def data_dictionary_task(settings: Settings, dbt_vars: dict) -> dict:
+def data_dictionary_task(home: str, dbt_vars: dict) -> dict:
     """dbt docs of tonight's build into exports/docs/, every mart column in English and French."""
+    settings = Settings.from_env(home)
     args = warehouse.dbt_build_args(settings, dbt_vars)
     args[0] = "generate"
     target = settings.home.runs / "dbt" / "docs-target"
@@ -99,20 +108,20 @@ def data_dictionary_task(settings: Settings, dbt_vars: dict) -> dict:
 
 
 @task(name="publish", retries=2, retry_delay_seconds=[2, 10], cache_policy=NO_CACHE)
-def publish_task(settings: Settings) -> dict:
-    result = warehouse.publish(settings.home)
+def publish_task(home: str) -> dict:
+    result = warehouse.publish(Settings.from_env(home).home)
     get_run_logger().info("published %s (%s)", result.published,
                           ", ".join(f"{k}: {v} rows" for k, v in result.row_counts.items()))
     return {"published": str(result.published), "row_counts": result.row_counts}
 
 
 @task(name="alerts", cache_policy=NO_CACHE)
-def alerts_task(settings: Settings, rules, run_id: str, failure: str | None = None,
-                report_path: str | None = None) -> dict:
+def alerts_task(home: str, run_id: str, failure: str | None = None, report_path: str | None = None) -> dict:
     """Raise, escalate and clear alerts from what this run found, and send what is pending."""
+    settings = Settings.from_env(home)
     logger = get_run_logger()
-    result = alerts.process_run(settings.home, run_id, rules, settings.alert_channels, failure=failure,
-                                report_path=report_path, log=logger.warning)
+    result = alerts.process_run(settings.home, run_id, settings.alert_rules(), settings.alert_channels,
+                                settings.reader, failure=failure, report_path=report_path, log=logger.warning)
     if not settings.alert_channels:
         logger.info("alerts kept in %s, none sent: MEDIARECON_ALERT_URLS is empty", alerts.store_for(settings.home).path)
     logger.info("alerts: %(opened)d opened, %(escalated)d escalated, %(resolved)d resolved; %(sent)d message(s)"
@@ -121,14 +130,11 @@ def alerts_task(settings: Settings, rules, run_id: str, failure: str | None = No
 
 
 def findings_by_type(settings: Settings) -> dict[str, dict]:
-    con = warehouse.connect_published(settings.home)
-    try:
-        rows = con.execute(
+    with open_reader(settings.home, settings.reader) as reader:
+        rows = reader.execute(
             "select finding_type, count(*), sum(amount_at_stake_eur) from fct_findings"
             " group by finding_type order by finding_type"
         ).fetchall()
-    finally:
-        con.close()
     # no amount (None) where a later rule computes it, e.g. moratory interest of late payments
     return {t: {"count": n, "amount_at_stake_eur": None if a is None else str(a)} for t, n, a in rows}
 
@@ -160,9 +166,10 @@ def summary_markdown(run_id: str, files: list[dict], findings: dict, home) -> st
 @flow(name="nightly_reconciliation", flow_run_name="nightly-{home}", log_prints=True)
 def nightly_reconciliation(home: str | None = None) -> dict:
     """One reconciliation now over MEDIARECON_HOME (or `home`): returns the run summary."""
-    settings = Settings.from_env(home)
-    rules = settings.alert_rules()  # a broken rules file stops the run here, naming its line
+    settings = Settings.from_env(home)  # a bad setting or a missing credential stops the run here
+    settings.alert_rules()  # so does a broken rules file, naming its line
     settings.home.ensure()
+    home = str(settings.home.root)
     run_id = new_run_id()
     logger = get_run_logger()
     with run_lock(settings.home):
@@ -178,42 +185,42 @@ def nightly_reconciliation(home: str | None = None) -> dict:
 
         try:
             for source in [*SOURCES, *LANDED_ONLY]:
-                land_task(settings, source, run_id)
+                land_task(home, source, run_id)
                 drills.checkpoint(f"land:{source}")
             lap("land_s")
             files, chorus = [], None
             if settings.chorus.enabled:
-                chorus = sync_chorus_pro(settings, run_id)
+                chorus = sync_chorus_pro(home, run_id)
             else:
                 logger.info("Chorus Pro sync off (MEDIARECON_CHORUS_ENABLED is not true)")
             lap("chorus_pro_s")
             for source in SOURCES:
-                files += validate_task(settings, source, run_id)
+                files += validate_task(home, source, run_id)
             for source in einvoices.DOCUMENT_SOURCES:
-                files += parse_einvoices_task(settings, source, run_id)
+                files += parse_einvoices_task(home, source, run_id)
             ingestion.write_empty_partitions(settings.home)
             einvoices.write_empty_tables(settings.home)
-            mirror_validated_task(settings)
+            mirror_validated_task(home)
             drills.checkpoint("validate:done")
             lap("validate_s")
             # what this build consumes, recorded so that `mediarecon replay` can rebuild it
             dbt_vars = settings.dbt_vars()
             record.update(dbt_vars=dbt_vars, inputs=replay.inputs_record(settings.home.manifest, run_id))
-            dbt_build_task(settings, dbt_vars)
+            dbt_build_task(home, dbt_vars)
             lap("dbt_build_s")
             try:
-                data_dictionary_task(settings, dbt_vars)
+                data_dictionary_task(home, dbt_vars)
             except Exception as e:  # the docs are a by-product: never a reason to hold the warehouse back
                 logger.error("data dictionary not generated: %s", e)
             lap("docs_s")
-            publish_task(settings)
+            publish_task(home)
             findings = findings_by_type(settings)
             lap("publish_s")
         except Exception as e:
             record.finish("failed", f"{type(e).__name__}: {e}")
             logger.error("run %s failed; the published warehouse is unchanged: %s", run_id, e)
             try:
-                alerts_task(settings, rules, run_id, failure=f"{type(e).__name__}: {e}")
+                alerts_task(home, run_id, failure=f"{type(e).__name__}: {e}")
             except Exception as alert_error:  # never hide the run's own error behind the alert's
                 logger.error("the failure alert could not be recorded: %s", alert_error)
             raise
@@ -236,7 +243,7 @@ def nightly_reconciliation(home: str | None = None) -> dict:
         report.write_text(markdown + "\n", encoding="utf-8")
         summary["report"] = str(report)
         try:
-            summary["alerts"] = alerts_task(settings, rules, run_id)
+            summary["alerts"] = alerts_task(home, run_id)
         except Exception as e:  # the warehouse is published; alerts left pending go out next run
             logger.error("alert step failed (the run's results stand): %s", e)
             summary["alerts"] = {"error": f"{type(e).__name__}: {e}"}

@@ -15,7 +15,8 @@ from mediarecon.settings import Settings
 
 
 @task(name="chorus-pro-sync", cache_policy=NO_CACHE)
-def chorus_sync_task(settings: Settings, run_id: str) -> dict:
+def chorus_sync_task(home: str, run_id: str) -> dict:
+    settings = Settings.from_env(home)  # the credentials are read here, never passed as parameters
     home = settings.home
     with requests.Session() as session:
         client = ChorusProClient(session, settings.chorus)
@@ -34,5 +35,5 @@ def chorus_sync_task(settings: Settings, run_id: str) -> dict:
 
 
 @flow(name="sync_chorus_pro", flow_run_name="chorus-pro-sync-{run_id}")
-def sync_chorus_pro(settings: Settings, run_id: str) -> dict:
-    return chorus_sync_task(settings, run_id)
+def sync_chorus_pro(home: str, run_id: str) -> dict:
+    return chorus_sync_task(home, run_id)

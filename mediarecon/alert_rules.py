@@ -35,7 +35,8 @@ def parse_channels(raw: str | None) -> dict[str, str]:
         named = _NAMED.match(item)
         name, url = (named.group(1).lower(), named.group(2)) if named else (f"channel{n + 1}", item)
         if "://" not in url:
-            raise AlertRulesError(f"MEDIARECON_ALERT_URLS: {item!r} is not an apprise URL (scheme://...)")
+            # never quote the item: it may be a URL with a password in it
+            raise AlertRulesError(f"MEDIARECON_ALERT_URLS: item {n + 1} is not an apprise URL (scheme://...)")
         if name in channels or name == "all":
             raise AlertRulesError(f"MEDIARECON_ALERT_URLS: channel name {name!r} is used twice or reserved")
         channels[name] = url

@@ -454,13 +454,14 @@ def _evidence_names(manifest_path: Path) -> dict[str, str]:
                 con.execute("select source, sha256, original_name from files").fetchall()}
 
 
-def process_run(home, run_id: str, rules: AlertRules, channels: dict[str, str], *, failure: str | None = None,
-                report_path: str | None = None, now: dt.datetime | None = None, log=print) -> dict:
+def process_run(home, run_id: str, rules: AlertRules, channels: dict[str, str], reader_limits, *,
+                failure: str | None = None, report_path: str | None = None, now: dt.datetime | None = None,
+                log=print) -> dict:
     """After a run: update the store from its conditions, then send every pending notification.
 
     failure: the error of a failed run; then only the nightly_failed alert is raised (the warehouse was
-    not rebuilt) and what was pending is retried."""
-    from mediarecon import warehouse
+    not rebuilt) and what was pending is retried. reader_limits: the ReaderSettings of the marts' reader."""
+    from mediarecon.reader import open_reader
 
     now = now or utcnow()
     store = store_for(home)
@@ -482,7 +483,7 @@ def process_run(home, run_id: str, rules: AlertRules, channels: dict[str, str], 
                                       {"run_id": run_id, "error": failure, "report_path": report_path})],
                            set(), route, run_id, now))
     else:
-        con = warehouse.connect_published(home)
+        con = open_reader(home, reader_limits)
         add(store.evaluate(warehouse_conditions(con, rules), set(MONITORING_RULES) | set(finding_types()), route,
                            run_id, now))
         add(store.evaluate(freshness_conditions(home.manifest, rules, now), {"source_stale"}, route, run_id, now))

@@ -52,18 +52,27 @@ def generate(
                f" -> {out / 'ground_truth' / 'anomalies.csv'}")
 
 
-def _run(home: Optional[Path]) -> dict:
-    settings = _settings(home)
-    os.environ["MEDIARECON_HOME"] = str(settings.home.root)
-    from flows.nightly_reconciliation import nightly_reconciliation
-    from mediarecon.alert_rules import AlertRulesError
-    from mediarecon.runs import RunInProgress
+def use_home_prefect(root: Path) -> None:
+    """Without PREFECT_API_URL, Prefect's local server keeps its database under <home>/prefect/, the one
+    `mediarecon serve` uses too. Set before Prefect is imported: it reads its settings then."""
+    if not os.environ.get("PREFECT_API_URL"):
+        (root / "prefect").mkdir(parents=True, exist_ok=True)
+        os.environ["PREFECT_HOME"] = str(root / "prefect")
 
+
+def _run(home: Optional[Path]) -> dict:
+    from mediarecon.alert_rules import AlertRulesError
+
+    settings = _settings(home)
     try:  # before the ~20 s Prefect start: a broken rules file is named at once
         settings.alert_rules()
     except AlertRulesError as e:
         typer.secho(f"error: {e}", fg="red", err=True)
         raise typer.Exit(2)
+    os.environ["MEDIARECON_HOME"] = str(settings.home.root)
+    use_home_prefect(settings.home.root)
+    from flows.nightly_reconciliation import nightly_reconciliation
+    from mediarecon.runs import RunInProgress
 
     typer.echo(f"nightly reconciliation on {settings.home.root} (starting a local Prefect server, ~20 s) ...")
     try:
@@ -110,37 +119,73 @@ def run(home: Optional[Path] = HomeOption):
 OUTPUT_FORMATS = ("table", "csv", "json", "xlsx")
 
 
-def _reader_rows(home: Optional[Path], sql: str):
+def _reader_rows(settings, sql: str):
     """Run a reader's SQL on the published warehouse: (columns, rows), or exit with the error."""
-    from mediarecon.warehouse import ReadOnlyViolation, reader_execute
+    import duckdb
 
-    con = _open_published(_settings(home))
-    try:
-        cur = reader_execute(con, sql)
-        columns = [d[0] for d in cur.description] if cur.description else []
-        return columns, cur.fetchall()
-    except ReadOnlyViolation as e:
-        typer.secho(f"error: {e}", fg="red", err=True)
-        raise typer.Exit(1)
-    except Exception as e:  # duckdb errors carry the message a person needs
-        typer.secho(f"error: {e}", fg="red", err=True)
-        raise typer.Exit(1)
-    finally:
-        con.close()
+    from mediarecon.reader import ReaderError
+
+    with _open_reader(settings) as reader:
+        try:
+            return reader.query(sql)
+        except ReaderError as e:
+            _fail(str(e), 1)
+        except duckdb.Error as e:  # duckdb's own message names what is wrong and where
+            _fail(str(e), 1)
 
 
-def _check_output(format: str, out: Optional[Path]) -> None:
-    """Refuse a bad --format or a missing --out before any query runs."""
+def _fail(message: str, code: int):
+    typer.secho(f"error: {message}", fg="red", err=True)
+    raise typer.Exit(code)
+
+
+def _check_output(settings, format: str, out: Optional[Path], force: bool) -> Optional[Path]:
+    """Refuse a bad --format, a missing --out, an --out inside the home folder, or one that exists
+    (unless --force), before any query runs; the absolute path to write, if any."""
     if format not in OUTPUT_FORMATS:
-        typer.secho(f"error: --format must be one of {', '.join(OUTPUT_FORMATS)}", fg="red", err=True)
-        raise typer.Exit(2)
+        _fail(f"--format must be one of {', '.join(OUTPUT_FORMATS)}", 2)
     if format == "xlsx" and out is None:
-        typer.secho("error: --format xlsx needs --out FILE.xlsx", fg="red", err=True)
-        raise typer.Exit(2)
+        _fail("--format xlsx needs --out FILE.xlsx", 2)
+    if out is None:
+        return None
+    target = out.expanduser().absolute()
+    root = settings.home.root.resolve()
+    # the lexical path and the one its symlinks lead to: neither may be in the home folder
+    for candidate in (target, target.resolve()):
+        if candidate == root or root in candidate.parents:
+            _fail(f"--out {out} is inside the home folder {root} (warehouse, landing, manifest, inbox, validated,"
+                  " quarantine, runs…): write the result outside it", 2)
+    if target.is_dir():
+        _fail(f"--out {out} is a folder: give a file name", 2)
+    if (target.exists() or target.is_symlink()) and not force:
+        _fail(f"--out {out} exists: add --force to overwrite it", 2)
+    if not target.parent.is_dir():
+        _fail(f"--out {out}: the folder {target.parent} does not exist", 2)
+    return target
 
 
-def _emit(columns, rows, format: str, out: Optional[Path], title: str) -> None:
-    """Print (table, csv, json) or write (--out; xlsx needs it) a result, never into the home folder."""
+def _write_output(target: Path, force: bool, write) -> None:
+    """write(path) into a new file beside target, then move it in: --force replaces the entry (never writes
+    through it), without --force an entry that appeared meanwhile is not overwritten."""
+    import tempfile
+
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        if force:
+            os.replace(tmp, target)
+        else:
+            try:
+                os.link(tmp, target)
+            except FileExistsError:
+                _fail(f"--out {target} exists: add --force to overwrite it", 2)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+
+
+def _emit(columns, rows, format: str, out: Optional[Path], force: bool, title: str) -> None:
+    """Print (table, csv, json) or write (--out, checked by _check_output; xlsx needs it) a result."""
     if format == "xlsx":
         from mediarecon.reports import Column, write_xlsx
 
@@ -149,7 +194,8 @@ def _emit(columns, rows, format: str, out: Optional[Path], title: str) -> None:
             sample = next((r[i] for r in rows if r[i] is not None), None)
             kinds.append("eur" if c.endswith("_eur") else "date" if isinstance(sample, dt.date)
                          else "int" if isinstance(sample, int) and not isinstance(sample, bool) else "text")
-        write_xlsx(out, title, [Column(c, c, k) for c, k in zip(columns, kinds)], rows, totals=False)
+        _write_output(out, force, lambda path: write_xlsx(path, title, [Column(c, c, k) for c, k in zip(columns, kinds)],
+                                                          rows, totals=False))
         typer.echo(f"{len(rows)} row(s) written to {out}")
         return
     if format == "json":
@@ -165,8 +211,11 @@ def _emit(columns, rows, format: str, out: Optional[Path], title: str) -> None:
     if out is None:
         typer.echo(text)
     else:
-        out.write_text(text + "\n", encoding="utf-8")
+        _write_output(out, force, lambda path: path.write_text(text + "\n", encoding="utf-8"))
         typer.echo(f"{len(rows)} row(s) written to {out}")
+
+
+ForceOption = typer.Option(False, "--force", help="Overwrite the --out file if it exists.")
 
 
 @app.command()
@@ -174,12 +223,16 @@ def query(
     sql: str = typer.Argument(..., help="SQL to run, read-only, on the published warehouse (queries only)."),
     home: Optional[Path] = HomeOption,
     format: str = typer.Option("table", "--format", help="table, csv, json or xlsx."),
-    out: Optional[Path] = typer.Option(None, "--out", help="Write to this file instead of the screen (xlsx: required)."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Write to this file (outside the home folder) instead of"
+                                       " the screen (xlsx: required)."),
+    force: bool = ForceOption,
 ):
-    """Query the published warehouse read-only (works while a run is building the next one)."""
-    _check_output(format, out)
-    columns, rows = _reader_rows(home, sql)
-    _emit(columns, rows, format, out, "mediarecon — requête")
+    """Query the published warehouse read-only (works while a run is building the next one). One plain query
+    (SELECT, WITH, VALUES, FROM) on the published marts; nothing else can be read or written."""
+    settings = _settings(home)
+    target = _check_output(settings, format, out, force)
+    columns, rows = _reader_rows(settings, sql)
+    _emit(columns, rows, format, target, force, "mediarecon — requête")
 
 
 AUDIT_QUERIES_DIR = Path(__file__).with_name("audit_queries")
@@ -199,7 +252,9 @@ def audit(
     name: Optional[str] = typer.Argument(None, help="A saved audit query; none: list them."),
     home: Optional[Path] = HomeOption,
     format: str = typer.Option("table", "--format", help="table, csv, json or xlsx."),
-    out: Optional[Path] = typer.Option(None, "--out", help="Write to this file instead of the screen (xlsx: required)."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Write to this file (outside the home folder) instead of"
+                                       " the screen (xlsx: required)."),
+    force: bool = ForceOption,
 ):
     """The cost-control auditor's saved queries, read-only on the published warehouse."""
     queries = _audit_queries()
@@ -211,20 +266,20 @@ def audit(
         typer.secho(f"error: no audit query {name!r} (one of: {', '.join(queries)})", fg="red", err=True)
         raise typer.Exit(2)
     description, sql = queries[name]
-    _check_output(format, out)
-    columns, rows = _reader_rows(home, sql)
-    _emit(columns, rows, format, out, f"mediarecon — {description}")
+    settings = _settings(home)
+    target = _check_output(settings, format, out, force)
+    columns, rows = _reader_rows(settings, sql)
+    _emit(columns, rows, format, target, force, f"mediarecon — {description}")
 
 
-def _open_published(settings):
-    """The published warehouse, read-only; a clear error when there is none yet."""
-    from mediarecon.warehouse import connect_published
+def _open_reader(settings):
+    """The published warehouse through the locked-down reader; a clear error when there is none yet."""
+    from mediarecon.reader import open_reader
 
     try:
-        return connect_published(settings.home)
+        return open_reader(settings.home, settings.reader)
     except FileNotFoundError as e:
-        typer.secho(f"error: {e}", fg="red", err=True)
-        raise typer.Exit(1)
+        _fail(str(e), 1)
 
 
 def _json_default(v):
@@ -311,15 +366,16 @@ def report_monthly(
     if format not in ("xlsx", "csv"):
         typer.secho("error: --format must be xlsx or csv", fg="red", err=True)
         raise typer.Exit(2)
+    from mediarecon.reader import ReaderError
+
     settings = _settings(home)
-    con = _open_published(settings)
-    try:
-        title, rows = reports.monthly_statement(con, month, advertiser)
-    except reports.ReportError as e:
-        typer.secho(f"error: {e}", fg="red", err=True)
-        raise typer.Exit(2)
-    finally:
-        con.close()
+    with _open_reader(settings) as reader:
+        try:
+            title, rows = reports.monthly_statement(reader, month, advertiser)
+        except reports.ReportError as e:
+            _fail(str(e), 2)
+        except ReaderError as e:
+            _fail(str(e), 1)
     settings.home.exports.mkdir(parents=True, exist_ok=True)
     target = settings.home.exports / f"etat_execution_{month}_{advertiser or 'global'}.{format}"
     if format == "xlsx":
@@ -413,6 +469,7 @@ def serve(
     settings.home.ensure()
     server = None
     if not os.environ.get("PREFECT_API_URL"):
+        use_home_prefect(settings.home.root)  # this process and its flow runs share the server's folder
         server = start_local_server(settings.home.root, port, log=typer.echo)
     try:
         from prefect import serve as prefect_serve
@@ -613,13 +670,16 @@ def chorus_sim(
     port: int = typer.Option(8765, help="Port on 127.0.0.1 (0 = any free port)."),
 ):
     """Serve the Chorus Pro API (PISTE paths, token endpoint included) on 127.0.0.1 from the synthetic
-    State-year in HOME/chorus/, until interrupted. It accepts only the MEDIARECON_CHORUS_* credentials."""
+    State-year in HOME/chorus/, until interrupted. It accepts only the MEDIARECON_CHORUS_* credentials,
+    which must be set."""
     from simulators.chorus_pro import ChorusProSimulator
+
+    from mediarecon.settings import SettingsError
 
     settings = _settings(home)
     try:
         sim = ChorusProSimulator(settings.home.root, settings.chorus, port=port)
-    except (FileNotFoundError, OSError) as e:
+    except (FileNotFoundError, OSError, SettingsError) as e:
         typer.secho(f"error: {e}", fg="red", err=True)
         raise typer.Exit(1)
     typer.echo(f"Chorus Pro simulator on {sim.url} ({len(sim.invoices)} invoices from {settings.home.root});"
@@ -637,8 +697,12 @@ def demo(s3: bool = typer.Option(False, "--s3", help="Also start a local S3 serv
                                  "synthetic inbox in a sender bucket and run with landing and validated Parquet on "
                                  "S3 (home ./var-s3; the S3 data lives as long as the command).")):
     """Generate the demo State-year (seed 1, scale 0.2) into ./var, start the Chorus Pro simulator on
-    loopback and run one nightly reconciliation against it."""
-    from simulators.chorus_pro import ChorusProSimulator
+    loopback and run one nightly reconciliation against it (with fresh random credentials unless
+    MEDIARECON_CHORUS_* are set)."""
+    from simulators.chorus_pro import ChorusProSimulator, demo_credentials
+
+    for name, value in demo_credentials().items():
+        os.environ.setdefault(name, value)
 
     home = Path(os.environ.get("MEDIARECON_HOME", "./var")).resolve()
     if s3:

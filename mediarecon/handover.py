@@ -22,6 +22,7 @@ from pathlib import Path
 from connectors.landing_store import sha256_file
 from mediarecon import __version__
 from mediarecon.runs import list_runs
+from mediarecon.reader import open_reader
 from mediarecon.settings import Settings
 
 EXPORT_RECORDS = "exports/handover"
@@ -90,15 +91,13 @@ def export_all(settings: Settings, out: Path, log=print) -> dict:
         src = home.root / folder
         if src.exists():
             shutil.copytree(src, out / folder, ignore=shutil.ignore_patterns(".lock", "build", "scratch", "dbt"))
-    con = warehouse.connect_published(home)
-    try:
-        marts = warehouse.mart_tables(con)
-        (out / "marts").mkdir()
+    (out / "marts").mkdir()
+    # the locked-down reader, allowed to write into marts/ of the export and nowhere else
+    with open_reader(home, settings.reader, write_dir=out / "marts") as reader:
+        marts = warehouse.mart_tables(reader)
         for t in marts:
-            con.execute(f"copy (select * from {t} order by all) to '{out / 'marts' / (t + '.parquet')}' (format parquet)")
-            con.execute(f"copy (select * from {t} order by all) to '{out / 'marts' / (t + '.csv')}' (header)")
-    finally:
-        con.close()
+            reader.copy_to(f"select * from {t} order by all", out / "marts" / f"{t}.parquet", "format parquet")
+            reader.copy_to(f"select * from {t} order by all", out / "marts" / f"{t}.csv", "header")
     when = _now()
     all_files = sorted(p for p in out.rglob("*") if p.is_file())
     size = sum(p.stat().st_size for p in all_files)

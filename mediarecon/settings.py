@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from dataclasses import dataclass, field
+import re
+from dataclasses import dataclass
 from pathlib import Path
 
 from schemas.sources import LANDED_ONLY, SOURCES
@@ -89,27 +90,53 @@ class Home:
         return self
 
 
-DEMO_CHORUS = {
-    "TOKEN_URL": "http://127.0.0.1:8765/api/oauth/token",
-    "API_URL": "http://127.0.0.1:8765",
-    "CLIENT_ID": "mediarecon-demo",
-    "CLIENT_SECRET": "demo-client-secret",
-    "LOGIN": "TECH_mediarecon_demo@cpro.fr",
-    "PASSWORD": "demo-technical-password",
-}
+class Secret:
+    """A secret value (a password, a client secret, an alert URL that may carry one). It prints as ***
+    everywhere (repr, str, f-strings, logs, exceptions) and refuses to be pickled, so that it can never
+    be stored by Prefect or sent to another process by accident; `reveal()` where it is used."""
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str | None):
+        self._value = value or ""
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return "***"
+
+    __str__ = __repr__
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(self._value)
+
+    def __reduce_ex__(self, protocol):
+        raise TypeError("a Secret is never serialised (pass plain parameters and rebuild the settings)")
+
+
+# The Chorus Pro credentials: no default, the demo and the tests set their own.
+CHORUS_CREDENTIALS = ("CLIENT_ID", "CLIENT_SECRET", "LOGIN", "PASSWORD")
 
 
 @dataclass(frozen=True)
 class ChorusSettings:
-    """PISTE OAuth2 application + Chorus Pro technical account; the demo defaults are the simulator's."""
+    """PISTE OAuth2 application + Chorus Pro technical account. The URLs default to the simulator on
+    loopback; the credentials have no default."""
 
     enabled: bool
     token_url: str
     api_url: str
-    client_id: str
-    client_secret: str
-    login: str
-    password: str
+    client_id: Secret
+    client_secret: Secret
+    login: Secret
+    password: Secret
     scope: str = "openid"
     connect_timeout_s: float = 5.0
     read_timeout_s: float = 30.0
@@ -122,17 +149,14 @@ class ChorusSettings:
 
     @classmethod
     def from_env(cls) -> "ChorusSettings":
-        def val(name):
-            return _env("CHORUS_" + name, DEMO_CHORUS.get(name))
-
-        return cls(
+        settings = cls(
             enabled=(_env("CHORUS_ENABLED", "false") or "").lower() in ("1", "true", "yes"),
-            token_url=val("TOKEN_URL"),
-            api_url=val("API_URL").rstrip("/"),
-            client_id=val("CLIENT_ID"),
-            client_secret=val("CLIENT_SECRET"),
-            login=val("LOGIN"),
-            password=val("PASSWORD"),
+            token_url=_env("CHORUS_TOKEN_URL", "http://127.0.0.1:8765/api/oauth/token"),
+            api_url=_env("CHORUS_API_URL", "http://127.0.0.1:8765").rstrip("/"),
+            client_id=Secret(_env("CHORUS_CLIENT_ID", "")),
+            client_secret=Secret(_env("CHORUS_CLIENT_SECRET", "")),
+            login=Secret(_env("CHORUS_LOGIN", "")),
+            password=Secret(_env("CHORUS_PASSWORD", "")),
             scope=_env("CHORUS_SCOPE", "openid"),
             connect_timeout_s=_number("CHORUS_CONNECT_TIMEOUT_S", "5", lo=0.1),
             read_timeout_s=_number("CHORUS_READ_TIMEOUT_S", "30", lo=0.1),
@@ -143,10 +167,41 @@ class ChorusSettings:
             sync_from=_env("CHORUS_SYNC_FROM", "2020-01-01T00:00:00+00:00"),
             download_documents=(_env("CHORUS_DOWNLOAD_DOCUMENTS", "true") or "").lower() in ("1", "true", "yes"),
         )
+        if settings.enabled:
+            settings.require_credentials("MEDIARECON_CHORUS_ENABLED=true")
+        return settings
+
+    def require_credentials(self, why: str) -> None:
+        """Stop, naming every credential variable that is not set."""
+        missing = [PREFIX + "CHORUS_" + n for n in CHORUS_CREDENTIALS if not getattr(self, n.lower())]
+        if missing:
+            raise SettingsError(f"{why} needs {', '.join(missing)}: {'it is' if len(missing) == 1 else 'they are'}"
+                                " not set (the Chorus Pro credentials have no default; docs/chorus_pro.md)")
 
     def __repr__(self) -> str:  # never print a secret
         return (f"ChorusSettings(enabled={self.enabled}, token_url={self.token_url!r}, api_url={self.api_url!r},"
-                f" client_id={self.client_id!r}, login=***, password=***, client_secret=***)")
+                f" client_id=***, login=***, password=***, client_secret=***)")
+
+
+_MEMORY = re.compile(r"^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class ReaderSettings:
+    """Limits of the one connection every read path uses on the published warehouse (mediarecon.reader)."""
+
+    timeout_s: float = 300.0
+    memory_limit: str = "2GB"
+    threads: int = 2
+
+    @classmethod
+    def from_env(cls) -> "ReaderSettings":
+        memory = (_env("QUERY_MEMORY_LIMIT", "2GB") or "").strip()
+        if not _MEMORY.match(memory):
+            raise SettingsError(f"{PREFIX}QUERY_MEMORY_LIMIT={memory!r} is not a size such as 2GB or 512MB")
+        return cls(timeout_s=_number("QUERY_TIMEOUT_S", "300", lo=0.1, hi=86400),
+                   memory_limit=memory,
+                   threads=_number("QUERY_THREADS", "2", cast=int, lo=1, hi=64))
 
 
 @dataclass(frozen=True)
@@ -187,13 +242,14 @@ class Settings:
     dbt_threads: int = 1
     chorus: ChorusSettings | None = None
     storage: StorageSettings = StorageSettings()
-    alert_urls: str = field(default="", repr=False)  # apprise URLs, comma-separated, optionally `name=url` (never printed: secrets)
+    reader: ReaderSettings = ReaderSettings()
+    alert_urls: Secret = Secret("")  # apprise URLs, comma-separated, optionally `name=url`: may carry passwords
 
     @property
     def alert_channels(self) -> dict[str, str]:
         from mediarecon.alert_rules import parse_channels
 
-        return parse_channels(self.alert_urls)
+        return parse_channels(self.alert_urls.reveal())
 
     def alert_rules(self):
         """The alert rules file (MEDIARECON_ALERT_RULES, else <home>/alert_rules.yml, else the shipped
@@ -219,7 +275,8 @@ class Settings:
             dbt_threads=_number("DBT_THREADS", "1", cast=int, lo=1, hi=16),
             chorus=ChorusSettings.from_env(),
             storage=StorageSettings.from_env(),
-            alert_urls=_env("ALERT_URLS", "") or "",
+            reader=ReaderSettings.from_env(),
+            alert_urls=Secret(_env("ALERT_URLS", "")),
         )
 
     def dbt_vars(self) -> dict:

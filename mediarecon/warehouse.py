@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -118,6 +117,9 @@ def publish(home: Home) -> PublishResult:
         os.replace(tmp, home.previous_db)
         previous = home.previous_db
         drills.checkpoint("publish:linked")
+    # a published file is WAL-free: a stray WAL beside it (a crash, or planted) must not apply to the new one
+    for suffix in (".wal", ".wal.recovery", ".wal.checkpoint"):
+        published.with_name(published.name + suffix).unlink(missing_ok=True)
     os.replace(build, published)
     drills.checkpoint("publish:replaced")
     _fsync_dir(published.parent)
@@ -132,50 +134,9 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def connect_published(home: Home, wait_s: float = 5.0) -> duckdb.DuckDBPyConnection:
-    """A read-only connection to the published warehouse (never blocks nor sees a build). Retries
-    briefly: the file can be missing or locked for an instant while a run swaps it in."""
-    if not home.published_db.exists() and not home.previous_db.exists():
-        raise FileNotFoundError(
-            f"no published warehouse at {home.published_db}: run `mediarecon run --home {home.root}` first"
-        )
-    deadline = time.monotonic() + wait_s
-    while True:
-        try:
-            return duckdb.connect(str(home.published_db), read_only=True)
-        except (duckdb.IOException, duckdb.ConnectionException):
-            if time.monotonic() >= deadline:
-                raise
-            time.sleep(0.2)
-
-
-def mart_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """The marts (fct_, dim_, rpt_ tables) of a warehouse file, by name."""
+def mart_tables(con) -> list[str]:
+    """The marts (fct_, dim_, rpt_ tables) of a warehouse file (a DuckDB connection or a Reader), by name."""
     return [r[0] for r in con.execute(
         "select table_name from information_schema.tables where table_schema = 'main'"
         " and table_type = 'BASE TABLE' and regexp_matches(table_name, '^(fct|dim|rpt)_') order by 1").fetchall()]
 
-
-class ReadOnlyViolation(ValueError):
-    pass
-
-
-# The statements a reader may run: queries and their plans. With the read-only connection this keeps
-# every write out, including COPY ... TO a file and ATTACH of another database.
-READER_STATEMENTS = {"SELECT", "EXPLAIN"}
-
-
-def reader_execute(con: duckdb.DuckDBPyConnection, sql: str):
-    """Run a reader's SQL (one or more statements; the last one's rows are returned), refusing any
-    statement that is not a query."""
-    statements = duckdb.extract_statements(sql)
-    if not statements:
-        raise ReadOnlyViolation("no SQL statement given")
-    for st in statements:
-        kind = st.type.name
-        if kind not in READER_STATEMENTS:
-            raise ReadOnlyViolation(f"read-only: a {kind} statement is not allowed here (only queries)")
-    cur = None
-    for st in statements:
-        cur = con.execute(st.query)
-    return cur

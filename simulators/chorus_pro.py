@@ -57,11 +57,21 @@ def _parse_ts(value: str | None) -> dt.datetime | None:
     return t if t.tzinfo else t.replace(tzinfo=dt.timezone.utc)
 
 
+def demo_credentials() -> dict[str, str]:
+    """Fresh random credentials for a demo run against the simulator (the product has no default ones),
+    as MEDIARECON_CHORUS_* variables."""
+    return {"MEDIARECON_CHORUS_CLIENT_ID": "demo-" + secrets.token_hex(4),
+            "MEDIARECON_CHORUS_CLIENT_SECRET": secrets.token_urlsafe(24),
+            "MEDIARECON_CHORUS_LOGIN": f"TECH_demo_{secrets.token_hex(4)}@cpro.fr",
+            "MEDIARECON_CHORUS_PASSWORD": secrets.token_urlsafe(24)}
+
+
 class ChorusProSimulator:
     def __init__(self, home: Path, settings: ChorusSettings, host: str = "127.0.0.1", port: int = 0,
                  faults: Faults | None = None):
         if host not in ("127.0.0.1", "localhost", "::1"):
             raise ValueError("the simulator listens on loopback only")
+        settings.require_credentials("the Chorus Pro simulator (it accepts only these credentials)")
         self.invoices = _load(home)
         self.by_id = {inv["idFacture"]: inv for inv in self.invoices}
         self.settings = settings
@@ -97,7 +107,7 @@ class ChorusProSimulator:
         s = self.settings
         if form.get("grant_type") != "client_credentials":
             return 400, {"error": "unsupported_grant_type", "error_description": "grant_type must be client_credentials"}
-        if form.get("client_id") != s.client_id or form.get("client_secret") != s.client_secret:
+        if form.get("client_id") != s.client_id.reveal() or form.get("client_secret") != s.client_secret.reveal():
             return 401, {"error": "invalid_client", "error_description": "Client authentication failed"}
         token = secrets.token_urlsafe(24)
         ttl = self.faults.token_ttl_s if self.faults.token_ttl_s is not None else 3600
@@ -118,7 +128,7 @@ class ChorusProSimulator:
         account = headers.get("cpro-account")
         if not account:
             return 403, None, {}
-        expected = base64.b64encode(f"{self.settings.login}:{self.settings.password}".encode()).decode()
+        expected = base64.b64encode(f"{self.settings.login.reveal()}:{self.settings.password.reveal()}".encode()).decode()
         if account != expected:
             return 401, None, {"WWW-Authenticate": 'Bearer realm="PISTE",error="Unauthorized",'
                                                    'error_description="login or password incorrects"'}

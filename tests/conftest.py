@@ -1,9 +1,21 @@
+import os
 import shutil
 from pathlib import Path
 
 import pytest
 
 import flows  # noqa: F401  (sets Prefect's environment before anything imports prefect)
+
+# The Chorus Pro credentials have no default: the tests set their own (the simulator accepts only these),
+# and every process a test starts inherits them.
+TEST_CHORUS_CREDENTIALS = {
+    "MEDIARECON_CHORUS_CLIENT_ID": "mediarecon-tests",
+    "MEDIARECON_CHORUS_CLIENT_SECRET": "tests-client-secret",
+    "MEDIARECON_CHORUS_LOGIN": "TECH_mediarecon_tests@cpro.fr",
+    "MEDIARECON_CHORUS_PASSWORD": "tests-technical-password",
+}
+for _name, _value in TEST_CHORUS_CREDENTIALS.items():
+    os.environ.setdefault(_name, _value)
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

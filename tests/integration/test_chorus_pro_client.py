@@ -14,7 +14,7 @@ import requests
 
 from connectors.chorus_pro import ChorusAuthError, ChorusError, ChorusProClient, detect_document_type
 from connectors.einvoice import check_totals, parse_bytes
-from mediarecon.settings import ChorusSettings
+from mediarecon.settings import ChorusSettings, Secret
 from simulators.chorus_pro import ChorusProSimulator, Faults
 
 
@@ -95,7 +95,7 @@ def test_every_call_sends_bearer_and_cpro_account(sim):
     client.structure_id("00000000000000")
     api = [h for h in seen if "cpro-account" in h]
     assert api and api[0]["Authorization"].startswith("Bearer ")
-    assert base64.b64decode(api[0]["cpro-account"]).decode() == "TECH_mediarecon_demo@cpro.fr:demo-technical-password"
+    assert base64.b64decode(api[0]["cpro-account"]).decode() == "TECH_mediarecon_tests@cpro.fr:tests-technical-password"
 
 
 def test_token_expiring_early_is_renewed_once(sim):
@@ -138,13 +138,13 @@ def test_malformed_page_names_operation_and_page(sim):
 def test_wrong_credentials_are_clear_and_never_leak_the_secret(sim, caplog):
     caplog.set_level(logging.DEBUG)
     with pytest.raises(ChorusAuthError) as e:
-        client_for(sim, client_secret="s3cr3t-wrong").structure_id("x")
+        client_for(sim, client_secret=Secret("s3cr3t-wrong")).structure_id("x")
     assert "MEDIARECON_CHORUS_CLIENT_SECRET" in str(e.value) and "s3cr3t-wrong" not in str(e.value)
     with pytest.raises(ChorusAuthError) as e:
-        client_for(sim, password="p4ss-wrong").structure_id("x")
+        client_for(sim, password=Secret("p4ss-wrong")).structure_id("x")
     assert "login or password incorrects" in str(e.value)
     assert "p4ss-wrong" not in str(e.value) and "p4ss-wrong" not in caplog.text
-    assert base64.b64encode(b"TECH_mediarecon_demo@cpro.fr:p4ss-wrong").decode() not in caplog.text + str(e.value)
+    assert base64.b64encode(b"TECH_mediarecon_tests@cpro.fr:p4ss-wrong").decode() not in caplog.text + str(e.value)
     assert "s3cr3t" not in repr(client_for(sim).s)
 
 
@@ -159,8 +159,8 @@ def test_simulator_refuses_like_piste(sim):
     r = requests.post(api, json={}, timeout=5)
     assert r.status_code == 401 and 'realm="PISTE"' in r.headers["WWW-Authenticate"]
     token = requests.post(sim.url + "/api/oauth/token", timeout=5, data={
-        "grant_type": "client_credentials", "client_id": sim.settings.client_id,
-        "client_secret": sim.settings.client_secret, "scope": "openid"}).json()
+        "grant_type": "client_credentials", "client_id": sim.settings.client_id.reveal(),
+        "client_secret": sim.settings.client_secret.reveal(), "scope": "openid"}).json()
     assert token["token_type"] == "Bearer" and token["expires_in"] == 3600
     r = requests.post(api, json={}, timeout=5, headers={"Authorization": f"Bearer {token['access_token']}"})
     assert r.status_code == 403 and r.content == b""  # no cpro-account

@@ -1,0 +1,201 @@
+"""The one way to read the published warehouse: `query`, `audit`, reports, the alert step and the run
+summary all go through `open_reader`.
+
+The lock-down is DuckDB's own, not a keyword list: the connection is read-only, has no file or URL
+access beyond the attached warehouse (`enable_external_access=false`), loads no extension, and its
+configuration is locked, so no statement can loosen it. On top of that, a statement check built on
+DuckDB's parser accepts one plain query only, and a timer interrupts a query that runs longer than
+MEDIARECON_QUERY_TIMEOUT_S (DuckDB has no statement timeout of its own).
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import duckdb
+
+from mediarecon.settings import Home, ReaderSettings
+
+
+class ReaderError(RuntimeError):
+    """A reader's query could not run; the message is the one line a person needs."""
+
+
+class ReadOnlyViolation(ReaderError):
+    pass
+
+
+class QueryTimeout(ReaderError):
+    pass
+
+
+def _serialisable(sql: str) -> bool:
+    """json_serialize_sql serialises SELECT statements only (a PRAGMA parses as one, but not here)."""
+    con = duckdb.connect(config={"enable_external_access": False, "autoload_known_extensions": False})
+    try:
+        return not json.loads(con.execute("select json_serialize_sql(?)", [sql]).fetchone()[0])["error"]
+    finally:
+        con.close()
+
+
+def _explained(statement) -> tuple[str, str]:
+    """(EXPLAIN or EXPLAIN ANALYZE, the statement explained), from DuckDB's tokenizer."""
+    text = statement.query
+    tokens = duckdb.tokenize(text)
+    words = []
+    for n, (pos, _kind) in enumerate(tokens[:2]):
+        end = tokens[n + 1][0] if n + 1 < len(tokens) else len(text)
+        words.append(text[pos:end].strip().upper())
+    skip = 2 if len(words) > 1 and words[1] == "ANALYZE" else 1
+    prefix = "EXPLAIN ANALYZE" if skip == 2 else "EXPLAIN"
+    return prefix, text[tokens[skip][0]:] if len(tokens) > skip else ""
+
+
+def _kind(statement, text: str) -> str | None:
+    """None for a plain query; else what the statement is, for the refusal."""
+    what = statement.type.name
+    if what == "SELECT":
+        # a PRAGMA parses as a SELECT of a pragma_ function; json_serialize_sql tells them apart
+        return None if _serialisable(text) else "PRAGMA or other non-query"
+    return what
+
+
+def _a(kind: str) -> str:
+    return ("an " if kind[0] in "AEIOU" else "a ") + kind
+
+
+def check_statement(sql: str) -> str:
+    """The SQL to run if it is one plain query (SELECT, WITH…SELECT, VALUES, FROM…, or EXPLAIN of one);
+    else ReadOnlyViolation with a one-line reason. DuckDB's own parser decides, not keywords."""
+    try:
+        statements = duckdb.extract_statements(sql)
+    except duckdb.Error as e:
+        raise ReaderError(str(e).splitlines()[0]) from None
+    if not statements:
+        raise ReadOnlyViolation("read-only: no SQL statement given")
+    if len(statements) > 1:
+        raise ReadOnlyViolation(f"read-only: one statement at a time ({len(statements)} given:"
+                                f" {', '.join(s.type.name for s in statements)})")
+    statement = statements[0]
+    if statement.type.name == "EXPLAIN":
+        prefix, explained = _explained(statement)
+        try:
+            inner = duckdb.extract_statements(explained) if explained.strip() else []
+        except duckdb.Error:
+            inner = []
+        kind = _kind(inner[0], explained) if len(inner) == 1 else "unreadable"
+        if kind is not None:
+            raise ReadOnlyViolation(f"read-only: {prefix} of {_a(kind)} statement is not allowed here"
+                                    " (only of a plain query)")
+        return statement.query
+    kind = _kind(statement, sql)
+    if kind is not None:
+        raise ReadOnlyViolation(f"read-only: {_a(kind)} statement is not allowed here (only a plain query:"
+                                " SELECT, WITH, VALUES, FROM)")
+    return statement.query
+
+
+class Reader:
+    """A locked-down, read-only connection to the published warehouse with a statement timeout."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, limits: ReaderSettings, spill_dir: Path):
+        self._con, self.limits, self._spill_dir = con, limits, spill_dir
+        self._timed_out = False
+
+    def _timed(self, run):
+        self._timed_out = False
+
+        def stop():
+            self._timed_out = True
+            self._con.interrupt()
+
+        timer = threading.Timer(self.limits.timeout_s, stop)
+        timer.daemon = True
+        timer.start()
+        try:
+            return run()
+        except duckdb.InterruptException:
+            if self._timed_out:
+                raise QueryTimeout(f"query stopped after {self.limits.timeout_s:g} s: it ran longer than"
+                                   f" MEDIARECON_QUERY_TIMEOUT_S={self.limits.timeout_s:g}") from None
+            raise
+        except duckdb.OutOfMemoryException:
+            raise ReaderError(f"query stopped: it needs more memory than MEDIARECON_QUERY_MEMORY_LIMIT="
+                              f"{self.limits.memory_limit}") from None
+        except duckdb.PermissionException as e:
+            raise ReadOnlyViolation("read-only: only the published marts can be read here ("
+                                    + str(e).splitlines()[0].removeprefix("Permission Error: ") + ")") from None
+        finally:
+            timer.cancel()
+
+    def execute(self, sql: str, params: list | None = None) -> duckdb.DuckDBPyConnection:
+        """Run one checked query (the product's own SQL, with parameters); fetch from the result."""
+        query = check_statement(sql)
+        return self._timed(lambda: self._con.execute(query, params or []))
+
+    def query(self, sql: str) -> tuple[list[str], list[tuple]]:
+        """A person's SQL: (column names, rows), fetched within the timeout."""
+        query = check_statement(sql)
+
+        def run():
+            cur = self._con.execute(query)
+            return [d[0] for d in cur.description] if cur.description else [], cur.fetchall()
+
+        return self._timed(run)
+
+    def copy_to(self, sql: str, path: Path, options: str) -> None:
+        """COPY a checked query to a file; only inside the folder the reader was opened to write."""
+        query = check_statement(sql)
+        target = str(path).replace("'", "''")
+        self._timed(lambda: self._con.execute(f"copy ({query}) to '{target}' ({options})"))
+
+    def close(self) -> None:
+        self._con.close()
+        shutil.rmtree(self._spill_dir, ignore_errors=True)
+
+    def __enter__(self) -> "Reader":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def open_reader(home: Home, limits: ReaderSettings, wait_s: float = 5.0, write_dir: Path | None = None) -> Reader:
+    """The published warehouse through a locked-down connection. Retries briefly: the file can be locked
+    for an instant while a run swaps it in. `write_dir`: the one folder `copy_to` may write (export-all)."""
+    if not home.published_db.exists() and not home.previous_db.exists():
+        raise FileNotFoundError(
+            f"no published warehouse at {home.published_db}: run `mediarecon run --home {home.root}` first")
+    # spilled query state goes to a private folder outside the home, never next to the warehouse
+    spill = Path(tempfile.mkdtemp(prefix="mediarecon-reader-"))
+    config = {"autoload_known_extensions": False, "autoinstall_known_extensions": False,
+              "allow_community_extensions": False, "memory_limit": limits.memory_limit,
+              "threads": limits.threads, "temp_directory": str(spill),
+              "max_temp_directory_size": limits.memory_limit}
+    deadline = time.monotonic() + wait_s
+    while True:
+        try:
+            con = duckdb.connect(str(home.published_db), read_only=True, config=config)
+            break
+        except (duckdb.IOException, duckdb.ConnectionException):
+            if time.monotonic() >= deadline:
+                shutil.rmtree(spill, ignore_errors=True)
+                raise
+            time.sleep(0.2)
+    try:
+        # allowed_directories can only be set once the database is open, before the access is cut
+        if write_dir is not None:
+            con.execute("set allowed_directories = ?", [[str(Path(write_dir).resolve()) + "/"]])
+        con.execute("set enable_external_access = false")
+        con.execute("set lock_configuration = true")
+    except Exception:
+        con.close()
+        shutil.rmtree(spill, ignore_errors=True)
+        raise
+    return Reader(con, limits, spill)
+
