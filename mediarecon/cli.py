@@ -7,7 +7,9 @@ import datetime as dt
 import io
 import json
 import os
+import stat
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
@@ -139,9 +141,24 @@ def _fail(message: str, code: int):
     raise typer.Exit(code)
 
 
-def _check_output(settings, format: str, out: Optional[Path], force: bool) -> Optional[Path]:
+@dataclass
+class _Output:
+    """Where --out writes: the folder, held open from the check to the write, so that swapping a path
+    component for a symlink while the query runs changes nothing."""
+
+    shown: Path
+    dir_fd: int
+    name: str
+    force: bool
+
+
+def _inside(path: Path, root: Path) -> bool:
+    return path == root or root in path.parents
+
+
+def _check_output(settings, format: str, out: Optional[Path], force: bool) -> Optional[_Output]:
     """Refuse a bad --format, a missing --out, an --out inside the home folder, or one that exists
-    (unless --force), before any query runs; the absolute path to write, if any."""
+    (unless --force), before any query runs."""
     if format not in OUTPUT_FORMATS:
         _fail(f"--format must be one of {', '.join(OUTPUT_FORMATS)}", 2)
     if format == "xlsx" and out is None:
@@ -150,41 +167,60 @@ def _check_output(settings, format: str, out: Optional[Path], force: bool) -> Op
         return None
     target = out.expanduser().absolute()
     root = settings.home.root.resolve()
-    # the lexical path and the one its symlinks lead to: neither may be in the home folder
-    for candidate in (target, target.resolve()):
-        if candidate == root or root in candidate.parents:
-            _fail(f"--out {out} is inside the home folder {root} (warehouse, landing, manifest, inbox, validated,"
-                  " quarantine, runs…): write the result outside it", 2)
-    if target.is_dir():
-        _fail(f"--out {out} is a folder: give a file name", 2)
-    if (target.exists() or target.is_symlink()) and not force:
-        _fail(f"--out {out} exists: add --force to overwrite it", 2)
-    if not target.parent.is_dir():
-        _fail(f"--out {out}: the folder {target.parent} does not exist", 2)
-    return target
-
-
-def _write_output(target: Path, force: bool, write) -> None:
-    """write(path) into a new file beside target, then move it in: --force replaces the entry (never writes
-    through it), without --force an entry that appeared meanwhile is not overwritten."""
-    import tempfile
-
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
-    os.close(fd)
+    refuse = (f"--out {out} is inside the home folder {root} (warehouse, landing, manifest, inbox, validated,"
+              " quarantine, runs…): write the result outside it")
+    if _inside(target, root) or not target.name or target.name in (".", ".."):
+        _fail(refuse if _inside(target, root) else f"--out {out} is a folder: give a file name", 2)
     try:
-        write(Path(tmp))
-        if force:
-            os.replace(tmp, target)
+        dir_fd = os.open(target.parent, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        _fail(f"--out {out}: the folder {target.parent} does not exist", 2)
+    # where the open folder really is, whatever links led to it
+    if _inside(Path(os.readlink(f"/proc/self/fd/{dir_fd}")), root):
+        os.close(dir_fd)
+        _fail(refuse, 2)
+    try:
+        st = os.stat(target.name, dir_fd=dir_fd, follow_symlinks=False)
+    except FileNotFoundError:
+        return _Output(out, dir_fd, target.name, force)
+    if stat.S_ISLNK(st.st_mode) and _inside(Path(os.path.realpath(f"/proc/self/fd/{dir_fd}/{target.name}")), root):
+        os.close(dir_fd)
+        _fail(refuse, 2)
+    if stat.S_ISDIR(st.st_mode):
+        os.close(dir_fd)
+        _fail(f"--out {out} is a folder: give a file name", 2)
+    if not force:
+        os.close(dir_fd)
+        _fail(f"--out {out} exists: add --force to overwrite it", 2)
+    return _Output(out, dir_fd, target.name, force)
+
+
+def _write_output(target: _Output, data: bytes) -> None:
+    """A new file beside the target in the folder held open, then moved in: --force replaces the entry
+    (never writes through it); without --force an entry that appeared meanwhile is not overwritten."""
+    import secrets
+
+    part = f".{target.name}.{secrets.token_hex(4)}.part"
+    try:
+        fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666, dir_fd=target.dir_fd)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        if target.force:
+            os.replace(part, target.name, src_dir_fd=target.dir_fd, dst_dir_fd=target.dir_fd)
         else:
             try:
-                os.link(tmp, target)
+                os.link(part, target.name, src_dir_fd=target.dir_fd, dst_dir_fd=target.dir_fd)
             except FileExistsError:
-                _fail(f"--out {target} exists: add --force to overwrite it", 2)
+                _fail(f"--out {target.shown} exists: add --force to overwrite it", 2)
     finally:
-        Path(tmp).unlink(missing_ok=True)
+        try:
+            os.unlink(part, dir_fd=target.dir_fd)
+        except FileNotFoundError:
+            pass
+        os.close(target.dir_fd)
 
 
-def _emit(columns, rows, format: str, out: Optional[Path], force: bool, title: str) -> None:
+def _emit(columns, rows, format: str, out: Optional[_Output], title: str) -> None:
     """Print (table, csv, json) or write (--out, checked by _check_output; xlsx needs it) a result."""
     if format == "xlsx":
         from mediarecon.reports import Column, write_xlsx
@@ -194,9 +230,10 @@ def _emit(columns, rows, format: str, out: Optional[Path], force: bool, title: s
             sample = next((r[i] for r in rows if r[i] is not None), None)
             kinds.append("eur" if c.endswith("_eur") else "date" if isinstance(sample, dt.date)
                          else "int" if isinstance(sample, int) and not isinstance(sample, bool) else "text")
-        _write_output(out, force, lambda path: write_xlsx(path, title, [Column(c, c, k) for c, k in zip(columns, kinds)],
-                                                          rows, totals=False))
-        typer.echo(f"{len(rows)} row(s) written to {out}")
+        book = io.BytesIO()
+        write_xlsx(book, title, [Column(c, c, k) for c, k in zip(columns, kinds)], rows, totals=False)
+        _write_output(out, book.getvalue())
+        typer.echo(f"{len(rows)} row(s) written to {out.shown}")
         return
     if format == "json":
         text = json.dumps([dict(zip(columns, r)) for r in rows], default=_json_default, ensure_ascii=False, indent=1)
@@ -211,8 +248,8 @@ def _emit(columns, rows, format: str, out: Optional[Path], force: bool, title: s
     if out is None:
         typer.echo(text)
     else:
-        _write_output(out, force, lambda path: path.write_text(text + "\n", encoding="utf-8"))
-        typer.echo(f"{len(rows)} row(s) written to {out}")
+        _write_output(out, (text + "\n").encode("utf-8"))
+        typer.echo(f"{len(rows)} row(s) written to {out.shown}")
 
 
 ForceOption = typer.Option(False, "--force", help="Overwrite the --out file if it exists.")
@@ -232,7 +269,7 @@ def query(
     settings = _settings(home)
     target = _check_output(settings, format, out, force)
     columns, rows = _reader_rows(settings, sql)
-    _emit(columns, rows, format, target, force, "mediarecon — requête")
+    _emit(columns, rows, format, target, "mediarecon — requête")
 
 
 AUDIT_QUERIES_DIR = Path(__file__).with_name("audit_queries")
@@ -269,7 +306,7 @@ def audit(
     settings = _settings(home)
     target = _check_output(settings, format, out, force)
     columns, rows = _reader_rows(settings, sql)
-    _emit(columns, rows, format, target, force, f"mediarecon — {description}")
+    _emit(columns, rows, format, target, f"mediarecon — {description}")
 
 
 def _open_reader(settings):

@@ -1,8 +1,8 @@
 """The one way to read the published warehouse: `query`, `audit`, reports, the alert step and the run
 summary all go through `open_reader`.
 
-The lock-down is DuckDB's own, not a keyword list: the connection is read-only, has no file or URL
-access beyond the attached warehouse (`enable_external_access=false`), loads no extension, and its
+The lock-down is DuckDB's own, not a keyword list: the warehouse is attached read-only, nothing else
+can be read or written (`enable_external_access=false`), no extension can be loaded, and the
 configuration is locked, so no statement can loosen it. On top of that, a statement check built on
 DuckDB's parser accepts one plain query only, and a timer interrupts a query that runs longer than
 MEDIARECON_QUERY_TIMEOUT_S (DuckDB has no statement timeout of its own).
@@ -11,8 +11,6 @@ MEDIARECON_QUERY_TIMEOUT_S (DuckDB has no statement timeout of its own).
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -43,22 +41,27 @@ def _serialisable(sql: str) -> bool:
         con.close()
 
 
-def _explained(statement) -> tuple[str, str]:
-    """(EXPLAIN or EXPLAIN ANALYZE, the statement explained), from DuckDB's tokenizer."""
-    text = statement.query
+def _explained(text: str) -> tuple[str, str]:
+    """(EXPLAIN or EXPLAIN ANALYZE, the statement explained), cut where DuckDB's tokenizer says. Its
+    positions are UTF-8 byte offsets, so the text is cut as bytes (an accented comment must not shift it)."""
+    raw = text.encode("utf-8")
     tokens = duckdb.tokenize(text)
-    words = []
-    for n, (pos, _kind) in enumerate(tokens[:2]):
-        end = tokens[n + 1][0] if n + 1 < len(tokens) else len(text)
-        words.append(text[pos:end].strip().upper())
-    skip = 2 if len(words) > 1 and words[1] == "ANALYZE" else 1
-    prefix = "EXPLAIN ANALYZE" if skip == 2 else "EXPLAIN"
-    return prefix, text[tokens[skip][0]:] if len(tokens) > skip else ""
+
+    def word(n: int) -> str:
+        end = tokens[n + 1][0] if n + 1 < len(tokens) else len(raw)
+        return raw[tokens[n][0]:end].decode("utf-8", "replace").strip().upper()
+
+    analyze = len(tokens) > 1 and word(1) in ("ANALYZE", "ANALYSE")
+    rest = 2 if analyze else 1
+    explained = raw[tokens[rest][0]:].decode("utf-8") if len(tokens) > rest else ""
+    return ("EXPLAIN ANALYZE" if analyze else "EXPLAIN"), explained
 
 
-def _kind(statement, text: str) -> str | None:
-    """None for a plain query; else what the statement is, for the refusal."""
-    what = statement.type.name
+def _kind(statements: list, text: str) -> str | None:
+    """None when `text` is exactly one plain query; else what it is, for the refusal."""
+    if len(statements) != 1:
+        return "multi-statement" if statements else "empty"
+    what = statements[0].type.name
     if what == "SELECT":
         # a PRAGMA parses as a SELECT of a pragma_ function; json_serialize_sql tells them apart
         return None if _serialisable(text) else "PRAGMA or other non-query"
@@ -69,42 +72,47 @@ def _a(kind: str) -> str:
     return ("an " if kind[0] in "AEIOU" else "a ") + kind
 
 
-def check_statement(sql: str) -> str:
-    """The SQL to run if it is one plain query (SELECT, WITH…SELECT, VALUES, FROM…, or EXPLAIN of one);
-    else ReadOnlyViolation with a one-line reason. DuckDB's own parser decides, not keywords."""
+def _parse(sql: str) -> list:
     try:
-        statements = duckdb.extract_statements(sql)
+        return duckdb.extract_statements(sql)
     except duckdb.Error as e:
         raise ReaderError(str(e).splitlines()[0]) from None
+
+
+def check_statement(sql: str) -> str:
+    """The SQL to run if it is one plain query (SELECT, WITH…SELECT, VALUES, FROM…, or EXPLAIN of one);
+    else ReadOnlyViolation with a one-line reason. DuckDB's own parser decides, not keywords, and what
+    is returned to run is exactly the text that was checked."""
+    statements = _parse(sql)
     if not statements:
         raise ReadOnlyViolation("read-only: no SQL statement given")
     if len(statements) > 1:
         raise ReadOnlyViolation(f"read-only: one statement at a time ({len(statements)} given:"
                                 f" {', '.join(s.type.name for s in statements)})")
-    statement = statements[0]
-    if statement.type.name == "EXPLAIN":
-        prefix, explained = _explained(statement)
+    if statements[0].type.name == "EXPLAIN":
+        prefix, explained = _explained(sql)
         try:
             inner = duckdb.extract_statements(explained) if explained.strip() else []
         except duckdb.Error:
             inner = []
-        kind = _kind(inner[0], explained) if len(inner) == 1 else "unreadable"
+        kind = _kind(inner, explained)
         if kind is not None:
             raise ReadOnlyViolation(f"read-only: {prefix} of {_a(kind)} statement is not allowed here"
                                     " (only of a plain query)")
-        return statement.query
-    kind = _kind(statement, sql)
+        # rebuilt from the checked parts: what runs is the plan of the query that was checked
+        return f"{prefix} {explained}"
+    kind = _kind(statements, sql)
     if kind is not None:
         raise ReadOnlyViolation(f"read-only: {_a(kind)} statement is not allowed here (only a plain query:"
                                 " SELECT, WITH, VALUES, FROM)")
-    return statement.query
+    return sql
 
 
 class Reader:
     """A locked-down, read-only connection to the published warehouse with a statement timeout."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, limits: ReaderSettings, spill_dir: Path):
-        self._con, self.limits, self._spill_dir = con, limits, spill_dir
+    def __init__(self, con: duckdb.DuckDBPyConnection, limits: ReaderSettings):
+        self._con, self.limits = con, limits
         self._timed_out = False
 
     def _timed(self, run):
@@ -139,12 +147,17 @@ class Reader:
         return self._timed(lambda: self._con.execute(query, params or []))
 
     def query(self, sql: str) -> tuple[list[str], list[tuple]]:
-        """A person's SQL: (column names, rows), fetched within the timeout."""
+        """A person's SQL: (column names, rows), fetched within the timeout and the row cap."""
         query = check_statement(sql)
+        cap = self.limits.max_rows
 
         def run():
             cur = self._con.execute(query)
-            return [d[0] for d in cur.description] if cur.description else [], cur.fetchall()
+            rows = cur.fetchmany(cap + 1)
+            if len(rows) > cap:
+                raise ReaderError(f"query stopped: more than MEDIARECON_QUERY_MAX_ROWS={cap} rows; add a LIMIT"
+                                  " or an aggregate")
+            return [d[0] for d in cur.description] if cur.description else [], rows
 
         return self._timed(run)
 
@@ -156,7 +169,6 @@ class Reader:
 
     def close(self) -> None:
         self._con.close()
-        shutil.rmtree(self._spill_dir, ignore_errors=True)
 
     def __enter__(self) -> "Reader":
         return self
@@ -171,20 +183,25 @@ def open_reader(home: Home, limits: ReaderSettings, wait_s: float = 5.0, write_d
     if not home.published_db.exists() and not home.previous_db.exists():
         raise FileNotFoundError(
             f"no published warehouse at {home.published_db}: run `mediarecon run --home {home.root}` first")
-    # spilled query state goes to a private folder outside the home, never next to the warehouse
-    spill = Path(tempfile.mkdtemp(prefix="mediarecon-reader-"))
+    # No spilling: nothing is written anywhere, and a query too big for the memory limit says so.
     config = {"autoload_known_extensions": False, "autoinstall_known_extensions": False,
               "allow_community_extensions": False, "memory_limit": limits.memory_limit,
-              "threads": limits.threads, "temp_directory": str(spill),
-              "max_temp_directory_size": limits.memory_limit}
+              "threads": limits.threads, "temp_directory": ""}
+    # An in-memory database that attaches the warehouse read-only, rather than connect(path): DuckDB shares
+    # one instance per file in a process and refuses a second connection with another configuration
+    # (another reader's limits, a plain connection someone holds open).
+    con = duckdb.connect(":memory:", config=config)
+    path = str(home.published_db).replace("'", "''")
     deadline = time.monotonic() + wait_s
     while True:
         try:
-            con = duckdb.connect(str(home.published_db), read_only=True, config=config)
+            # same catalog name as the file's: the views of the warehouse name it
+            con.execute(f"attach '{path}' as {home.published_db.stem} (read_only)")
+            con.execute(f"use {home.published_db.stem}")
             break
         except (duckdb.IOException, duckdb.ConnectionException):
             if time.monotonic() >= deadline:
-                shutil.rmtree(spill, ignore_errors=True)
+                con.close()
                 raise
             time.sleep(0.2)
     try:
@@ -192,10 +209,12 @@ def open_reader(home: Home, limits: ReaderSettings, wait_s: float = 5.0, write_d
         if write_dir is not None:
             con.execute("set allowed_directories = ?", [[str(Path(write_dir).resolve()) + "/"]])
         con.execute("set enable_external_access = false")
+        if write_dir is None:
+            # External access off still leaves the attached file and its WAL paths open to read_blob and
+            # COPY; with the local file system disabled, the open warehouse is the only thing readable.
+            con.execute("set disabled_filesystems = 'LocalFileSystem'")
         con.execute("set lock_configuration = true")
     except Exception:
         con.close()
-        shutil.rmtree(spill, ignore_errors=True)
         raise
-    return Reader(con, limits, spill)
-
+    return Reader(con, limits)

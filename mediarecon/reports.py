@@ -77,7 +77,7 @@ def _totals(columns: list[Column], rows: list[tuple]) -> list:
     return out
 
 
-def write_xlsx(path: Path, title: str, columns: list[Column], rows: list[tuple], totals: bool = True) -> None:
+def write_xlsx(path: "Path | BinaryIO", title: str, columns: list[Column], rows: list[tuple], totals: bool = True) -> None:
     from openpyxl import Workbook
     from openpyxl.styles import Font
 

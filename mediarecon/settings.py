@@ -193,6 +193,7 @@ class ReaderSettings:
     timeout_s: float = 300.0
     memory_limit: str = "2GB"
     threads: int = 2
+    max_rows: int = 1_000_000
 
     @classmethod
     def from_env(cls) -> "ReaderSettings":
@@ -201,7 +202,8 @@ class ReaderSettings:
             raise SettingsError(f"{PREFIX}QUERY_MEMORY_LIMIT={memory!r} is not a size such as 2GB or 512MB")
         return cls(timeout_s=_number("QUERY_TIMEOUT_S", "300", lo=0.1, hi=86400),
                    memory_limit=memory,
-                   threads=_number("QUERY_THREADS", "2", cast=int, lo=1, hi=64))
+                   threads=_number("QUERY_THREADS", "2", cast=int, lo=1, hi=64),
+                   max_rows=_number("QUERY_MAX_ROWS", "1000000", cast=int, lo=1))
 
 
 @dataclass(frozen=True)
