@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime as dt
 import io
@@ -43,7 +44,8 @@ def generate(
     out: Path = typer.Option(..., help="Folder to write inbox/ and ground_truth/anomalies.csv into."),
 ):
     """Write a labelled synthetic State-year into OUT/inbox/ and its anomalies into OUT/ground_truth/."""
-    from simulators.state_year import generate as run_generator
+    with _demo_tools("generate"):
+        from simulators.state_year import generate as run_generator
 
     typer.echo(f"generating seed {seed}, scale {scale}, year {year} into {out} ...")
     s = run_generator(out, seed=seed, scale=scale, year=year)
@@ -134,6 +136,19 @@ def _reader_rows(settings, sql: str):
             _fail(str(e), 1)
         except duckdb.Error as e:  # duckdb's own message names what is wrong and where
             _fail(str(e), 1)
+
+
+@contextlib.contextmanager
+def _demo_tools(command: str):
+    """The synthetic data and the local S3 server need the `demo` extra (holidays, moto), which a
+    production install leaves out."""
+    try:
+        yield
+    except ModuleNotFoundError as e:
+        if e.name not in ("holidays", "moto"):
+            raise
+        _fail(f"`mediarecon {command}` needs the demo tools ({e.name} is not installed):"
+              " pip install 'mediarecon[demo]'", 2)
 
 
 def _fail(message: str, code: int):
@@ -762,7 +777,9 @@ def demo(s3: bool = typer.Option(False, "--s3", help="Also start a local S3 serv
 
 def _demo_s3(home: Path) -> None:
     from simulators.chorus_pro import ChorusProSimulator
-    from simulators.s3_demo import LocalS3
+
+    with _demo_tools("demo --s3"):
+        from simulators.s3_demo import LocalS3
 
     generated = home / "generated"
     if not (generated / "inbox").exists():

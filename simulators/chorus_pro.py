@@ -25,6 +25,7 @@ from pathlib import Path
 from urllib.parse import parse_qs
 
 from mediarecon.settings import ChorusSettings
+from simulators.einvoice_documents import invoice_pdf
 
 EMPTY_SEARCH = (20000, "TRA_MSG_00.015 - la recherche n'a retourné aucun résultat")
 MAX_PAGE_SIZE = 1000
@@ -215,7 +216,7 @@ class ChorusProSimulator:
             deposited = base64.b64decode(self.by_id[i]["document_base64"])
             # PDF: the deposited Factur-X, or a rendering of a structured invoice; PIVOT: as deposited
             docs.append((self.by_id[i], deposited if fmt == "PIVOT" or deposited.startswith(b"%PDF")
-                         else _pdf(self.by_id[i])))
+                         else invoice_pdf(self.by_id[i])))
         if len(docs) == 1:
             data = docs[0][1]
         else:  # several invoices come back as one ZIP
@@ -328,26 +329,3 @@ class ChorusProSimulator:
                 self._send(200, getattr(sim, op)(body))
 
         return Handler
-
-
-def _pdf(inv: dict) -> bytes:
-    """A small valid one-page PDF naming the invoice (the 'PDF' download format)."""
-    text = f"Facture {inv['numeroFacture']} - {inv['designationFournisseur']} - {inv['montantTTC']} EUR TTC"
-    text = text.encode("latin-1", "replace").decode("latin-1").replace("(", "[").replace(")", "]")
-    stream = f"BT /F1 11 Tf 40 800 Td ({text}) Tj ET".encode("latin-1")
-    objs = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R"
-            b" /Resources << /Font << /F1 5 0 R >> >> >>",
-            b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
-            b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
-    out, offsets = io.BytesIO(), []
-    out.write(b"%PDF-1.4\n")
-    for n, obj in enumerate(objs, start=1):
-        offsets.append(out.tell())
-        out.write(b"%d 0 obj\n" % n + obj + b"\nendobj\n")
-    xref = out.tell()
-    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1))
-    for off in offsets:
-        out.write(b"%010d 00000 n \n" % off)
-    out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, xref))
-    return out.getvalue()

@@ -9,6 +9,7 @@ net; VAT 20 %. Totals follow EN 16931 (BR-CO-10..16) unless `stated_line_extensi
 from __future__ import annotations
 
 import datetime as dt
+import io
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from xml.sax.saxutils import escape
@@ -83,11 +84,6 @@ class Document:
     @property
     def tax_inclusive(self) -> Decimal:
         return self.tax_exclusive + self.vat
-
-    def content_key(self) -> tuple:
-        """What a re-sent copy under a new number shares with the original."""
-        return (self.type_code, self.seller_siret, self.order_reference,
-                tuple((ln.order_line_ref, ln.quantity, ln.net) for ln in self.lines))
 
 
 # ---------------------------------------------------------------------------------------------- UBL
@@ -194,9 +190,8 @@ def to_facturx(d: Document) -> bytes:
     Stamped at the issue date rather than now, so that the same seed gives the same bytes."""
     import facturx.facturx as fx
 
-    from simulators.chorus_pro import _pdf
 
-    visible = _pdf({"numeroFacture": d.number, "designationFournisseur": d.seller_name,
+    visible = invoice_pdf({"numeroFacture": d.number, "designationFournisseur": d.seller_name,
                     "montantTTC": str(d.tax_inclusive)})
     issued = dt.datetime(d.issue_date.year, d.issue_date.month, d.issue_date.day, 9, tzinfo=dt.timezone.utc)
     stamps = fx._get_pdf_timestamp, fx._get_metadata_timestamp
@@ -218,3 +213,26 @@ def render(d: Document, syntax: str) -> bytes:
     if syntax == "facturx":
         return to_facturx(d)
     raise ValueError(f"unknown e-invoice syntax {syntax!r}")
+
+
+def invoice_pdf(inv: dict) -> bytes:
+    """A small valid one-page PDF naming the invoice (the 'PDF' download format)."""
+    text = f"Facture {inv['numeroFacture']} - {inv['designationFournisseur']} - {inv['montantTTC']} EUR TTC"
+    text = text.encode("latin-1", "replace").decode("latin-1").replace("(", "[").replace(")", "]")
+    stream = f"BT /F1 11 Tf 40 800 Td ({text}) Tj ET".encode("latin-1")
+    objs = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R"
+            b" /Resources << /Font << /F1 5 0 R >> >> >>",
+            b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+            b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
+    out, offsets = io.BytesIO(), []
+    out.write(b"%PDF-1.4\n")
+    for n, obj in enumerate(objs, start=1):
+        offsets.append(out.tell())
+        out.write(b"%d 0 obj\n" % n + obj + b"\nendobj\n")
+    xref = out.tell()
+    out.write(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1))
+    for off in offsets:
+        out.write(b"%010d 00000 n \n" % off)
+    out.write(b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, xref))
+    return out.getvalue()

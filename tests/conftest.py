@@ -17,9 +17,6 @@ TEST_CHORUS_CREDENTIALS = {
 for _name, _value in TEST_CHORUS_CREDENTIALS.items():
     os.environ.setdefault(_name, _value)
 
-FIXTURES = Path(__file__).parent / "fixtures"
-
-
 @pytest.fixture(scope="session")
 def prefect_server():
     """One temporary Prefect API for the whole session (it takes 10-25 s to start)."""

@@ -66,16 +66,16 @@ def test_order_reference_and_allowances_are_read():
 def test_factur_x_pdf_is_read_through_its_embedded_cii():
     from facturx import generate_from_binary
 
-    from simulators.chorus_pro import _pdf
+    from simulators.einvoice_documents import invoice_pdf
 
     xml = (FIXTURES / "cii" / "CII_example1.xml").read_bytes()
-    pdf = generate_from_binary(_pdf({"numeroFacture": "12115118", "designationFournisseur": "De Koksmaat",
+    pdf = generate_from_binary(invoice_pdf({"numeroFacture": "12115118", "designationFournisseur": "De Koksmaat",
                                      "montantTTC": "250.33"}), xml, check_xsd=False, flavor="factur-x",
                                level="en16931")
     inv = parse_bytes(pdf, "facture.pdf")
     assert (inv.syntax, inv.number, inv.totals.payable) == ("facturx", "12115118", Decimal("250.33"))
     with pytest.raises(EInvoiceError, match="facture-seule.pdf: PDF without an embedded"):
-        parse_bytes(_pdf({"numeroFacture": "1", "designationFournisseur": "x", "montantTTC": "1"}),
+        parse_bytes(invoice_pdf({"numeroFacture": "1", "designationFournisseur": "x", "montantTTC": "1"}),
                     "facture-seule.pdf")
 
 

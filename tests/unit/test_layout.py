@@ -1,0 +1,31 @@
+"""What the product loads and depends on: the demo tools stay out of it."""
+
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_the_command_line_loads_no_demo_tool_nor_prefect_nor_dbt():
+    code = ("import sys, mediarecon.cli; print(' '.join(sorted({m.split('.')[0] for m in sys.modules}"
+            " & {'simulators', 'moto', 'holidays', 'flows', 'prefect', 'dbt'})))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert out.stdout.strip() == ""
+
+
+def test_moto_and_holidays_are_demo_tools_not_runtime_dependencies():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    names = lambda deps: {d.split("[")[0].split("=")[0].split(">")[0].split("<")[0].strip() for d in deps}
+    assert not names(project["dependencies"]) & {"moto", "holidays"}
+    assert names(project["optional-dependencies"]["demo"]) == {"moto", "holidays"}
+
+
+def test_without_the_demo_tools_generate_says_how_to_install_them(tmp_path):
+    code = ("import sys; sys.modules['holidays'] = None\n"
+            f"from mediarecon.cli import app; app(['generate', '--out', {str(tmp_path / 'x')!r}])")
+    p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert p.returncode == 2
+    assert "`mediarecon generate` needs the demo tools (holidays is not installed): pip install 'mediarecon[demo]'" \
+        in p.stderr
