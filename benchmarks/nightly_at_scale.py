@@ -27,7 +27,7 @@ def main() -> None:
     gen_s = time.perf_counter() - t
     inbox_mb = sum(p.stat().st_size for p in (home / "inbox").rglob("*") if p.is_file()) / 1e6
 
-    from flows.nightly_reconciliation import nightly_reconciliation
+    from mediarecon.flows.nightly_reconciliation import nightly_reconciliation
     from mediarecon.settings import ChorusSettings, Home
     from mediarecon.reader import open_reader
     from mediarecon.settings import ReaderSettings

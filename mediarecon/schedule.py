@@ -28,7 +28,7 @@ def deployment_specs(path: Path = PREFECT_YAML) -> list[dict]:
 
 
 def _load_flow(entrypoint: str):
-    """flows/x.py:name -> the flow object, imported as a module of the package (Prefect needs its file)."""
+    """mediarecon/flows/x.py:name -> the flow object, imported as a module of the package (Prefect needs its file)."""
     file, name = entrypoint.split(":")
     module = importlib.import_module(file.removesuffix(".py").replace("/", "."))
     return getattr(module, name)

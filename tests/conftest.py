@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-import flows  # noqa: F401  (sets Prefect's environment before anything imports prefect)
+import mediarecon.flows  # noqa: F401  (sets Prefect's environment before anything imports prefect)
 
 # The Chorus Pro credentials have no default: the tests set their own (the simulator accepts only these),
 # and every process a test starts inherits them.

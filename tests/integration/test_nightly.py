@@ -14,7 +14,7 @@ import duckdb
 import pytest
 from typer.testing import CliRunner
 
-from flows.nightly_reconciliation import nightly_reconciliation
+from mediarecon.flows.nightly_reconciliation import nightly_reconciliation
 from mediarecon.alert_rules import DEFAULT_RULES_PATH
 from mediarecon.cli import app
 from mediarecon.paths import read_seed
@@ -573,7 +573,7 @@ def nightly_subprocess(home, preexec_fn=None, **env):
 
     environment = {**os.environ, "PREFECT_API_URL": PREFECT_API_URL.value(), **env}
     environment.pop("MEDIARECON_ALERT_URLS", None)
-    code = f"import flows\nfrom flows.nightly_reconciliation import nightly_reconciliation\nnightly_reconciliation(home={str(home)!r})"
+    code = f"import mediarecon.flows\nfrom mediarecon.flows.nightly_reconciliation import nightly_reconciliation\nnightly_reconciliation(home={str(home)!r})"
     return subprocess.run([sys.executable, "-c", code], env=environment, capture_output=True, text=True, timeout=900,
                           preexec_fn=preexec_fn)
 

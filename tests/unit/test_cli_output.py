@@ -6,7 +6,7 @@ import os
 import pytest
 import typer
 
-from mediarecon.cli import _check_output, _write_output
+from mediarecon.cli.auditor import _check_output, _write_output
 from mediarecon.settings import Settings
 
 

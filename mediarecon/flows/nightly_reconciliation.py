@@ -16,7 +16,7 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.artifacts import create_markdown_artifact
 
-from flows.sync_chorus_pro import sync_chorus_pro
+from mediarecon.flows.sync_chorus_pro import sync_chorus_pro
 from mediarecon import alerts, data_dictionary, drills, einvoices, ingestion, replay, storage, warehouse
 from mediarecon.manifest import Manifest
 from mediarecon.reader import open_reader

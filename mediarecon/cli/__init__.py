@@ -1,0 +1,8 @@
+"""`mediarecon`: the command line. Every command works on one home folder (MEDIARECON_HOME or --home).
+
+The commands are grouped by who uses them; importing a group registers its commands on `app`."""
+
+from mediarecon.cli.common import app
+from mediarecon.cli import operator, auditor, on_call, end_of_contract, demo  # noqa: F401,E402  (registration)
+
+__all__ = ["app"]

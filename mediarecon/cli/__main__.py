@@ -1,0 +1,3 @@
+from mediarecon.cli import app
+
+app()

@@ -1,0 +1,353 @@
+"""The auditor's commands, read-only on the published warehouse: query, saved audits, the monthly
+statement, replay, the data dictionary, one e-invoice as parsed."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+import os
+import stat
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from mediarecon.cli.common import HomeOption, app, fail, json_default, load_settings, render_table
+
+
+OUTPUT_FORMATS = ("table", "csv", "json", "xlsx")
+
+
+ForceOption = typer.Option(False, "--force", help="Overwrite the --out file if it exists.")
+
+
+def _open_reader(settings):
+    """The published warehouse through the locked-down reader; a clear error when there is none yet."""
+    from mediarecon.reader import open_reader
+
+    try:
+        return open_reader(settings.home, settings.reader)
+    except FileNotFoundError as e:
+        fail(str(e), 1)
+
+
+def _reader_rows(settings, sql: str):
+    """Run a reader's SQL on the published warehouse: (columns, rows), or exit with the error."""
+    import duckdb
+
+    from mediarecon.reader import ReaderError
+
+    with _open_reader(settings) as reader:
+        try:
+            return reader.query(sql)
+        except ReaderError as e:
+            fail(str(e), 1)
+        except duckdb.Error as e:  # duckdb's own message names what is wrong and where
+            fail(str(e), 1)
+
+
+@dataclass
+class _Output:
+    """Where --out writes: the folder, held open from the check to the write, so that swapping a path
+    component for a symlink while the query runs changes nothing."""
+
+    shown: Path
+    dir_fd: int
+    name: str
+    force: bool
+
+
+def _inside(path: Path, root: Path) -> bool:
+    return path == root or root in path.parents
+
+
+def _check_output(settings, format: str, out: Optional[Path], force: bool) -> Optional[_Output]:
+    """Refuse a bad --format, a missing --out, an --out inside the home folder, or one that exists
+    (unless --force), before any query runs."""
+    if format not in OUTPUT_FORMATS:
+        fail(f"--format must be one of {', '.join(OUTPUT_FORMATS)}", 2)
+    if format == "xlsx" and out is None:
+        fail("--format xlsx needs --out FILE.xlsx", 2)
+    if out is None:
+        return None
+    target = out.expanduser().absolute()
+    root = settings.home.root.resolve()
+    refuse = (f"--out {out} is inside the home folder {root} (warehouse, landing, manifest, inbox, validated,"
+              " quarantine, runs…): write the result outside it")
+    if _inside(target, root) or not target.name or target.name in (".", ".."):
+        fail(refuse if _inside(target, root) else f"--out {out} is a folder: give a file name", 2)
+    try:
+        dir_fd = os.open(target.parent, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        fail(f"--out {out}: the folder {target.parent} does not exist", 2)
+    # where the open folder really is, whatever links led to it
+    if _inside(Path(os.readlink(f"/proc/self/fd/{dir_fd}")), root):
+        os.close(dir_fd)
+        fail(refuse, 2)
+    try:
+        st = os.stat(target.name, dir_fd=dir_fd, follow_symlinks=False)
+    except FileNotFoundError:
+        return _Output(out, dir_fd, target.name, force)
+    if stat.S_ISLNK(st.st_mode) and _inside(Path(os.path.realpath(f"/proc/self/fd/{dir_fd}/{target.name}")), root):
+        os.close(dir_fd)
+        fail(refuse, 2)
+    if stat.S_ISDIR(st.st_mode):
+        os.close(dir_fd)
+        fail(f"--out {out} is a folder: give a file name", 2)
+    if not force:
+        os.close(dir_fd)
+        fail(f"--out {out} exists: add --force to overwrite it", 2)
+    return _Output(out, dir_fd, target.name, force)
+
+
+def _write_output(target: _Output, data: bytes) -> None:
+    """A new file beside the target in the folder held open, then moved in: --force replaces the entry
+    (never writes through it); without --force an entry that appeared meanwhile is not overwritten."""
+    import secrets
+
+    part = f".{target.name}.{secrets.token_hex(4)}.part"
+    try:
+        fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666, dir_fd=target.dir_fd)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        if target.force:
+            os.replace(part, target.name, src_dir_fd=target.dir_fd, dst_dir_fd=target.dir_fd)
+        else:
+            try:
+                os.link(part, target.name, src_dir_fd=target.dir_fd, dst_dir_fd=target.dir_fd)
+            except FileExistsError:
+                fail(f"--out {target.shown} exists: add --force to overwrite it", 2)
+    finally:
+        try:
+            os.unlink(part, dir_fd=target.dir_fd)
+        except FileNotFoundError:
+            pass
+        os.close(target.dir_fd)
+
+
+def _emit(columns, rows, format: str, out: Optional[_Output], title: str) -> None:
+    """Print (table, csv, json) or write (--out, checked by _check_output; xlsx needs it) a result."""
+    if format == "xlsx":
+        from mediarecon.reports import Column, write_xlsx
+
+        kinds = []
+        for i, c in enumerate(columns):
+            sample = next((r[i] for r in rows if r[i] is not None), None)
+            kinds.append("eur" if c.endswith("_eur") else "date" if isinstance(sample, dt.date)
+                         else "int" if isinstance(sample, int) and not isinstance(sample, bool) else "text")
+        book = io.BytesIO()
+        write_xlsx(book, title, [Column(c, c, k) for c, k in zip(columns, kinds)], rows, totals=False)
+        _write_output(out, book.getvalue())
+        typer.echo(f"{len(rows)} row(s) written to {out.shown}")
+        return
+    if format == "json":
+        text = json.dumps([dict(zip(columns, r)) for r in rows], default=json_default, ensure_ascii=False, indent=1)
+    elif format == "csv":
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(columns)
+        w.writerows(rows)
+        text = buf.getvalue().rstrip("\n")
+    else:
+        text = render_table(columns, rows)
+    if out is None:
+        typer.echo(text)
+    else:
+        _write_output(out, (text + "\n").encode("utf-8"))
+        typer.echo(f"{len(rows)} row(s) written to {out.shown}")
+
+
+@app.command()
+def query(
+    sql: str = typer.Argument(..., help="SQL to run, read-only, on the published warehouse (queries only)."),
+    home: Optional[Path] = HomeOption,
+    format: str = typer.Option("table", "--format", help="table, csv, json or xlsx."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Write to this file (outside the home folder) instead of"
+                                       " the screen (xlsx: required)."),
+    force: bool = ForceOption,
+):
+    """Query the published warehouse read-only (works while a run is building the next one). One plain query
+    (SELECT, WITH, VALUES, FROM) on the published marts; nothing else can be read or written."""
+    settings = load_settings(home)
+    target = _check_output(settings, format, out, force)
+    columns, rows = _reader_rows(settings, sql)
+    _emit(columns, rows, format, target, "mediarecon — requête")
+
+
+AUDIT_QUERIES_DIR = Path(__file__).parents[1] / "audit_queries"
+
+
+def _audit_queries() -> dict[str, tuple[str, str]]:
+    """{name: (one-line description, SQL)} of the saved audit queries shipped with the product."""
+    out = {}
+    for path in sorted(AUDIT_QUERIES_DIR.glob("*.sql")):
+        text = path.read_text(encoding="utf-8")
+        out[path.stem] = (text.splitlines()[0].lstrip("- ").strip(), text)
+    return out
+
+
+@app.command()
+def audit(
+    name: Optional[str] = typer.Argument(None, help="A saved audit query; none: list them."),
+    home: Optional[Path] = HomeOption,
+    format: str = typer.Option("table", "--format", help="table, csv, json or xlsx."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Write to this file (outside the home folder) instead of"
+                                       " the screen (xlsx: required)."),
+    force: bool = ForceOption,
+):
+    """The cost-control auditor's saved queries, read-only on the published warehouse."""
+    queries = _audit_queries()
+    if name is None:
+        for n, (description, _) in queries.items():
+            typer.echo(f"{n:<22} {description}")
+        return
+    if name not in queries:
+        fail(f"no audit query {name!r} (one of: {', '.join(queries)})", 2)
+    description, sql = queries[name]
+    settings = load_settings(home)
+    target = _check_output(settings, format, out, force)
+    columns, rows = _reader_rows(settings, sql)
+    _emit(columns, rows, format, target, f"mediarecon — {description}")
+
+
+report_app = typer.Typer(help="Reports the agency owes, exported under exports/ (XLSX or French CSV).")
+
+
+app.add_typer(report_app, name="report")
+@report_app.command("monthly")
+def report_monthly(
+    month: str = typer.Option(..., "--month", help="The month, YYYY-MM."),
+    advertiser: Optional[str] = typer.Option(None, "--advertiser", help="An advertiser id (e.g. ADV-SIG); default: all."),
+    format: str = typer.Option("xlsx", "--format", help="xlsx or csv (French: ';', decimal comma, UTF-8 with BOM)."),
+    home: Optional[Path] = HomeOption,
+):
+    """The monthly execution statement (CCAP 11.2.5), global or for one advertiser, from the published
+    warehouse (read-only)."""
+    from mediarecon import reports
+
+    if format not in ("xlsx", "csv"):
+        fail("--format must be xlsx or csv", 2)
+    from mediarecon.reader import ReaderError
+
+    settings = load_settings(home)
+    with _open_reader(settings) as reader:
+        try:
+            title, rows = reports.monthly_statement(reader, month, advertiser)
+        except reports.ReportError as e:
+            fail(str(e), 2)
+        except ReaderError as e:
+            fail(str(e), 1)
+    settings.home.exports.mkdir(parents=True, exist_ok=True)
+    target = settings.home.exports / f"etat_execution_{month}_{advertiser or 'global'}.{format}"
+    if format == "xlsx":
+        reports.write_xlsx(target, title, reports.MONTHLY_STATEMENT, rows)
+    else:
+        reports.write_french_csv(target, reports.MONTHLY_STATEMENT, rows)
+    typer.echo(f"{title}: {len(rows)} order(s) -> {target}")
+
+
+@app.command()
+def replay(
+    run_id: Optional[str] = typer.Argument(None, help="The run to rebuild (mediarecon status --format json)."),
+    out: Path = typer.Option(..., "--out", help="A new, empty folder for the rebuilt warehouse."),
+    as_of: Optional[str] = typer.Option(None, "--as-of", help="Instead of a run: what was known at this date"
+                                        " (YYYY-MM-DD, end of day UTC) or ISO timestamp."),
+    home: Optional[Path] = HomeOption,
+):
+    """Rebuild the warehouse a past run published (same rows, same values), or the one the data received
+    up to a date would give; the home is only read."""
+    from mediarecon.replay import ReplayError, replay as run_replay
+    from mediarecon.warehouse import BuildError
+
+    settings = load_settings(home)
+    try:
+        current = settings.dbt_vars() if as_of else None
+        result = run_replay(settings.home, out.resolve(), run_id=run_id, as_of=as_of, current_vars=current,
+                            log=typer.echo)
+    except ReplayError as e:
+        fail(str(e), 2)
+    except BuildError as e:
+        typer.secho(f"replay failed: {e}", fg="red", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"replayed {run_id or 'as of ' + as_of}: {result['files']} landed file(s),"
+               f" as-of date {result['dbt_vars']['as_of_date']}")
+    typer.echo(f"warehouse: {result['warehouse']}  (open it with duckdb, read-only)")
+
+
+@app.command()
+def docs(
+    home: Optional[Path] = HomeOption,
+    port: int = typer.Option(8080, help="Port on 127.0.0.1 (0: any free port)."),
+):
+    """Serve the data dictionary (dbt docs of the last run, every mart column in English and French) on
+    127.0.0.1 until Ctrl-C; also exports/docs/data_dictionary.csv."""
+    import functools
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    folder = load_settings(home).home.exports / "docs"
+    if not (folder / "index.html").exists():
+        fail(f"no data dictionary in {folder}: a nightly run writes it", 2)
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", port), functools.partial(Quiet, directory=str(folder)))
+    typer.echo(f"data dictionary on http://127.0.0.1:{server.server_address[1]}/ (Ctrl-C to stop)", nl=True)
+    sys.stdout.flush()
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
+
+@app.command("parse-invoice")
+def parse_invoice(
+    file: Path = typer.Argument(..., exists=True, dir_okay=False, help="UBL, CII XML or Factur-X PDF."),
+    format: str = typer.Option("text", "--format", help="text or json (amounts as exact strings)."),
+):
+    """Print one e-invoice as parsed (header, totals, lines, allowances and charges) and its EN 16931 totals
+    check, so that a person can verify a document."""
+    from connectors.einvoice import EInvoiceError, check_totals, parse_file
+
+    try:
+        inv = parse_file(file)
+    except EInvoiceError as e:
+        fail(str(e), 1)
+    if format == "json":
+        typer.echo(json.dumps(inv.to_dict(), indent=1, ensure_ascii=False))
+        return
+    t = inv.totals
+    kind = "credit note" if inv.is_credit_note else "invoice"
+    typer.echo(f"{inv.syntax.upper()} {kind} {inv.number} (type {inv.type_code}) of {inv.issue_date}, {inv.currency}")
+    typer.echo(f"  seller: {inv.seller.name} (SIRET {inv.seller.siret or '-'}, VAT {inv.seller.vat_id or '-'})")
+    typer.echo(f"  buyer:  {inv.buyer.name} (SIRET {inv.buyer.siret or '-'}); service code {inv.buyer_reference or '-'}")
+    typer.echo(f"  order reference: {inv.order_reference or '-'}; corrects: {', '.join(inv.preceding_invoices) or '-'}")
+    typer.echo(render_table(["line", "description", "quantity", "unit", "gross price", "discount", "net price",
+                       "net amount", "VAT"],
+                      [[ln.line_id, (ln.description or "")[:40], ln.quantity, ln.unit, ln.gross_price,
+                        ln.price_discount, ln.net_price if ln.price_base_quantity in (None, 1) else
+                        f"{ln.net_price} per {ln.price_base_quantity:f}".rstrip("0").rstrip("."), ln.net_amount,
+                        f"{ln.vat_category or ''} {ln.vat_rate if ln.vat_rate is not None else ''}".strip()]
+                       for ln in inv.lines]))
+    for ln in inv.lines:
+        for a in ln.allowances_charges:
+            typer.echo(f"  line {ln.line_id} {'charge' if a.is_charge else 'allowance'}: {a.amount}"
+                       f" ({a.reason or '-'}, code {a.reason_code or '-'})")
+    for a in inv.allowances_charges:
+        typer.echo(f"  document {'charge' if a.is_charge else 'allowance'}: {a.amount}"
+                   f" ({a.reason or '-'}, code {a.reason_code or '-'})")
+    typer.echo(f"  line extension {t.line_extension} - allowances {t.allowances or 0} + charges {t.charges or 0}"
+               f" = tax exclusive {t.tax_exclusive}; + VAT {t.tax} = {t.tax_inclusive};"
+               f" - prepaid {t.prepaid or 0} + rounding {t.rounding or 0} = payable {t.payable}")
+    violations = check_totals(inv)
+    for v in violations:
+        typer.secho(f"  {v.rule}: {v.text}: expected {v.expected}, found {v.actual}", fg="red")
+    if not violations:
+        typer.echo("  EN 16931 totals arithmetic: OK")

@@ -1,0 +1,126 @@
+"""Demo and development tools: the synthetic State-year, the Chorus Pro simulator, the demo run.
+They need the `demo` extra (holidays, moto), which a production install leaves out."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from mediarecon.cli.common import HomeOption, app, fail, load_settings
+from mediarecon.cli.operator import print_summary, run_nightly
+
+
+@contextlib.contextmanager
+def _demo_tools(command: str):
+    """The synthetic data and the local S3 server need the `demo` extra (holidays, moto), which a
+    production install leaves out."""
+    try:
+        yield
+    except ModuleNotFoundError as e:
+        if e.name not in ("holidays", "moto"):
+            raise
+        fail(f"`mediarecon {command}` needs the demo tools ({e.name} is not installed):"
+              " pip install 'mediarecon[demo]'", 2)
+
+
+@app.command()
+def generate(
+    seed: int = typer.Option(1, help="Random seed: same seed, scale and year give the same bytes."),
+    scale: float = typer.Option(0.2, help="1.0 = one year of the State's media buying (~1 million ad-server rows)."),
+    year: int = typer.Option(2025, help="Calendar year to simulate."),
+    out: Path = typer.Option(..., help="Folder to write inbox/ and ground_truth/anomalies.csv into."),
+):
+    """Write a labelled synthetic State-year into OUT/inbox/ and its anomalies into OUT/ground_truth/."""
+    with _demo_tools("generate"):
+        from simulators.state_year import generate as run_generator
+
+    typer.echo(f"generating seed {seed}, scale {scale}, year {year} into {out} ...")
+    s = run_generator(out, seed=seed, scale=scale, year=year)
+    typer.echo(f"  {s.campaigns} campaigns, {s.purchase_orders} purchase orders, {s.order_lines} order lines")
+    typer.echo(f"  {s.ad_server_rows} ad-server rows, {s.regie_rows} régie report rows, {s.email_rows} e-mail rows")
+    typer.echo(f"  {s.files} files in {out / 'inbox'}")
+    typer.echo(f"  anomalies: {', '.join(f'{k} {v}' for k, v in sorted(s.anomalies.items()))}"
+               f" -> {out / 'ground_truth' / 'anomalies.csv'}")
+
+
+@app.command("chorus-sim")
+def chorus_sim(
+    home: Optional[Path] = HomeOption,
+    port: int = typer.Option(8765, help="Port on 127.0.0.1 (0 = any free port)."),
+):
+    """Serve the Chorus Pro API (PISTE paths, token endpoint included) on 127.0.0.1 from the synthetic
+    State-year in HOME/chorus/, until interrupted. It accepts only the MEDIARECON_CHORUS_* credentials,
+    which must be set."""
+    from simulators.chorus_pro import ChorusProSimulator
+
+    from mediarecon.settings import SettingsError
+
+    settings = load_settings(home)
+    try:
+        sim = ChorusProSimulator(settings.home.root, settings.chorus, port=port)
+    except (FileNotFoundError, OSError, SettingsError) as e:
+        fail(str(e), 1)
+    typer.echo(f"Chorus Pro simulator on {sim.url} ({len(sim.invoices)} invoices from {settings.home.root});"
+               f" token URL {sim.url}/api/oauth/token; Ctrl-C to stop", )
+    try:
+        sim.server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sim.server.server_close()
+
+
+@app.command()
+def demo(s3: bool = typer.Option(False, "--s3", help="Also start a local S3 server (moto, 127.0.0.1), put the "
+                                 "synthetic inbox in a sender bucket and run with landing and validated Parquet on "
+                                 "S3 (home ./var-s3; the S3 data lives as long as the command).")):
+    """Generate the demo State-year (seed 1, scale 0.2) into ./var, start the Chorus Pro simulator on
+    loopback and run one nightly reconciliation against it (with fresh random credentials unless
+    MEDIARECON_CHORUS_* are set)."""
+    from simulators.chorus_pro import ChorusProSimulator, demo_credentials
+
+    for name, value in demo_credentials().items():
+        os.environ.setdefault(name, value)
+
+    home = Path(os.environ.get("MEDIARECON_HOME", "./var")).resolve()
+    if s3:
+        return _demo_s3(home.with_name(home.name + "-s3"))
+    if (home / "inbox").exists() and any((home / "inbox").rglob("*.csv")):
+        typer.echo(f"demo data already in {home / 'inbox'} (delete {home} to start over)")
+    else:
+        generate(seed=1, scale=0.2, year=2025, out=home)
+    settings = load_settings(home)
+    with ChorusProSimulator(home, settings.chorus, port=0) as sim:
+        os.environ.update({"MEDIARECON_CHORUS_ENABLED": "true", "MEDIARECON_CHORUS_API_URL": sim.url,
+                           "MEDIARECON_CHORUS_TOKEN_URL": sim.url + "/api/oauth/token"})
+        typer.echo(f"Chorus Pro simulator on {sim.url}")
+        summary = run_nightly(home)
+    print_summary(summary, home)
+    typer.echo("\ntry:")
+    typer.echo(f"  .venv/bin/mediarecon query --home {home} \"select finding_type, count(*) from fct_findings group by 1\"")
+    typer.echo(f"  .venv/bin/mediarecon status --home {home}")
+
+
+def _demo_s3(home: Path) -> None:
+    from simulators.chorus_pro import ChorusProSimulator
+
+    with _demo_tools("demo --s3"):
+        from simulators.s3_demo import LocalS3
+
+    generated = home / "generated"
+    if not (generated / "inbox").exists():
+        generate(seed=1, scale=0.2, year=2025, out=generated)
+    with LocalS3() as s3:
+        s3.upload_inbox(generated / "inbox")
+        typer.echo(f"S3 (moto) on {s3.endpoint_url}: sender bucket {s3.inbox_url}, landing {s3.landing_url},"
+                   f" validated {s3.validated_url}")
+        settings = load_settings(home)
+        with ChorusProSimulator(generated, settings.chorus, port=0) as sim:
+            os.environ.update({"MEDIARECON_CHORUS_ENABLED": "true", "MEDIARECON_CHORUS_API_URL": sim.url,
+                               "MEDIARECON_CHORUS_TOKEN_URL": sim.url + "/api/oauth/token"})
+            summary = run_nightly(home)
+    print_summary(summary, home)

@@ -1,0 +1,161 @@
+"""The operator's commands: run the nightly now, see how runs went, serve the schedule."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from mediarecon.cli.common import HomeOption, app, fail, load_settings, render_table
+
+
+def use_home_prefect(root: Path) -> None:
+    """Without PREFECT_API_URL, Prefect's local server keeps its database under <home>/prefect/, the one
+    `mediarecon serve` uses too. Set before Prefect is imported: it reads its settings then."""
+    if not os.environ.get("PREFECT_API_URL"):
+        (root / "prefect").mkdir(parents=True, exist_ok=True)
+        os.environ["PREFECT_HOME"] = str(root / "prefect")
+
+
+def run_nightly(home: Optional[Path]) -> dict:
+    from mediarecon.alert_rules import AlertRulesError
+
+    settings = load_settings(home)
+    try:  # before the ~20 s Prefect start: a broken rules file is named at once
+        settings.alert_rules()
+    except AlertRulesError as e:
+        fail(str(e), 2)
+    os.environ["MEDIARECON_HOME"] = str(settings.home.root)
+    use_home_prefect(settings.home.root)
+    from mediarecon.flows.nightly_reconciliation import nightly_reconciliation
+    from mediarecon.runs import RunInProgress
+
+    typer.echo(f"nightly reconciliation on {settings.home.root} (starting a local Prefect server, ~20 s) ...")
+    try:
+        return nightly_reconciliation(home=str(settings.home.root))
+    except RunInProgress as e:
+        fail(str(e), 3)
+    except Exception as e:
+        typer.secho(f"run failed, the published warehouse is unchanged: {e}", fg="red", err=True)
+        raise typer.Exit(1)
+
+
+def print_summary(summary: dict, home: Path) -> None:
+    typer.echo(f"run {summary['run_id']}: {summary['files_processed']} new file(s), "
+               f"{summary['files_rejected']} rejected, {summary['rows_valid']} valid row(s), "
+               f"{summary['rows_quarantined']} quarantined")
+    if summary.get("chorus_pro"):
+        c = summary["chorus_pro"]
+        typer.echo(f"chorus pro: {c['invoices']} invoice(s) in the window, {c['new_answers']} new answer(s),"
+                   f" watermark {c['watermark']}")
+    typer.echo("findings:")
+    for t, v in summary["findings"].items():
+        amount = f"{v['amount_at_stake_eur']:>14} EUR at stake" if v["amount_at_stake_eur"] else "  (amount computed later)"
+        typer.echo(f"  {t:<28} {v['count']:>5}   {amount}")
+    a = summary.get("alerts") or {}
+    if "error" in a:
+        typer.secho(f"alerts: the alert step failed: {a['error']}", fg="yellow")
+    elif a:
+        typer.echo(f"alerts: {a['opened']} opened, {a['escalated']} escalated, {a['resolved']} resolved;"
+                   f" {a['sent']} message(s) sent, {a['failed']} failed, {a['pending']} pending"
+                   f" (mediarecon alerts list)")
+    typer.echo(f"warehouse: {summary['warehouse']}")
+    typer.echo(f"report: {summary['report']}")
+    typer.echo(f"run record: {home / 'runs' / (summary['run_id'] + '.json')}")
+
+
+@app.command()
+def run(home: Optional[Path] = HomeOption):
+    """Run one nightly reconciliation now (Prefect flow, local): ingest, validate, dbt build, publish."""
+    summary = run_nightly(home)
+    print_summary(summary, load_settings(home).home.root)
+
+
+@app.command()
+def status(
+    home: Optional[Path] = HomeOption,
+    format: str = typer.Option("table", "--format", help="table or json."),
+    runs: int = typer.Option(5, help="How many recent runs to list."),
+):
+    """Last runs, files per source and their outcome, rejected files and quarantine counts."""
+    from mediarecon.manifest import Manifest
+    from mediarecon.runs import list_runs
+
+    settings = load_settings(home)
+    h = settings.home
+    recent = list_runs(h, runs) if h.runs.exists() else []
+    manifest = Manifest(h.manifest) if h.manifest.exists() else None
+    by_source = [dict(r) for r in manifest.summary_by_source()] if manifest else []
+    problems = [dict(r) for r in manifest.files() if r["status"] in ("rejected", "partial")] if manifest else []
+    watermarks = manifest.watermarks() if manifest else []
+    if format == "json":
+        typer.echo(json.dumps({
+            "home": str(h.root),
+            "runs": [{k: v for k, v in r.items() if k != "markdown"} for r in recent],
+            "files_by_source": by_source,
+            "problem_files": [{k: p[k] for k in ("source", "original_name", "sha256", "status", "reason",
+                                                 "rows_quarantined")} for p in problems],
+            "watermarks": [dict(w) for w in watermarks],
+        }, indent=1, ensure_ascii=False))
+        return
+    typer.echo(f"home: {h.root}")
+    typer.echo(f"published warehouse: {h.published_db if h.published_db.exists() else '(none yet)'}")
+    typer.echo("\nlast runs:")
+    if not recent:
+        typer.echo("  (no run yet)")
+    for r in recent:
+        line = f"  {r['run_id']}  {r['status']:<9}  started {r['started_at']}  finished {r['finished_at'] or '-'}"
+        if r.get("message"):
+            line += f"\n      {r['message']}"
+        typer.echo(line)
+    typer.echo("\nfiles per source:")
+    typer.echo(render_table(["source", "status", "files", "rows_valid", "rows_quarantined"],
+                      [[r["source"], r["status"], r["files"], r["rows_valid"], r["rows_quarantined"]]
+                       for r in by_source]))
+    for w in watermarks:
+        typer.echo(f"\nwatermark {w['source']}: {w['value']} (moved {w['updated_at']} by run {w['run_id']})")
+    if problems:
+        typer.echo("\nrejected or partially quarantined files:")
+        for p in problems:
+            typer.echo(f"  [{p['status']}] {p['source']}/{p['original_name']}: {p['reason']}")
+        typer.echo(f"  quarantined rows are in {h.quarantine}/<source>/<sha256>.parquet"
+                   f" (e-invoice documents: {h.quarantine}/einvoices/<sha256>.parquet)")
+
+
+@app.command()
+def serve(
+    home: Optional[Path] = HomeOption,
+    port: int = typer.Option(4200, help="Port of the local Prefect server started when PREFECT_API_URL is unset."),
+):
+    """Run the schedule of prefect.yaml on this machine until Ctrl-C: the nightly reconciliation at 02:00
+    Paris time (never two at once) and the 06:00 check. Uses PREFECT_API_URL, or starts a local Prefect
+    server (127.0.0.1, database under <home>/prefect/)."""
+    from mediarecon.alert_rules import AlertRulesError
+    from mediarecon.schedule import runner_deployments, start_local_server
+
+    settings = load_settings(home)
+    try:
+        settings.alert_rules()
+    except AlertRulesError as e:
+        fail(str(e), 2)
+    settings.home.ensure()
+    server = None
+    if not os.environ.get("PREFECT_API_URL"):
+        use_home_prefect(settings.home.root)  # this process and its flow runs share the server's folder
+        server = start_local_server(settings.home.root, port, log=typer.echo)
+    try:
+        from prefect import serve as prefect_serve
+
+        deployments = runner_deployments(str(settings.home.root))
+        for d in deployments:
+            when = ", ".join(f"{s.schedule.cron} {s.schedule.timezone}" for s in d.schedules)
+            typer.echo(f"serving {d.name}: {when}; concurrency limit {d.concurrency_limit}")
+        typer.echo(f"home: {settings.home.root}; Prefect UI: {os.environ['PREFECT_API_URL'].removesuffix('/api')}")
+        prefect_serve(*deployments)
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(30)
