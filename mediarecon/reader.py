@@ -11,6 +11,7 @@ MEDIARECON_QUERY_TIMEOUT_S (DuckDB has no statement timeout of its own).
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from pathlib import Path
@@ -32,13 +33,31 @@ class QueryTimeout(ReaderError):
     pass
 
 
-def _serialisable(sql: str) -> bool:
-    """json_serialize_sql serialises SELECT statements only (a PRAGMA parses as one, but not here)."""
+# Functions that DuckDB 1.5.5 lets a SELECT call although they change the connection despite
+# lock_configuration (profiling and logging switched on, checkpoints): found by a review.
+STATE_CHANGING_FUNCTIONS = {"enable_profiling", "disable_profiling", "enable_logging", "disable_logging",
+                            "truncate_duckdb_logs", "checkpoint", "force_checkpoint"}
+
+
+def _serialised(sql: str) -> dict | None:
+    """The parse tree json_serialize_sql gives of a SELECT statement; None for anything else (it
+    serialises SELECT statements only, and a PRAGMA parses as one but not here)."""
     con = duckdb.connect(config={"enable_external_access": False, "autoload_known_extensions": False})
     try:
-        return not json.loads(con.execute("select json_serialize_sql(?)", [sql]).fetchone()[0])["error"]
+        tree = json.loads(con.execute("select json_serialize_sql(?)", [sql]).fetchone()[0])
     finally:
         con.close()
+    return None if tree.get("error") else tree
+
+
+def _functions(node) -> set[str]:
+    """Every function name in a parse tree."""
+    if isinstance(node, dict):
+        found = {node["function_name"].lower()} if isinstance(node.get("function_name"), str) else set()
+        return found.union(*(_functions(v) for v in node.values()))
+    if isinstance(node, list):
+        return set().union(*(_functions(v) for v in node))
+    return set()
 
 
 def _explained(text: str) -> tuple[str, str]:
@@ -49,7 +68,8 @@ def _explained(text: str) -> tuple[str, str]:
 
     def word(n: int) -> str:
         end = tokens[n + 1][0] if n + 1 < len(tokens) else len(raw)
-        return raw[tokens[n][0]:end].decode("utf-8", "replace").strip().upper()
+        found = re.match(r"[A-Za-z]+", raw[tokens[n][0]:end].decode("utf-8", "replace"))
+        return found.group(0).upper() if found else ""
 
     analyze = len(tokens) > 1 and word(1) in ("ANALYZE", "ANALYSE")
     rest = 2 if analyze else 1
@@ -62,10 +82,15 @@ def _kind(statements: list, text: str) -> str | None:
     if len(statements) != 1:
         return "multi-statement" if statements else "empty"
     what = statements[0].type.name
-    if what == "SELECT":
-        # a PRAGMA parses as a SELECT of a pragma_ function; json_serialize_sql tells them apart
-        return None if _serialisable(text) else "PRAGMA or other non-query"
-    return what
+    if what != "SELECT":
+        return what
+    tree = _serialised(text)
+    if tree is None:  # a PRAGMA parses as a SELECT of a pragma_ function
+        return "PRAGMA or other non-query"
+    changing = sorted(_functions(tree) & STATE_CHANGING_FUNCTIONS)
+    if changing:
+        return f"SELECT calling {', '.join(f + '()' for f in changing)}, which changes the connection,"
+    return None
 
 
 def _a(kind: str) -> str:

@@ -1,3 +1,3 @@
-from mediarecon.cli import app
+from mediarecon.cli import main
 
-app()
+main()

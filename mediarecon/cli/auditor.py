@@ -8,6 +8,7 @@ import datetime as dt
 import io
 import json
 import os
+import re
 import stat
 import sys
 from dataclasses import dataclass
@@ -35,9 +36,45 @@ def _open_reader(settings):
         fail(str(e), 1)
 
 
+GRACE_S = 10
+
+
+def _memory_bytes(size: str) -> int:
+    """'2GB' -> bytes, as DuckDB reads it (KB, MB… are powers of 1000; KiB, MiB… of 1024)."""
+    number, unit, binary = re.match(r"^(\d+(?:\.\d+)?)\s*([KMGT])(i?)B$", size.strip(), re.IGNORECASE).groups()
+    return int(float(number) * (1024 if binary else 1000) ** ("KMGT".index(unit.upper()) + 1))
+
+
+def _guard_process(limits) -> None:
+    """Bound the whole process of a person's query, not only DuckDB's buffers: DuckDB's memory limit
+    misses large lists and strings, and the rows become Python objects; it checks its interrupt only
+    between chunks of work. So the address space is capped at the memory limit plus 2 GiB, and a
+    watchdog ends the process GRACE_S after an overrun timeout. (Ctrl-C: DuckDB interrupts itself.)"""
+    import resource
+    import threading
+
+    cap = _memory_bytes(limits.memory_limit) + 2 * 2**30
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    resource.setrlimit(resource.RLIMIT_AS, (cap if hard == resource.RLIM_INFINITY else min(cap, hard), hard))
+
+    def overrun():
+        sys.stderr.write(f"error: query stopped after {limits.timeout_s + GRACE_S:g} s: it ran longer than"
+                         f" MEDIARECON_QUERY_TIMEOUT_S={limits.timeout_s:g}\n")
+        os._exit(1)
+
+    watchdog = threading.Timer(limits.timeout_s + GRACE_S, overrun)
+    watchdog.daemon = True
+    watchdog.start()
+
+
 def _reader_rows(settings, sql: str):
     """Run a reader's SQL on the published warehouse: (columns, rows), or exit with the error."""
     import duckdb
+
+    from mediarecon.cli import common
+
+    if common.dedicated_process:
+        _guard_process(settings.reader)
 
     from mediarecon.reader import ReaderError
 
@@ -48,6 +85,10 @@ def _reader_rows(settings, sql: str):
             fail(str(e), 1)
         except duckdb.Error as e:  # duckdb's own message names what is wrong and where
             fail(str(e), 1)
+        except (KeyboardInterrupt, RuntimeError) as e:  # DuckDB turns Ctrl-C into "Query interrupted"
+            if isinstance(e, KeyboardInterrupt) or isinstance(e.__cause__, KeyboardInterrupt):
+                fail("interrupted (Ctrl-C): nothing written", 130)
+            raise
 
 
 @dataclass
@@ -59,6 +100,7 @@ class _Output:
     dir_fd: int
     name: str
     force: bool
+    home: Path
 
 
 def _inside(path: Path, root: Path) -> bool:
@@ -91,17 +133,21 @@ def _check_output(settings, format: str, out: Optional[Path], force: bool) -> Op
     try:
         st = os.stat(target.name, dir_fd=dir_fd, follow_symlinks=False)
     except FileNotFoundError:
-        return _Output(out, dir_fd, target.name, force)
+        return _Output(out, dir_fd, target.name, force, root)
     if stat.S_ISLNK(st.st_mode) and _inside(Path(os.path.realpath(f"/proc/self/fd/{dir_fd}/{target.name}")), root):
         os.close(dir_fd)
         fail(refuse, 2)
     if stat.S_ISDIR(st.st_mode):
         os.close(dir_fd)
         fail(f"--out {out} is a folder: give a file name", 2)
+    if not stat.S_ISREG(st.st_mode):
+        # --force replaces an entry: never a link, a device or a pipe (/dev/null, /dev/stdout…)
+        os.close(dir_fd)
+        fail(f"--out {out} exists and is not a regular file (a link, device or pipe): give another name", 2)
     if not force:
         os.close(dir_fd)
         fail(f"--out {out} exists: add --force to overwrite it", 2)
-    return _Output(out, dir_fd, target.name, force)
+    return _Output(out, dir_fd, target.name, force, root)
 
 
 def _write_output(target: _Output, data: bytes) -> None:
@@ -111,7 +157,14 @@ def _write_output(target: _Output, data: bytes) -> None:
 
     part = f".{target.name}.{secrets.token_hex(4)}.part"
     try:
-        fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666, dir_fd=target.dir_fd)
+        # the folder may have been moved while the query ran: still not into the home
+        if _inside(Path(os.readlink(f"/proc/self/fd/{target.dir_fd}")), target.home):
+            fail(f"--out {target.shown}: its folder was moved into the home folder {target.home} meanwhile;"
+                 " nothing written", 2)
+        try:
+            fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666, dir_fd=target.dir_fd)
+        except OSError as e:
+            fail(f"--out {target.shown}: cannot write there ({e.strerror})", 2)
         with os.fdopen(fd, "wb") as f:
             f.write(data)
         if target.force:
@@ -215,9 +268,9 @@ def audit(
 
 
 report_app = typer.Typer(help="Reports the agency owes, exported under exports/ (XLSX or French CSV).")
-
-
 app.add_typer(report_app, name="report")
+
+
 @report_app.command("monthly")
 def report_monthly(
     month: str = typer.Option(..., "--month", help="The month, YYYY-MM."),
@@ -231,6 +284,8 @@ def report_monthly(
 
     if format not in ("xlsx", "csv"):
         fail("--format must be xlsx or csv", 2)
+    import duckdb
+
     from mediarecon.reader import ReaderError
 
     settings = load_settings(home)
@@ -239,8 +294,8 @@ def report_monthly(
             title, rows = reports.monthly_statement(reader, month, advertiser)
         except reports.ReportError as e:
             fail(str(e), 2)
-        except ReaderError as e:
-            fail(str(e), 1)
+        except (ReaderError, duckdb.Error) as e:
+            fail(str(e).splitlines()[0], 1)
     settings.home.exports.mkdir(parents=True, exist_ok=True)
     target = settings.home.exports / f"etat_execution_{month}_{advertiser or 'global'}.{format}"
     if format == "xlsx":

@@ -14,6 +14,10 @@ app = typer.Typer(
     add_completion=False,
 )
 
+# True when the process is the command's own (the console script), not a library call or a test runner's:
+# only then may a command cap the whole process (query, audit).
+dedicated_process = False
+
 HomeOption = typer.Option(None, "--home", help="Home folder holding all state (default: $MEDIARECON_HOME or ./var).",
                           show_default=False)
 

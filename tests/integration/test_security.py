@@ -162,6 +162,7 @@ def test_every_probe_of_the_read_path_is_refused_and_the_home_is_unchanged(night
             refused(*command, "--home", home, "--format", "csv", "--out", target, "--force", code=2,
                     says="is inside the home folder")
     refused("query", "select 1", "--home", home, "--out", link, "--force", code=2, says="is inside the home folder")
+    refused("query", "select 1", "--home", home, "--out", "/dev/null", "--force", code=2, says="is not a regular file")
     refused("audit", "late_payments", "--home", home, "--out", outside, code=2, says="exists: add --force")
     assert outside.read_text() == "keep me\n"
     assert hits.count == 0
@@ -192,6 +193,30 @@ def test_an_endless_query_stops_after_the_timeout_with_the_memory_and_threads_se
            MEDIARECON_QUERY_MEMORY_LIMIT="300MB", MEDIARECON_QUERY_THREADS="1")
     assert dict(list(csv.reader(io.StringIO(p.stdout)))[1:]) == {
         "enable_external_access": "false", "lock_configuration": "true", "memory_limit": "286.1 MiB", "threads": "1"}
+
+
+def test_the_whole_query_process_is_bounded_and_ctrl_c_stops_it(nightly):
+    """DuckDB's memory limit misses big lists and strings (found by a review: 10 GB for a 100 MB limit);
+    the console script caps its whole process at the limit + 2 GiB, and Ctrl-C stops a query at once."""
+    import signal
+
+    home, _, _, _ = nightly
+    started = time.monotonic()
+    p = sh("query", "--home", home, "select len(list_sort(list_reverse(range(100000000)))) as n", check=False,
+           timeout=120, MEDIARECON_QUERY_MEMORY_LIMIT="100MB", MEDIARECON_QUERY_TIMEOUT_S="60")
+    assert p.returncode == 1 and "MEDIARECON_QUERY_MEMORY_LIMIT=100MB" in p.stderr, p.stderr
+    assert time.monotonic() - started < 60
+    proc = subprocess.Popen([MEDIARECON, "query", "--home", str(home), "select count(*) from range(10000000000000) t(i)"],
+                            stderr=subprocess.PIPE, text=True, env=environment(),
+                            # a background job inherits SIGINT ignored; a person's terminal does not
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    try:
+        time.sleep(8)  # started and inside DuckDB (the imports take 2-3 s on a loaded machine)
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(20) == 130 and "interrupted (Ctrl-C): nothing written" in proc.stderr.read()
+    finally:
+        proc.kill()  # never leave a runaway query behind a failed assertion
+        proc.wait()
 
 
 def test_chorus_enabled_without_a_credential_stops_at_start_naming_it(tmp_path):

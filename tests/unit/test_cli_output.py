@@ -54,3 +54,14 @@ def test_a_written_file_is_readable_by_its_owner_group_as_umask_says(settings, t
     finally:
         os.umask(old)
     assert oct(os.stat(tmp_path / "r.csv").st_mode & 0o777) == "0o644"
+
+
+def test_a_folder_moved_into_the_home_during_the_query_gets_nothing(settings, tmp_path, capsys):
+    out = tmp_path / "out"
+    out.mkdir()
+    target = _check_output(settings, "csv", out / "r.csv", force=False)
+    os.rename(out, settings.home.root / "moved")  # while the query runs
+    with pytest.raises(typer.Exit):
+        _write_output(target, b"RACED\n")
+    assert "was moved into the home folder" in capsys.readouterr().err
+    assert list((settings.home.root / "moved").iterdir()) == []

@@ -235,3 +235,19 @@ def test_readers_side_by_side_and_beside_a_plain_connection_in_one_process(home)
         assert plain.execute("select count(*) from fct_findings").fetchone() == (1,)
     finally:
         plain.close()
+
+
+@pytest.mark.parametrize("sql", ["select * from enable_profiling(format='query_tree')",
+                                 "select * from fct_findings, enable_logging(level='trace')",
+                                 "select checkpoint()", "from force_checkpoint('memory')",
+                                 "explain analyze select * from disable_profiling()",
+                                 "with t as (select * from truncate_duckdb_logs()) select 1"])
+def test_functions_that_change_the_connection_despite_the_lock_are_refused(reader, sql):
+    """Found by a review: DuckDB 1.5.5 lets these SELECT-callable functions switch profiling and
+    logging on (and checkpoint) although the configuration is locked."""
+    with pytest.raises(ReadOnlyViolation, match=r"which changes the connection"):
+        reader.query(sql)
+
+
+def test_a_comment_after_analyze_still_explains(reader):
+    assert reader.query("EXPLAIN ANALYZE /*x*/ select count(*) from fct_findings")[1]
