@@ -15,7 +15,7 @@ import json
 import os
 import shutil
 import sqlite3
-from contextlib import closing, contextmanager
+from contextlib import closing
 from pathlib import Path
 
 from mediarecon.paths import DBT_PROJECT_DIR
@@ -95,20 +95,6 @@ def _gather(src_root: Path, dst_root: Path, shas: set[str]) -> int:
     return n
 
 
-@contextmanager
-def _environ(values: dict[str, str]):
-    saved = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-
-
 def replay(home: Home, out: Path, run_id: str | None = None, as_of: str | None = None,
            current_vars: dict | None = None, log=print) -> dict:
     """Rebuild into out/mediarecon.duckdb the warehouse of run `run_id` (with the vars it recorded), or
@@ -159,7 +145,7 @@ def replay(home: Home, out: Path, run_id: str | None = None, as_of: str | None =
     args = ["build", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
             "--target-path", str(out / "dbt" / "target"), "--log-path", str(out / "dbt" / "logs"),
             "--vars", json.dumps(dbt_vars)]
-    with _environ({"MEDIARECON_BUILD_DB": str(build), "MEDIARECON_VALIDATED_DIR": str(out / "validated"),
+    with warehouse.scoped_environment({"MEDIARECON_BUILD_DB": str(build), "MEDIARECON_VALIDATED_DIR": str(out / "validated"),
                    "MEDIARECON_QUARANTINE_DIR": str(out / "quarantine")}):
         warehouse.run_dbt(args, log=log)
     return {"warehouse": str(build), "files": len(files), "dbt_vars": dbt_vars, "warnings": warnings}

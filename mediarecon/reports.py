@@ -8,6 +8,7 @@ import csv
 import datetime as dt
 import io
 import re
+import typing
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -77,7 +78,7 @@ def _totals(columns: list[Column], rows: list[tuple]) -> list:
     return out
 
 
-def write_xlsx(path: "Path | BinaryIO", title: str, columns: list[Column], rows: list[tuple], totals: bool = True) -> None:
+def write_xlsx(path: "Path | typing.BinaryIO", title: str, columns: list[Column], rows: list[tuple], totals: bool = True) -> None:
     from openpyxl import Workbook
     from openpyxl.styles import Font
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,6 +45,22 @@ def dbt_environment(settings: Settings) -> dict[str, str]:
         "MEDIARECON_QUARANTINE_DIR": str(settings.home.quarantine),
         "MEDIARECON_DBT_THREADS": str(settings.dbt_threads),
     }
+
+
+@contextmanager
+def scoped_environment(values: dict[str, str]):
+    """dbt reads its profile and sources from environment variables: set them around one dbt call and
+    put back what was there, so that nothing of a build (S3 keys included) lingers in the process."""
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
 
 
 def dbt_build_args(settings: Settings, dbt_vars: dict) -> list[str]:

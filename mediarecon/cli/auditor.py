@@ -49,8 +49,9 @@ def _guard_process(limits) -> None:
     """Bound the whole process of a person's query, not only DuckDB's buffers: DuckDB's memory limit
     misses large lists and strings, and the rows become Python objects; it checks its interrupt only
     between chunks of work. So the address space is capped at the memory limit plus 2 GiB, and a
-    watchdog ends the process GRACE_S after an overrun timeout. (Ctrl-C: DuckDB interrupts itself.)"""
+    watchdog ends the process GRACE_S after an overrun timeout; Ctrl-C ends it at once."""
     import resource
+    import signal
     import threading
 
     cap = _memory_bytes(limits.memory_limit) + 2 * 2**30
@@ -65,6 +66,15 @@ def _guard_process(limits) -> None:
     watchdog = threading.Timer(limits.timeout_s + GRACE_S, overrun)
     watchdog.daemon = True
     watchdog.start()
+    # the last resort needs no Python at all: the kernel ends the process (SIGALRM's default action)
+    signal.alarm(int(limits.timeout_s + 2 * GRACE_S))
+
+    def interrupted(signum, frame):
+        # exit from the handler: unwinding would close a connection whose query still runs, and block
+        sys.stderr.write("error: interrupted (Ctrl-C): nothing written\n")
+        os._exit(130)
+
+    signal.signal(signal.SIGINT, interrupted)
 
 
 def _reader_rows(settings, sql: str):

@@ -28,7 +28,6 @@ def run_nightly(home: Optional[Path]) -> dict:
         settings.alert_rules()
     except AlertRulesError as e:
         fail(str(e), 2)
-    os.environ["MEDIARECON_HOME"] = str(settings.home.root)
     use_home_prefect(settings.home.root)
     from mediarecon.flows.nightly_reconciliation import nightly_reconciliation
     from mediarecon.runs import RunInProgress

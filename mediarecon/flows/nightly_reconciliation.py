@@ -8,7 +8,6 @@ rebuilt from the environment inside each task.
 
 from __future__ import annotations
 
-import os
 import time
 from collections import Counter
 
@@ -90,9 +89,8 @@ def dbt_build_task(home: str, dbt_vars: dict) -> None:
     warehouse.prepare_build(settings.home)
     drills.checkpoint("dbt_build:start")
     storage.install_httpfs()  # the profile's S3 settings make DuckDB autoload it
-    os.environ.update(warehouse.dbt_environment(settings))
-    os.environ.update(storage.duckdb_s3_environment(settings))
-    warehouse.run_dbt(warehouse.dbt_build_args(settings, dbt_vars), log=get_run_logger().info)
+    with warehouse.scoped_environment({**warehouse.dbt_environment(settings), **storage.duckdb_s3_environment(settings)}):
+        warehouse.run_dbt(warehouse.dbt_build_args(settings, dbt_vars), log=get_run_logger().info)
 
 
 @task(name="data-dictionary", cache_policy=NO_CACHE)
@@ -103,7 +101,8 @@ def data_dictionary_task(home: str, dbt_vars: dict) -> dict:
     args[0] = "generate"
     target = settings.home.runs / "dbt" / "docs-target"
     args[args.index("--target-path") + 1] = str(target)
-    warehouse.run_dbt(["docs", *args], log=get_run_logger().info)
+    with warehouse.scoped_environment({**warehouse.dbt_environment(settings), **storage.duckdb_s3_environment(settings)}):
+        warehouse.run_dbt(["docs", *args], log=get_run_logger().info)
     return data_dictionary.publish_docs(target, settings.home.exports / "docs", log=get_run_logger().warning)
 
 

@@ -251,3 +251,13 @@ def test_functions_that_change_the_connection_despite_the_lock_are_refused(reade
 
 def test_a_comment_after_analyze_still_explains(reader):
     assert reader.query("EXPLAIN ANALYZE /*x*/ select count(*) from fct_findings")[1]
+
+
+def test_the_dbt_environment_is_put_back_after_the_call(monkeypatch):
+    from mediarecon.warehouse import scoped_environment
+
+    monkeypatch.setenv("MEDIARECON_BUILD_DB", "/before")
+    monkeypatch.delenv("MEDIARECON_DUCKDB_S3_SECRET_ACCESS_KEY", raising=False)
+    with scoped_environment({"MEDIARECON_BUILD_DB": "/build", "MEDIARECON_DUCKDB_S3_SECRET_ACCESS_KEY": "k3y"}):
+        assert os.environ["MEDIARECON_DUCKDB_S3_SECRET_ACCESS_KEY"] == "k3y"
+    assert os.environ["MEDIARECON_BUILD_DB"] == "/before" and "MEDIARECON_DUCKDB_S3_SECRET_ACCESS_KEY" not in os.environ
