@@ -183,7 +183,8 @@ class ChorusSettings:
                 f" client_id=***, login=***, password=***, client_secret=***)")
 
 
-_MEMORY = re.compile(r"^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$", re.IGNORECASE)
+# a size as DuckDB reads it: KB, MB… are powers of 1000; KiB, MiB… of 1024
+_MEMORY = re.compile(r"^(\d+(?:\.\d+)?)\s*([KMGT])(i?)B$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -194,6 +195,11 @@ class ReaderSettings:
     memory_limit: str = "2GB"
     threads: int = 2
     max_rows: int = 1_000_000
+
+    @property
+    def memory_limit_bytes(self) -> int:
+        number, unit, binary = _MEMORY.match(self.memory_limit).groups()
+        return int(float(number) * (1024 if binary else 1000) ** ("KMGT".index(unit.upper()) + 1))
 
     @classmethod
     def from_env(cls) -> "ReaderSettings":

@@ -19,7 +19,7 @@ import duckdb
 from mediarecon import drills
 from mediarecon.paths import DBT_PROJECT_DIR
 from mediarecon.settings import Home, Settings
-from mediarecon.storage import validated_location
+from mediarecon.storage import duckdb_s3_environment, validated_location
 
 # Marts that must exist in a build before it may be published.
 PUBLISHED_MARTS = ("fct_order_line_delivery", "fct_findings", "fct_invoice_lines", "rpt_monthly_execution_statement")
@@ -39,11 +39,14 @@ def prepare_build(home: Home) -> Path:
 
 
 def dbt_environment(settings: Settings) -> dict[str, str]:
+    """What the nightly's dbt calls read from the environment: the build file, the Parquet folders,
+    threads, and the S3 settings of the profile (for scoped_environment)."""
     return {
         "MEDIARECON_BUILD_DB": str(settings.home.build_db),
         "MEDIARECON_VALIDATED_DIR": validated_location(settings),
         "MEDIARECON_QUARANTINE_DIR": str(settings.home.quarantine),
         "MEDIARECON_DBT_THREADS": str(settings.dbt_threads),
+        **duckdb_s3_environment(settings),
     }
 
 

@@ -1,3 +1,4 @@
+import hashlib
 import os
 import shutil
 from pathlib import Path
@@ -41,3 +42,9 @@ def copy_inbox(state_year: Path, home: Path, skip: tuple[str, ...] = ()) -> Path
         if source.name not in skip:
             shutil.copytree(source, home / "inbox" / source.name, dirs_exist_ok=True)
     return home
+
+
+def tree_state(root: Path) -> dict:
+    """Every file under root with its size, modification time and content hash."""
+    return {str(p.relative_to(root)): (p.stat().st_size, p.stat().st_mtime_ns, hashlib.sha256(p.read_bytes()).hexdigest())
+            for p in sorted(root.rglob("*")) if p.is_file()}

@@ -8,7 +8,6 @@ import datetime as dt
 import io
 import json
 import os
-import re
 import stat
 import sys
 from dataclasses import dataclass
@@ -39,12 +38,6 @@ def _open_reader(settings):
 GRACE_S = 10
 
 
-def _memory_bytes(size: str) -> int:
-    """'2GB' -> bytes, as DuckDB reads it (KB, MB… are powers of 1000; KiB, MiB… of 1024)."""
-    number, unit, binary = re.match(r"^(\d+(?:\.\d+)?)\s*([KMGT])(i?)B$", size.strip(), re.IGNORECASE).groups()
-    return int(float(number) * (1024 if binary else 1000) ** ("KMGT".index(unit.upper()) + 1))
-
-
 def _guard_process(limits) -> None:
     """Bound the whole process of a person's query, not only DuckDB's buffers: DuckDB's memory limit
     misses large lists and strings, and the rows become Python objects; it checks its interrupt only
@@ -54,7 +47,7 @@ def _guard_process(limits) -> None:
     import signal
     import threading
 
-    cap = _memory_bytes(limits.memory_limit) + 2 * 2**30
+    cap = limits.memory_limit_bytes + 2 * 2**30
     _, hard = resource.getrlimit(resource.RLIMIT_AS)
     resource.setrlimit(resource.RLIMIT_AS, (cap if hard == resource.RLIM_INFINITY else min(cap, hard), hard))
 

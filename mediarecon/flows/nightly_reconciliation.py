@@ -89,7 +89,7 @@ def dbt_build_task(home: str, dbt_vars: dict) -> None:
     warehouse.prepare_build(settings.home)
     drills.checkpoint("dbt_build:start")
     storage.install_httpfs()  # the profile's S3 settings make DuckDB autoload it
-    with warehouse.scoped_environment({**warehouse.dbt_environment(settings), **storage.duckdb_s3_environment(settings)}):
+    with warehouse.scoped_environment(warehouse.dbt_environment(settings)):
         warehouse.run_dbt(warehouse.dbt_build_args(settings, dbt_vars), log=get_run_logger().info)
 
 
@@ -101,7 +101,7 @@ def data_dictionary_task(home: str, dbt_vars: dict) -> dict:
     args[0] = "generate"
     target = settings.home.runs / "dbt" / "docs-target"
     args[args.index("--target-path") + 1] = str(target)
-    with warehouse.scoped_environment({**warehouse.dbt_environment(settings), **storage.duckdb_s3_environment(settings)}):
+    with warehouse.scoped_environment(warehouse.dbt_environment(settings)):
         warehouse.run_dbt(["docs", *args], log=get_run_logger().info)
     return data_dictionary.publish_docs(target, settings.home.exports / "docs", log=get_run_logger().warning)
 

@@ -19,7 +19,7 @@ from mediarecon.alert_rules import DEFAULT_RULES_PATH
 from mediarecon.cli import app
 from mediarecon.paths import read_seed
 from mediarecon.vocabulary import finding_types
-from tests.conftest import copy_inbox
+from tests.conftest import copy_inbox, tree_state
 from tests.receivers import SmtpReceiver, WebhookReceiver, attachments
 
 pytestmark = pytest.mark.usefixtures("prefect_server", "chorus_pro")
@@ -457,14 +457,6 @@ def test_on_call_commands_list_show_and_acknowledge(first_run):
     assert again[finding["alert_id"]]["status"] == "acknowledged"
     result = cli.invoke(app, ["alerts", "show", "99999", "--home", str(home)])
     assert result.exit_code == 2 and "no alert n° 99999" in result.output
-
-
-def tree_state(root) -> dict:
-    """Every file under root with its size, modification time and content hash."""
-    import hashlib
-
-    return {str(p.relative_to(root)): (p.stat().st_size, p.stat().st_mtime_ns, hashlib.sha256(p.read_bytes()).hexdigest())
-            for p in sorted(root.rglob("*")) if p.is_file()}
 
 
 def test_nothing_the_auditor_runs_writes_anything(first_run, tmp_path):

@@ -8,7 +8,6 @@ the secrets, and every hostile probe of the read path is tried against the publi
 
 import base64
 import csv
-import hashlib
 import io
 import json
 import os
@@ -20,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import tree_state
 from tests.receivers import Hits, SmtpReceiver, WebhookReceiver
 
 MEDIARECON = str(Path(sys.executable).parent / "mediarecon")
@@ -45,11 +45,6 @@ def sh(*args, check=True, timeout=900, **env):
     if check:
         assert p.returncode == 0, p.stdout + p.stderr
     return p
-
-
-def tree_state(root: Path) -> dict:
-    return {str(p.relative_to(root)): (p.stat().st_size, p.stat().st_mtime_ns, hashlib.sha256(p.read_bytes()).hexdigest())
-            for p in sorted(root.rglob("*")) if p.is_file()}
 
 
 @pytest.fixture(scope="module")
