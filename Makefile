@@ -14,7 +14,7 @@ $(BIN)/python:
 $(INSTALLED): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev,demo]'
-	$(BIN)/python -c 'from mediarecon.storage import install_httpfs; install_httpfs()'
+	$(BIN)/python -c 'from mediarecon.ingest.storage import install_httpfs; install_httpfs()'
 	touch $@
 
 install: $(INSTALLED)

@@ -28,13 +28,14 @@ def main() -> None:
     inbox_mb = sum(p.stat().st_size for p in (home / "inbox").rglob("*") if p.is_file()) / 1e6
 
     from mediarecon.flows.nightly_reconciliation import nightly_reconciliation
-    from mediarecon.settings import ChorusSettings, Home
-    from mediarecon.reader import open_reader
+    from mediarecon.settings import ChorusSettings
+    from mediarecon.state.home import Home
+    from mediarecon.warehouse.reader import open_reader
     from mediarecon.settings import ReaderSettings
     from simulators.chorus_pro import ChorusProSimulator, demo_credentials
 
     os.environ.update(demo_credentials())
-    with ChorusProSimulator(home, ChorusSettings.from_env()) as sim:
+    with ChorusProSimulator(home, ChorusSettings.from_env().client_config()) as sim:
         os.environ.update({"MEDIARECON_CHORUS_ENABLED": "true", "MEDIARECON_CHORUS_API_URL": sim.url,
                            "MEDIARECON_CHORUS_TOKEN_URL": sim.url + "/api/oauth/token"})
         t = time.perf_counter()

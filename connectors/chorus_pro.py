@@ -21,7 +21,7 @@ from typing import Callable, Iterator
 
 import requests
 
-from mediarecon.settings import ChorusSettings
+from connectors.secret import Secret
 
 log = logging.getLogger(__name__)
 
@@ -60,8 +60,30 @@ def detect_document_type(data: bytes) -> str:
     return "bin"
 
 
+@dataclass(frozen=True)
+class ChorusProConfig:
+    """What the client needs: the PISTE OAuth2 application, the Chorus Pro technical account, and how
+    patient to be."""
+
+    token_url: str
+    api_url: str
+    client_id: Secret
+    client_secret: Secret
+    login: Secret
+    password: Secret
+    scope: str = "openid"
+    connect_timeout_s: float = 5.0
+    read_timeout_s: float = 30.0
+    max_attempts: int = 5
+    backoff_s: float = 1.0
+    page_size: int = 100
+
+    def missing_credentials(self) -> list[str]:
+        return [n for n in ("client_id", "client_secret", "login", "password") if not getattr(self, n)]
+
+
 class ChorusProClient:
-    def __init__(self, session: requests.Session, settings: ChorusSettings,
+    def __init__(self, session: requests.Session, settings: ChorusProConfig,
                  sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.monotonic):
         self.session = session
         self.s = settings

@@ -1,172 +1,106 @@
-"""One settings object, read from MEDIARECON_* environment variables (see .env.example)."""
+"""One typed settings object per process, read from MEDIARECON_* environment variables and from a `.env`
+file in the working directory (the environment wins; every variable is listed in .env.example).
+
+A wrong value stops at start with one line naming the variable: `MEDIARECON_CHORUS_ENABLED='ture' is not
+true or false`. Each group is a pydantic-settings class; constructing one directly reads the environment
+for the fields not given.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
-from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated
 
-from schemas.sources import LANDED_ONLY, SOURCES
+from pydantic import AliasChoices, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from connectors.chorus_pro import ChorusProConfig
+from connectors.secret import Secret
+from mediarecon.state.home import Home
 
 PREFIX = "MEDIARECON_"
+ENV_FILE = ".env"
 
 
 class SettingsError(ValueError):
     pass
 
 
-def _env(name: str, default: str | None) -> str | None:
-    return os.environ.get(PREFIX + name, default)
+def _config(prefix: str) -> SettingsConfigDict:
+    # empty values count as unset (`MEDIARECON_ALERT_URLS=` in .env.example); unknown variables are ignored
+    return SettingsConfigDict(env_prefix=prefix, env_file=ENV_FILE, env_file_encoding="utf-8", env_ignore_empty=True,
+                              extra="ignore", frozen=True, validate_default=True)
 
 
-def _number(name: str, default: str, cast=float, lo=None, hi=None):
-    raw = _env(name, default)
-    try:
-        value = cast(raw)
-    except ValueError:
-        raise SettingsError(f"{PREFIX}{name}={raw!r} is not a number")
-    if (lo is not None and value < lo) or (hi is not None and value > hi):
-        raise SettingsError(f"{PREFIX}{name}={raw!r} must be between {lo} and {hi}")
-    return value
+_WHAT = {"float_parsing": "is not a number", "int_parsing": "is not a whole number", "int_from_float": "is not a whole number",
+         "bool_parsing": "is not true or false", "date_from_datetime_parsing": "is not a YYYY-MM-DD date",
+         "date_parsing": "is not a YYYY-MM-DD date"}
 
 
-@dataclass(frozen=True)
-class Home:
-    """The one folder that holds all state."""
-
-    root: Path
-
-    @property
-    def inbox(self) -> Path:
-        return self.root / "inbox"
-
-    @property
-    def landing(self) -> Path:
-        return self.root / "landing"
-
-    @property
-    def manifest(self) -> Path:
-        return self.landing / "manifest.sqlite"
-
-    @property
-    def quarantine(self) -> Path:
-        return self.root / "quarantine"
-
-    @property
-    def validated(self) -> Path:
-        return self.root / "validated"
-
-    @property
-    def warehouse_dir(self) -> Path:
-        return self.root / "warehouse"
-
-    @property
-    def published_db(self) -> Path:
-        return self.warehouse_dir / "mediarecon.duckdb"
-
-    @property
-    def previous_db(self) -> Path:
-        return self.warehouse_dir / "mediarecon.prev.duckdb"
-
-    @property
-    def build_db(self) -> Path:
-        # Same basename as the published file: DuckDB catalogs are named after it (views keep the name).
-        return self.warehouse_dir / "build" / "mediarecon.duckdb"
-
-    @property
-    def exports(self) -> Path:
-        return self.root / "exports"
-
-    @property
-    def runs(self) -> Path:
-        return self.root / "runs"
-
-    def ensure(self) -> "Home":
-        for d in [self.landing, self.quarantine, self.validated, self.warehouse_dir / "build",
-                  self.exports, self.runs] + [self.inbox / s for s in [*SOURCES, *LANDED_ONLY]]:
-            d.mkdir(parents=True, exist_ok=True)
-        return self
+def _explain(cls: type[BaseSettings], error: ValidationError) -> SettingsError:
+    """The first error as `MEDIARECON_X='value' <what is wrong>`."""
+    e = error.errors(include_url=False)[0]
+    name = str(e["loc"][0]) if e["loc"] else ""
+    field = cls.model_fields.get(name)
+    alias = field.validation_alias if field else None
+    var = alias.choices[0] if isinstance(alias, AliasChoices) else cls.model_config["env_prefix"] + name.upper()
+    raw = e.get("input")
+    if e["type"] in ("greater_than_equal", "less_than_equal") and field is not None:
+        lo = next((m.ge for m in field.metadata if getattr(m, "ge", None) is not None), None)
+        hi = next((m.le for m in field.metadata if getattr(m, "le", None) is not None), None)
+        what = (f"must be between {lo} and {hi}" if lo is not None and hi is not None
+                else f"must be at least {lo}" if lo is not None else f"must be at most {hi}")
+    else:
+        what = _WHAT.get(e["type"]) or e["msg"].removeprefix("Value error, ")
+    return SettingsError(f"{var}={raw!r} {what}")
 
 
-class Secret:
-    """A secret value (a password, a client secret, an alert URL that may carry one). It prints as ***
-    everywhere (repr, str, f-strings, logs, exceptions) and refuses to be pickled, so that it can never
-    be stored by Prefect or sent to another process by accident; `reveal()` where it is used."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str | None):
-        self._value = value or ""
-
-    def reveal(self) -> str:
-        return self._value
-
-    def __repr__(self) -> str:
-        return "***"
-
-    __str__ = __repr__
-
-    def __bool__(self) -> bool:
-        return bool(self._value)
-
-    def __eq__(self, other) -> bool:
-        return isinstance(other, Secret) and other._value == self._value
-
-    def __hash__(self) -> int:
-        return hash(self._value)
-
-    def __reduce_ex__(self, protocol):
-        raise TypeError("a Secret is never serialised (pass plain parameters and rebuild the settings)")
+class _Group(BaseSettings):
+    @classmethod
+    def from_env(cls, **given):
+        try:
+            return cls(**given)
+        except ValidationError as e:
+            raise _explain(cls, e) from None
 
 
 # The Chorus Pro credentials: no default, the demo and the tests set their own.
 CHORUS_CREDENTIALS = ("CLIENT_ID", "CLIENT_SECRET", "LOGIN", "PASSWORD")
 
 
-@dataclass(frozen=True)
-class ChorusSettings:
-    """PISTE OAuth2 application + Chorus Pro technical account. The URLs default to the simulator on
-    loopback; the credentials have no default."""
+class ChorusSettings(_Group):
+    """PISTE OAuth2 application + Chorus Pro technical account (the connector's ChorusProConfig), and how
+    the sync walks. The URLs default to the simulator on loopback; the credentials have no default."""
 
-    enabled: bool
-    token_url: str
-    api_url: str
-    client_id: Secret
-    client_secret: Secret
-    login: Secret
-    password: Secret
+    model_config = _config(PREFIX + "CHORUS_")
+
+    enabled: bool = False
+    token_url: str = "http://127.0.0.1:8765/api/oauth/token"
+    api_url: str = "http://127.0.0.1:8765"
+    client_id: Secret = Secret("")
+    client_secret: Secret = Secret("")
+    login: Secret = Secret("")
+    password: Secret = Secret("")
     scope: str = "openid"
-    connect_timeout_s: float = 5.0
-    read_timeout_s: float = 30.0
-    max_attempts: int = 5
-    backoff_s: float = 1.0
-    page_size: int = 100
-    sync_overlap_minutes: int = 60
+    connect_timeout_s: Annotated[float, Field(ge=0.1)] = 5.0
+    read_timeout_s: Annotated[float, Field(ge=0.1)] = 30.0
+    max_attempts: Annotated[int, Field(ge=1, le=20)] = 5
+    backoff_s: Annotated[float, Field(ge=0)] = 1.0
+    page_size: Annotated[int, Field(ge=1, le=1000)] = 100
+    sync_overlap_minutes: Annotated[int, Field(ge=0)] = 60
     sync_from: str = "2020-01-01T00:00:00+00:00"
     download_documents: bool = True
 
+    @field_validator("api_url")
     @classmethod
-    def from_env(cls) -> "ChorusSettings":
-        settings = cls(
-            enabled=(_env("CHORUS_ENABLED", "false") or "").lower() in ("1", "true", "yes"),
-            token_url=_env("CHORUS_TOKEN_URL", "http://127.0.0.1:8765/api/oauth/token"),
-            api_url=_env("CHORUS_API_URL", "http://127.0.0.1:8765").rstrip("/"),
-            client_id=Secret(_env("CHORUS_CLIENT_ID", "")),
-            client_secret=Secret(_env("CHORUS_CLIENT_SECRET", "")),
-            login=Secret(_env("CHORUS_LOGIN", "")),
-            password=Secret(_env("CHORUS_PASSWORD", "")),
-            scope=_env("CHORUS_SCOPE", "openid"),
-            connect_timeout_s=_number("CHORUS_CONNECT_TIMEOUT_S", "5", lo=0.1),
-            read_timeout_s=_number("CHORUS_READ_TIMEOUT_S", "30", lo=0.1),
-            max_attempts=_number("CHORUS_MAX_ATTEMPTS", "5", cast=int, lo=1, hi=20),
-            backoff_s=_number("CHORUS_BACKOFF_S", "1", lo=0),
-            page_size=_number("CHORUS_PAGE_SIZE", "100", cast=int, lo=1, hi=1000),
-            sync_overlap_minutes=_number("CHORUS_SYNC_OVERLAP_MINUTES", "60", cast=int, lo=0),
-            sync_from=_env("CHORUS_SYNC_FROM", "2020-01-01T00:00:00+00:00"),
-            download_documents=(_env("CHORUS_DOWNLOAD_DOCUMENTS", "true") or "").lower() in ("1", "true", "yes"),
-        )
+    def _no_trailing_slash(cls, v: str) -> str:
+        return v.rstrip("/")
+
+    @classmethod
+    def from_env(cls, **given) -> "ChorusSettings":
+        settings = super().from_env(**given)
         if settings.enabled:
             settings.require_credentials("MEDIARECON_CHORUS_ENABLED=true")
         return settings
@@ -178,118 +112,99 @@ class ChorusSettings:
             raise SettingsError(f"{why} needs {', '.join(missing)}: {'it is' if len(missing) == 1 else 'they are'}"
                                 " not set (the Chorus Pro credentials have no default; docs/chorus_pro.md)")
 
-    def __repr__(self) -> str:  # never print a secret
-        return (f"ChorusSettings(enabled={self.enabled}, token_url={self.token_url!r}, api_url={self.api_url!r},"
-                f" client_id=***, login=***, password=***, client_secret=***)")
+    def client_config(self) -> ChorusProConfig:
+        return ChorusProConfig(**{name: getattr(self, name) for name in ChorusProConfig.__dataclass_fields__})
 
 
 # a size as DuckDB reads it: KB, MB… are powers of 1000; KiB, MiB… of 1024
 _MEMORY = re.compile(r"^(\d+(?:\.\d+)?)\s*([KMGT])(i?)B$", re.IGNORECASE)
 
 
-@dataclass(frozen=True)
-class ReaderSettings:
-    """Limits of the one connection every read path uses on the published warehouse (mediarecon.reader)."""
+class ReaderSettings(_Group):
+    """Limits of the one connection every read path uses on the published warehouse (warehouse.reader)."""
 
-    timeout_s: float = 300.0
+    model_config = _config(PREFIX + "QUERY_")
+
+    timeout_s: Annotated[float, Field(ge=0.1, le=86400)] = 300.0
     memory_limit: str = "2GB"
-    threads: int = 2
-    max_rows: int = 1_000_000
+    threads: Annotated[int, Field(ge=1, le=64)] = 2
+    max_rows: Annotated[int, Field(ge=1)] = 1_000_000
+
+    @field_validator("memory_limit")
+    @classmethod
+    def _size(cls, v: str) -> str:
+        if not _MEMORY.match(v.strip()):
+            raise ValueError("is not a size such as 2GB or 512MB")
+        return v.strip()
 
     @property
     def memory_limit_bytes(self) -> int:
         number, unit, binary = _MEMORY.match(self.memory_limit).groups()
         return int(float(number) * (1024 if binary else 1000) ** ("KMGT".index(unit.upper()) + 1))
 
-    @classmethod
-    def from_env(cls) -> "ReaderSettings":
-        memory = (_env("QUERY_MEMORY_LIMIT", "2GB") or "").strip()
-        if not _MEMORY.match(memory):
-            raise SettingsError(f"{PREFIX}QUERY_MEMORY_LIMIT={memory!r} is not a size such as 2GB or 512MB")
-        return cls(timeout_s=_number("QUERY_TIMEOUT_S", "300", lo=0.1, hi=86400),
-                   memory_limit=memory,
-                   threads=_number("QUERY_THREADS", "2", cast=int, lo=1, hi=64),
-                   max_rows=_number("QUERY_MAX_ROWS", "1000000", cast=int, lo=1))
+
+def _env(*names: str) -> AliasChoices:
+    return AliasChoices(*names)
 
 
-@dataclass(frozen=True)
-class StorageSettings:
+class StorageSettings(_Group):
     """Where the landing zone, the senders' files and the validated Parquet live: local folders under
     the home (the default, nothing to set) or S3 URLs. Credentials come from the standard AWS chain."""
 
-    landing_url: str | None = None  # s3://bucket/prefix for the landing zone
-    inbox_url: str | None = None  # s3://sender-bucket/prefix, laid out like inbox/ (<source>/...)
-    validated_url: str | None = None  # s3://bucket/prefix for the validated Parquet read by dbt
-    endpoint_url: str | None = None  # any S3-compatible store
-    region: str | None = None
+    model_config = _config(PREFIX)
 
+    landing_url: str | None = Field(None, validation_alias=_env("MEDIARECON_LANDING_URL"))  # s3://bucket/prefix
+    inbox_url: str | None = Field(None, validation_alias=_env("MEDIARECON_S3_INBOX_URL"))  # laid out like inbox/
+    validated_url: str | None = Field(None, validation_alias=_env("MEDIARECON_VALIDATED_URL"))  # read by dbt
+    endpoint_url: str | None = Field(None, validation_alias=_env("MEDIARECON_S3_ENDPOINT_URL"))  # any S3-compatible store
+    region: str | None = Field(None, validation_alias=_env("MEDIARECON_S3_REGION", "AWS_REGION", "AWS_DEFAULT_REGION"))
+
+    @field_validator("landing_url", "inbox_url", "validated_url")
     @classmethod
-    def from_env(cls) -> "StorageSettings":
-        def url(name):
-            value = (_env(name, "") or "").strip()
-            if value and not value.startswith("s3://"):
-                raise SettingsError(f"{PREFIX}{name}={value!r} must be an s3://bucket/prefix URL (or unset)")
-            return value or None
-
-        return cls(
-            landing_url=url("LANDING_URL"),
-            inbox_url=url("S3_INBOX_URL"),
-            validated_url=url("VALIDATED_URL"),
-            endpoint_url=(_env("S3_ENDPOINT_URL", "") or None),
-            region=_env("S3_REGION", os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")),
-        )
+    def _s3(cls, v: str | None) -> str | None:
+        v = (v or "").strip()
+        if v and not v.startswith("s3://"):
+            raise ValueError("must be an s3://bucket/prefix URL (or unset)")
+        return v or None
 
 
-@dataclass(frozen=True)
-class Settings:
-    home: Home
-    under_delivery_tolerance_pct: float = 10.0
-    invoice_tolerance_pct: float = 0.5
-    invoice_tolerance_eur: float = 1.0
+class Settings(_Group):
+    model_config = _config(PREFIX)
+
+    home: Home = Field(default_factory=lambda: Home(Path("./var").resolve()))
+    under_delivery_tolerance_pct: Annotated[float, Field(ge=0, le=100)] = 10.0
+    invoice_tolerance_pct: Annotated[float, Field(ge=0, le=100)] = 0.5
+    invoice_tolerance_eur: Annotated[float, Field(ge=0)] = 1.0
     as_of_date: dt.date | None = None
-    dbt_threads: int = 1
-    chorus: ChorusSettings | None = None
-    storage: StorageSettings = StorageSettings()
-    reader: ReaderSettings = ReaderSettings()
+    dbt_threads: Annotated[int, Field(ge=1, le=16)] = 1
+    chorus: ChorusSettings = Field(default_factory=ChorusSettings)
+    storage: StorageSettings = Field(default_factory=StorageSettings)
+    reader: ReaderSettings = Field(default_factory=ReaderSettings)
     alert_urls: Secret = Secret("")  # apprise URLs, comma-separated, optionally `name=url`: may carry passwords
+    alert_rules: Path | None = None  # the rules file (alerts.rules.rules_path: else the home's, else the shipped one)
 
-    @property
-    def alert_channels(self) -> dict[str, str]:
-        from mediarecon.alert_rules import parse_channels
+    @field_validator("home", mode="before")
+    @classmethod
+    def _home(cls, v) -> Home:
+        return v if isinstance(v, Home) else Home(Path(v).expanduser().resolve())
 
-        return parse_channels(self.alert_urls.reveal())
-
-    def alert_rules(self):
-        """The alert rules file (MEDIARECON_ALERT_RULES, else <home>/alert_rules.yml, else the shipped
-        default), checked against the configured channels."""
-        from mediarecon.alert_rules import load_rules, rules_path
-
-        return load_rules(rules_path(self.home.root), self.alert_channels)
+    @field_validator("alert_rules")
+    @classmethod
+    def _absolute(cls, v: Path | None) -> Path | None:
+        return v.expanduser().resolve() if v else None
 
     @classmethod
     def from_env(cls, home: str | Path | None = None) -> "Settings":
-        root = Path(home or _env("HOME", "./var")).expanduser().resolve()
-        as_of = _env("AS_OF_DATE", None)
-        try:
-            as_of_date = dt.date.fromisoformat(as_of) if as_of else None
-        except ValueError:
-            raise SettingsError(f"{PREFIX}AS_OF_DATE={as_of!r} is not a YYYY-MM-DD date")
-        return cls(
-            home=Home(root),
-            under_delivery_tolerance_pct=_number("UNDER_DELIVERY_TOLERANCE_PCT", "10", lo=0, hi=100),
-            invoice_tolerance_pct=_number("INVOICE_TOLERANCE_PCT", "0.5", lo=0, hi=100),
-            invoice_tolerance_eur=_number("INVOICE_TOLERANCE_EUR", "1", lo=0),
-            as_of_date=as_of_date,
-            dbt_threads=_number("DBT_THREADS", "1", cast=int, lo=1, hi=16),
-            chorus=ChorusSettings.from_env(),
-            storage=StorageSettings.from_env(),
-            reader=ReaderSettings.from_env(),
-            alert_urls=Secret(_env("ALERT_URLS", "")),
-        )
+        """The settings of this process; `home` (the --home option) wins over MEDIARECON_HOME."""
+        groups = {"chorus": ChorusSettings.from_env(), "storage": StorageSettings.from_env(),
+                  "reader": ReaderSettings.from_env()}
+        return super().from_env(**groups, **({"home": home} if home else {}))
 
-    def dbt_vars(self) -> dict:
+    def dbt_vars(self, alert_rules) -> dict:
+        """The vars of a build: the thresholds of the alert rules file (alerts.rules.AlertRules), the
+        tolerances and the as-of date."""
         return {
-            **self.alert_rules().dbt_vars(),
+            **alert_rules.dbt_vars(),
             "under_delivery_tolerance_pct": self.under_delivery_tolerance_pct,
             "invoice_tolerance_pct": self.invoice_tolerance_pct,
             "invoice_tolerance_eur": self.invoice_tolerance_eur,

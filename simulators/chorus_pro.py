@@ -24,7 +24,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs
 
-from mediarecon.settings import ChorusSettings
+from connectors.chorus_pro import ChorusProConfig
 from simulators.einvoice_documents import invoice_pdf
 
 EMPTY_SEARCH = (20000, "TRA_MSG_00.015 - la recherche n'a retourné aucun résultat")
@@ -68,11 +68,13 @@ def demo_credentials() -> dict[str, str]:
 
 
 class ChorusProSimulator:
-    def __init__(self, home: Path, settings: ChorusSettings, host: str = "127.0.0.1", port: int = 0,
+    def __init__(self, home: Path, settings: ChorusProConfig, host: str = "127.0.0.1", port: int = 0,
                  faults: Faults | None = None):
         if host not in ("127.0.0.1", "localhost", "::1"):
             raise ValueError("the simulator listens on loopback only")
-        settings.require_credentials("the Chorus Pro simulator (it accepts only these credentials)")
+        if settings.missing_credentials():
+            raise ValueError(f"the Chorus Pro simulator accepts only configured credentials: {', '.join(settings.missing_credentials())}"
+                             " not set")
         self.invoices = _load(home)
         self.by_id = {inv["idFacture"]: inv for inv in self.invoices}
         self.settings = settings

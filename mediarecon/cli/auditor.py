@@ -27,7 +27,7 @@ ForceOption = typer.Option(False, "--force", help="Overwrite the --out file if i
 
 def _open_reader(settings):
     """The published warehouse through the locked-down reader; a clear error when there is none yet."""
-    from mediarecon.reader import open_reader
+    from mediarecon.warehouse.reader import open_reader
 
     try:
         return open_reader(settings.home, settings.reader)
@@ -79,7 +79,7 @@ def _reader_rows(settings, sql: str):
     if common.dedicated_process:
         _guard_process(settings.reader)
 
-    from mediarecon.reader import ReaderError
+    from mediarecon.warehouse.reader import ReaderError
 
     with _open_reader(settings) as reader:
         try:
@@ -188,7 +188,7 @@ def _write_output(target: _Output, data: bytes) -> None:
 def _emit(columns, rows, format: str, out: Optional[_Output], title: str) -> None:
     """Print (table, csv, json) or write (--out, checked by _check_output; xlsx needs it) a result."""
     if format == "xlsx":
-        from mediarecon.reports import Column, write_xlsx
+        from mediarecon.exports.reports import Column, write_xlsx
 
         kinds = []
         for i, c in enumerate(columns):
@@ -234,18 +234,6 @@ def query(
     _emit(columns, rows, format, target, "mediarecon — requête")
 
 
-AUDIT_QUERIES_DIR = Path(__file__).parents[1] / "audit_queries"
-
-
-def _audit_queries() -> dict[str, tuple[str, str]]:
-    """{name: (one-line description, SQL)} of the saved audit queries shipped with the product."""
-    out = {}
-    for path in sorted(AUDIT_QUERIES_DIR.glob("*.sql")):
-        text = path.read_text(encoding="utf-8")
-        out[path.stem] = (text.splitlines()[0].lstrip("- ").strip(), text)
-    return out
-
-
 @app.command()
 def audit(
     name: Optional[str] = typer.Argument(None, help="A saved audit query; none: list them."),
@@ -256,7 +244,9 @@ def audit(
     force: bool = ForceOption,
 ):
     """The cost-control auditor's saved queries, read-only on the published warehouse."""
-    queries = _audit_queries()
+    from mediarecon.exports.audit import saved_queries
+
+    queries = saved_queries()
     if name is None:
         for n, (description, _) in queries.items():
             typer.echo(f"{n:<22} {description}")
@@ -283,13 +273,13 @@ def report_monthly(
 ):
     """The monthly execution statement (CCAP 11.2.5), global or for one advertiser, from the published
     warehouse (read-only)."""
-    from mediarecon import reports
+    from mediarecon.exports import reports
 
     if format not in ("xlsx", "csv"):
         fail("--format must be xlsx or csv", 2)
     import duckdb
 
-    from mediarecon.reader import ReaderError
+    from mediarecon.warehouse.reader import ReaderError
 
     settings = load_settings(home)
     with _open_reader(settings) as reader:
@@ -318,15 +308,17 @@ def replay(
 ):
     """Rebuild the warehouse a past run published (same rows, same values), or the one the data received
     up to a date would give; the home is only read."""
-    from mediarecon.replay import ReplayError, replay as run_replay
-    from mediarecon.warehouse import BuildError
+    from mediarecon.warehouse.replay import ReplayError, replay as run_replay
+    from mediarecon.warehouse.build import BuildError
+
+    from mediarecon.alerts.rules import AlertRulesError, rules_of
 
     settings = load_settings(home)
     try:
-        current = settings.dbt_vars() if as_of else None
+        current = settings.dbt_vars(rules_of(settings)) if as_of else None
         result = run_replay(settings.home, out.resolve(), run_id=run_id, as_of=as_of, current_vars=current,
                             log=typer.echo)
-    except ReplayError as e:
+    except (ReplayError, AlertRulesError) as e:
         fail(str(e), 2)
     except BuildError as e:
         typer.secho(f"replay failed: {e}", fg="red", err=True)

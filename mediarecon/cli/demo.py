@@ -61,7 +61,8 @@ def chorus_sim(
 
     settings = load_settings(home)
     try:
-        sim = ChorusProSimulator(settings.home.root, settings.chorus, port=port)
+        settings.chorus.require_credentials("the Chorus Pro simulator (it accepts only these credentials)")
+        sim = ChorusProSimulator(settings.home.root, settings.chorus.client_config(), port=port)
     except (FileNotFoundError, OSError, SettingsError) as e:
         fail(str(e), 1)
     typer.echo(f"Chorus Pro simulator on {sim.url} ({len(sim.invoices)} invoices from {settings.home.root});"
@@ -94,7 +95,7 @@ def demo(s3: bool = typer.Option(False, "--s3", help="Also start a local S3 serv
     else:
         generate(seed=1, scale=0.2, year=2025, out=home)
     settings = load_settings(home)
-    with ChorusProSimulator(home, settings.chorus, port=0) as sim:
+    with ChorusProSimulator(home, settings.chorus.client_config(), port=0) as sim:
         os.environ.update({"MEDIARECON_CHORUS_ENABLED": "true", "MEDIARECON_CHORUS_API_URL": sim.url,
                            "MEDIARECON_CHORUS_TOKEN_URL": sim.url + "/api/oauth/token"})
         typer.echo(f"Chorus Pro simulator on {sim.url}")
@@ -119,7 +120,7 @@ def _demo_s3(home: Path) -> None:
         typer.echo(f"S3 (moto) on {s3.endpoint_url}: sender bucket {s3.inbox_url}, landing {s3.landing_url},"
                    f" validated {s3.validated_url}")
         settings = load_settings(home)
-        with ChorusProSimulator(generated, settings.chorus, port=0) as sim:
+        with ChorusProSimulator(generated, settings.chorus.client_config(), port=0) as sim:
             os.environ.update({"MEDIARECON_CHORUS_ENABLED": "true", "MEDIARECON_CHORUS_API_URL": sim.url,
                                "MEDIARECON_CHORUS_TOKEN_URL": sim.url + "/api/oauth/token"})
             summary = run_nightly(home)

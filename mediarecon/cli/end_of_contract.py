@@ -17,7 +17,7 @@ def export_all(
 ):
     """End of contract: every landed file, validated Parquet, marts as Parquet and CSV, the manifest,
     run records and alerts, a README and SHA256SUMS, for the next agency."""
-    from mediarecon.handover import HandoverError, export_all as run_export
+    from mediarecon.exports.handover import HandoverError, export_all as run_export
 
     try:
         record = run_export(load_settings(home), out.resolve(), log=typer.echo)
@@ -34,7 +34,7 @@ def purge(
 ):
     """Destroy the home folder's data after the hand-over (CCAP 13.9) and write a destruction certificate.
     Refused without --confirm, or unless an intact export was made after the last run."""
-    from mediarecon.handover import HandoverError, purge as run_purge
+    from mediarecon.exports.handover import HandoverError, purge as run_purge
 
     try:
         path = run_purge(load_settings(home), confirm, log=typer.echo)

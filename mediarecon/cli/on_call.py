@@ -17,13 +17,13 @@ alerts_app = typer.Typer(help="The alerts for the people on call: list, show, ac
 
 app.add_typer(alerts_app, name="alerts")
 def _alert_store(home: Optional[Path]):
-    from mediarecon import alerts
+    from mediarecon.alerts.store import store_for
 
     settings = load_settings(home)
     path = settings.home.root / "alerts" / "alerts.sqlite"
     if not path.exists():
         fail(f"no alert store at {path}: run `mediarecon run --home {settings.home.root}` first", 2)
-    return alerts.store_for(settings.home)
+    return store_for(settings.home)
 
 
 def _alert_or_exit(store, alert_id: int):
@@ -59,13 +59,15 @@ def alerts_list(
 def alerts_show(alert_id: int = typer.Argument(..., help="The alert number (alerts list)."),
                 home: Optional[Path] = HomeOption):
     """One alert as its message reads, with every notification and its delivery state."""
-    from mediarecon import alerts
+    from mediarecon.alerts.messages import render
+    from mediarecon.state.manifest import Manifest
 
     store = _alert_store(home)
     row = _alert_or_exit(store, alert_id)
     chart = store.path.parent / "charts" / f"alert-{alert_id}.png"
-    subject, body = alerts.render(row, "opened", alerts._evidence_names(load_settings(home).home.manifest),
-                                  chart if chart.exists() else None)
+    manifest = load_settings(home).home.manifest
+    subject, body = render(row, "opened", Manifest(manifest).evidence_names() if manifest.exists() else {},
+                           chart if chart.exists() else None)
     typer.echo(subject)
     typer.echo(body)
     if row["acknowledged_at"]:
@@ -83,26 +85,26 @@ def alerts_ack(alert_id: int = typer.Argument(..., help="The alert number (alert
                by: str = typer.Option(os.environ.get("USER", "unknown"), "--by", help="Who takes it in charge."),
                home: Optional[Path] = HomeOption):
     """Take an alert in charge: it stays listed until it clears, and a rise or the resolution is still sent."""
-    from mediarecon import alerts
+    from mediarecon.alerts.store import utcnow
 
     store = _alert_store(home)
     row = _alert_or_exit(store, alert_id)
     if row["status"] == "resolved":
         typer.echo(f"alert n° {alert_id} is already resolved ({row['resolved_at']}): nothing to acknowledge")
         return
-    row = store.acknowledge(alert_id, by, alerts.utcnow())
+    row = store.acknowledge(alert_id, by, utcnow())
     typer.echo(f"alert n° {alert_id} acknowledged by {row['acknowledged_by']} at {row['acknowledged_at']}")
 
 
 @alerts_app.command("check-rules")
 def alerts_check_rules(home: Optional[Path] = HomeOption):
     """Check the alert rules file and the channels of MEDIARECON_ALERT_URLS, without running anything."""
-    from mediarecon.alert_rules import AlertRulesError
+    from mediarecon.alerts.rules import AlertRulesError, channels_of, rules_of
 
     settings = load_settings(home)
     try:
-        rules = settings.alert_rules()
-        channels = settings.alert_channels
+        rules = rules_of(settings)
+        channels = channels_of(settings)
     except AlertRulesError as e:
         fail(str(e), 2)
     typer.echo(f"rules: {rules.path} (valid)")

@@ -21,16 +21,16 @@ def use_home_prefect(root: Path) -> None:
 
 
 def run_nightly(home: Optional[Path]) -> dict:
-    from mediarecon.alert_rules import AlertRulesError
+    from mediarecon.alerts.rules import AlertRulesError, rules_of
 
     settings = load_settings(home)
     try:  # before the ~20 s Prefect start: a broken rules file is named at once
-        settings.alert_rules()
+        rules_of(settings)
     except AlertRulesError as e:
         fail(str(e), 2)
     use_home_prefect(settings.home.root)
     from mediarecon.flows.nightly_reconciliation import nightly_reconciliation
-    from mediarecon.runs import RunInProgress
+    from mediarecon.state.runs import RunInProgress
 
     typer.echo(f"nightly reconciliation on {settings.home.root} (starting a local Prefect server, ~20 s) ...")
     try:
@@ -80,8 +80,8 @@ def status(
     runs: int = typer.Option(5, help="How many recent runs to list."),
 ):
     """Last runs, files per source and their outcome, rejected files and quarantine counts."""
-    from mediarecon.manifest import Manifest
-    from mediarecon.runs import list_runs
+    from mediarecon.state.manifest import Manifest
+    from mediarecon.state.runs import list_runs
 
     settings = load_settings(home)
     h = settings.home
@@ -132,15 +132,16 @@ def serve(
     """Run the schedule of prefect.yaml on this machine until Ctrl-C: the nightly reconciliation at 02:00
     Paris time (never two at once) and the 06:00 check. Uses PREFECT_API_URL, or starts a local Prefect
     server (127.0.0.1, database under <home>/prefect/)."""
-    from mediarecon.alert_rules import AlertRulesError
-    from mediarecon.schedule import runner_deployments, start_local_server
+    from mediarecon.alerts.rules import AlertRulesError, rules_of
+    from mediarecon.flows.schedule import runner_deployments, start_local_server
+    from mediarecon.ingest.sources import INBOX_FOLDERS
 
     settings = load_settings(home)
     try:
-        settings.alert_rules()
+        rules_of(settings)
     except AlertRulesError as e:
         fail(str(e), 2)
-    settings.home.ensure()
+    settings.home.ensure(INBOX_FOLDERS)
     server = None
     if not os.environ.get("PREFECT_API_URL"):
         use_home_prefect(settings.home.root)  # this process and its flow runs share the server's folder

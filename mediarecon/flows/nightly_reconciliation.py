@@ -15,13 +15,19 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.artifacts import create_markdown_artifact
 
+from mediarecon import drills
+from mediarecon.alerts import process as alerts
+from mediarecon.alerts.rules import channels_of, rules_of
+from mediarecon.alerts.store import store_for
+from mediarecon.exports import data_dictionary
 from mediarecon.flows.sync_chorus_pro import sync_chorus_pro
-from mediarecon import alerts, data_dictionary, drills, einvoices, ingestion, replay, storage, warehouse
-from mediarecon.manifest import Manifest
-from mediarecon.reader import open_reader
-from mediarecon.runs import RunRecord, new_run_id, run_lock
+from mediarecon.ingest import einvoices, parquet, storage, tabular
+from mediarecon.ingest.sources import INBOX_FOLDERS, LANDED_ONLY, SOURCES
 from mediarecon.settings import Settings
-from schemas.sources import LANDED_ONLY, SOURCES
+from mediarecon.state.manifest import Manifest
+from mediarecon.state.runs import RunRecord, new_run_id, run_lock
+from mediarecon.warehouse import build, publish, replay
+from mediarecon.warehouse.reader import open_reader
 
 
 @task(name="land", task_run_name="land-{source}", retries=2, retry_delay_seconds=[2, 10], cache_policy=NO_CACHE)
@@ -30,10 +36,10 @@ def land_task(home: str, source: str, run_id: str) -> int:
     home = settings.home
     store, manifest = storage.landing_store(settings), Manifest(home.manifest)
     spec = SOURCES.get(source) or LANDED_ONLY[source]
-    new = ingestion.land_source(home, spec, store, manifest, run_id)
+    new = tabular.land_source(home, spec, store, manifest, run_id)
     remote = storage.s3_inbox(settings)
     if remote:
-        new += ingestion.land_remote_source(spec, remote, store, manifest, run_id, home.runs / "scratch")
+        new += tabular.land_remote_source(spec, remote, store, manifest, run_id, home.runs / "scratch")
     get_run_logger().info("%s: %d new file(s) landed", source, new)
     return new
 
@@ -43,8 +49,8 @@ def validate_task(home: str, source: str, run_id: str) -> list[dict]:
     settings = Settings.from_env(home)
     home = settings.home
     logger = get_run_logger()
-    outcomes = ingestion.validate_source(home, SOURCES[source], Manifest(home.manifest),
-                                         storage.landing_store(settings), run_id)
+    outcomes = tabular.validate_source(home, SOURCES[source], Manifest(home.manifest),
+                                      storage.landing_store(settings), run_id)
     for o in outcomes:
         if o.status == "rejected":
             logger.warning("%s: REJECTED %s", source, o.reason)
@@ -86,29 +92,27 @@ def dbt_build_task(home: str, dbt_vars: dict) -> None:
     """`dbt build` in-process (dbt's own runner: one Prefect task, not one per node, which halves the
     time); its log goes to runs/dbt/logs and the failing nodes into the error."""
     settings = Settings.from_env(home)
-    warehouse.prepare_build(settings.home)
+    build.prepare_build(settings.home)
     drills.checkpoint("dbt_build:start")
     storage.install_httpfs()  # the profile's S3 settings make DuckDB autoload it
-    with warehouse.scoped_environment(warehouse.dbt_environment(settings)):
-        warehouse.run_dbt(warehouse.dbt_build_args(settings, dbt_vars), log=get_run_logger().info)
+    build.run_dbt(["build"], work_dir=settings.home.runs / "dbt", environment=build.build_environment(settings),
+                  dbt_vars=dbt_vars, log=get_run_logger().info)
 
 
 @task(name="data-dictionary", cache_policy=NO_CACHE)
 def data_dictionary_task(home: str, dbt_vars: dict) -> dict:
     """dbt docs of tonight's build into exports/docs/, every mart column in English and French."""
     settings = Settings.from_env(home)
-    args = warehouse.dbt_build_args(settings, dbt_vars)
-    args[0] = "generate"
-    target = settings.home.runs / "dbt" / "docs-target"
-    args[args.index("--target-path") + 1] = str(target)
-    with warehouse.scoped_environment(warehouse.dbt_environment(settings)):
-        warehouse.run_dbt(["docs", *args], log=get_run_logger().info)
-    return data_dictionary.publish_docs(target, settings.home.exports / "docs", log=get_run_logger().warning)
+    work_dir = settings.home.runs / "dbt" / "docs"
+    build.run_dbt(["docs", "generate"], work_dir=work_dir, environment=build.build_environment(settings),
+                  dbt_vars=dbt_vars, log=get_run_logger().info)
+    return data_dictionary.publish_docs(work_dir / "target", settings.home.exports / "docs",
+                                        log=get_run_logger().warning)
 
 
 @task(name="publish", retries=2, retry_delay_seconds=[2, 10], cache_policy=NO_CACHE)
 def publish_task(home: str) -> dict:
-    result = warehouse.publish(Settings.from_env(home).home)
+    result = publish.publish(Settings.from_env(home).home)
     get_run_logger().info("published %s (%s)", result.published,
                           ", ".join(f"{k}: {v} rows" for k, v in result.row_counts.items()))
     return {"published": str(result.published), "row_counts": result.row_counts}
@@ -119,10 +123,11 @@ def alerts_task(home: str, run_id: str, failure: str | None = None, report_path:
     """Raise, escalate and clear alerts from what this run found, and send what is pending."""
     settings = Settings.from_env(home)
     logger = get_run_logger()
-    result = alerts.process_run(settings.home, run_id, settings.alert_rules(), settings.alert_channels,
-                                settings.reader, failure=failure, report_path=report_path, log=logger.warning)
-    if not settings.alert_channels:
-        logger.info("alerts kept in %s, none sent: MEDIARECON_ALERT_URLS is empty", alerts.store_for(settings.home).path)
+    channels = channels_of(settings)
+    result = alerts.process_run(settings.home, run_id, rules_of(settings), channels, settings.reader,
+                                failure=failure, report_path=report_path, log=logger.warning)
+    if not channels:
+        logger.info("alerts kept in %s, none sent: MEDIARECON_ALERT_URLS is empty", store_for(settings.home).path)
     logger.info("alerts: %(opened)d opened, %(escalated)d escalated, %(resolved)d resolved; %(sent)d message(s)"
                 " sent, %(failed)d failed (kept for the next run)", result)
     return result
@@ -166,8 +171,8 @@ def summary_markdown(run_id: str, files: list[dict], findings: dict, home) -> st
 def nightly_reconciliation(home: str | None = None) -> dict:
     """One reconciliation now over MEDIARECON_HOME (or `home`): returns the run summary."""
     settings = Settings.from_env(home)  # a bad setting or a missing credential stops the run here
-    settings.alert_rules()  # so does a broken rules file, naming its line
-    settings.home.ensure()
+    rules = rules_of(settings)  # so does a broken rules file, naming its line
+    settings.home.ensure(INBOX_FOLDERS)
     home = str(settings.home.root)
     run_id = new_run_id()
     logger = get_run_logger()
@@ -197,14 +202,13 @@ def nightly_reconciliation(home: str | None = None) -> dict:
                 files += validate_task(home, source, run_id)
             for source in einvoices.DOCUMENT_SOURCES:
                 files += parse_einvoices_task(home, source, run_id)
-            ingestion.write_empty_partitions(settings.home)
-            einvoices.write_empty_tables(settings.home)
+            parquet.write_empty_tables(settings.home, {**tabular.validated_schemas(), **einvoices.SCHEMAS})
             mirror_validated_task(home)
             drills.checkpoint("validate:done")
             lap("validate_s")
             # what this build consumes, recorded so that `mediarecon replay` can rebuild it
-            dbt_vars = settings.dbt_vars()
-            record.update(dbt_vars=dbt_vars, inputs=replay.inputs_record(settings.home.manifest, run_id))
+            dbt_vars = settings.dbt_vars(rules)
+            record.update(dbt_vars=dbt_vars, inputs=replay.inputs_record(Manifest(settings.home.manifest), run_id))
             dbt_build_task(home, dbt_vars)
             lap("dbt_build_s")
             try:

@@ -8,9 +8,9 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from connectors.chorus_pro import ChorusProClient
-from mediarecon import storage
-from mediarecon.chorus_sync import ChorusSync
-from mediarecon.manifest import Manifest
+from mediarecon.ingest import storage
+from mediarecon.ingest.chorus_pro import ChorusSync
+from mediarecon.state.manifest import Manifest
 from mediarecon.settings import Settings
 
 
@@ -19,7 +19,7 @@ def chorus_sync_task(home: str, run_id: str) -> dict:
     settings = Settings.from_env(home)  # the credentials are read here, never passed as parameters
     home = settings.home
     with requests.Session() as session:
-        client = ChorusProClient(session, settings.chorus)
+        client = ChorusProClient(session, settings.chorus.client_config())
         result = ChorusSync(home, client, storage.landing_store(settings), Manifest(home.manifest),
                             settings.chorus, run_id).run()
     logger = get_run_logger()

@@ -14,20 +14,21 @@ import requests
 
 from connectors.chorus_pro import ChorusAuthError, ChorusError, ChorusProClient, detect_document_type
 from connectors.einvoice import check_totals, parse_bytes
-from mediarecon.settings import ChorusSettings, Secret
+from connectors.secret import Secret
+from mediarecon.settings import ChorusSettings
 from simulators.chorus_pro import ChorusProSimulator, Faults
 
 
 @pytest.fixture
 def sim(state_year):
-    settings = ChorusSettings.from_env()
+    settings = ChorusSettings.from_env().client_config()
     with ChorusProSimulator(state_year, settings, faults=Faults()) as s:
         yield s
 
 
 def client_for(sim, **overrides) -> ChorusProClient:
     base = dataclasses.replace(
-        ChorusSettings.from_env(), api_url=sim.url, token_url=sim.url + "/api/oauth/token", backoff_s=0.01,
+        ChorusSettings.from_env().client_config(), api_url=sim.url, token_url=sim.url + "/api/oauth/token", backoff_s=0.01,
         page_size=20, read_timeout_s=2, max_attempts=4)
     return ChorusProClient(requests.Session(), dataclasses.replace(base, **overrides))
 

@@ -1,6 +1,5 @@
 """Incremental Chorus Pro sync against the simulator over loopback: watermark, landing, resume."""
 
-import dataclasses
 import json
 
 import duckdb
@@ -9,22 +8,24 @@ import requests
 
 from connectors.chorus_pro import ChorusError, ChorusProClient
 from connectors.landing_store import LocalLandingStore
-from mediarecon.chorus_sync import WATERMARK, ChorusSync
-from mediarecon.manifest import Manifest
+from mediarecon.ingest.sources import INBOX_FOLDERS
+from mediarecon.ingest.chorus_pro import WATERMARK, ChorusSync
+from mediarecon.state.manifest import Manifest
 from mediarecon.settings import ChorusSettings, Settings
 from simulators.chorus_pro import ChorusProSimulator, Faults
 
 
 @pytest.fixture
 def sim(state_year):
-    with ChorusProSimulator(state_year, ChorusSettings.from_env(), faults=Faults()) as s:
+    with ChorusProSimulator(state_year, ChorusSettings.from_env().client_config(), faults=Faults()) as s:
         yield s
 
 
 def syncer(sim, home, run_id):
-    s = dataclasses.replace(ChorusSettings.from_env(), api_url=sim.url, token_url=sim.url + "/api/oauth/token",
-                            page_size=10, backoff_s=0.01, max_attempts=3, read_timeout_s=5)
-    return ChorusSync(home, ChorusProClient(requests.Session(), s), LocalLandingStore(home.landing),
+    s = ChorusSettings.from_env().model_copy(update=dict(
+        api_url=sim.url, token_url=sim.url + "/api/oauth/token", page_size=10, backoff_s=0.01, max_attempts=3,
+        read_timeout_s=5))
+    return ChorusSync(home, ChorusProClient(requests.Session(), s.client_config()), LocalLandingStore(home.landing),
                       Manifest(home.manifest), s, run_id)
 
 
@@ -37,7 +38,7 @@ def expected(state_year):
 
 
 def test_sync_twice_gives_the_same_rows(sim, tmp_path, state_year):
-    home = Settings.from_env(tmp_path).home.ensure()
+    home = Settings.from_env(tmp_path).home.ensure(INBOX_FOLDERS)
     first = syncer(sim, home, "r1").run()
     invoices = expected(state_year)
     assert first.invoices == len(invoices) and first.pages == -(-len(invoices) // 10)
@@ -59,7 +60,7 @@ def test_sync_twice_gives_the_same_rows(sim, tmp_path, state_year):
 
 
 def test_failure_mid_sync_keeps_the_watermark_and_the_next_run_resumes(sim, tmp_path, state_year):
-    home = Settings.from_env(tmp_path).home.ensure()
+    home = Settings.from_env(tmp_path).home.ensure(INBOX_FOLDERS)
     manifest = Manifest(home.manifest)
     calls_before_fault = 40
     sync = syncer(sim, home, "r1")

@@ -119,7 +119,7 @@ def test_serve_registers_the_schedule_written_in_prefect_yaml(prefect_server, tm
     from prefect import get_client
     from prefect.settings import PREFECT_API_URL
 
-    from mediarecon.schedule import PREFECT_YAML
+    from mediarecon.flows.schedule import PREFECT_YAML
 
     spec = {d["name"]: d for d in yaml.safe_load(PREFECT_YAML.read_text(encoding="utf-8"))["deployments"]}
     assert spec["nightly-reconciliation"]["schedules"] == [{"cron": "0 2 * * *", "timezone": "Europe/Paris"}]

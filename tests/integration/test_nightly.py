@@ -15,7 +15,7 @@ import pytest
 from typer.testing import CliRunner
 
 from mediarecon.flows.nightly_reconciliation import nightly_reconciliation
-from mediarecon.alert_rules import DEFAULT_RULES_PATH
+from mediarecon.alerts.rules import DEFAULT_RULES_PATH
 from mediarecon.cli import app
 from mediarecon.paths import read_seed
 from mediarecon.vocabulary import finding_types
@@ -42,7 +42,7 @@ def chorus_pro(state_year):
     from simulators.chorus_pro import ChorusProSimulator
 
     saved = dict(os.environ)
-    with ChorusProSimulator(state_year, ChorusSettings.from_env()) as sim:
+    with ChorusProSimulator(state_year, ChorusSettings.from_env().client_config()) as sim:
         os.environ.update({"MEDIARECON_CHORUS_ENABLED": "true", "MEDIARECON_CHORUS_API_URL": sim.url,
                            "MEDIARECON_CHORUS_TOKEN_URL": sim.url + "/api/oauth/token",
                            "MEDIARECON_CHORUS_PAGE_SIZE": "25"})
@@ -486,7 +486,7 @@ def test_nothing_the_auditor_runs_writes_anything(first_run, tmp_path):
 
 
 def all_marts(path) -> dict:
-    from mediarecon.warehouse import mart_tables
+    from mediarecon.warehouse.publish import mart_tables
 
     con = duckdb.connect(str(path), read_only=True)
     try:
@@ -584,7 +584,7 @@ def business_marts(path) -> dict:
     """Every mart without its lineage columns. Lineage names the received file a row was read from:
     a Chorus Pro answer or ZIP fetched at another moment has other bytes (timestamps, window), and
     of two copies of one invoice the first received is the evidence; the values must not differ."""
-    from mediarecon.warehouse import mart_tables
+    from mediarecon.warehouse.publish import mart_tables
 
     con = duckdb.connect(str(path), read_only=True)
     try:
@@ -602,7 +602,7 @@ def lineage_is_landed(path, home) -> None:
     """Every file a mart row names as its source or evidence is a file of the landing zone."""
     import sqlite3
 
-    from mediarecon.warehouse import mart_tables
+    from mediarecon.warehouse.publish import mart_tables
 
     with sqlite3.connect(home / "landing" / "manifest.sqlite") as m:
         landed = {r[0] for r in m.execute("select sha256 from files").fetchall()}
@@ -686,7 +686,7 @@ def test_the_nightly_writes_a_bilingual_data_dictionary_served_on_loopback(first
     manifest = json.loads((docs / "manifest.json").read_text(encoding="utf-8"))
     con = duckdb.connect(str(home / "warehouse" / "mediarecon.duckdb"), read_only=True)
     try:
-        from mediarecon.warehouse import mart_tables
+        from mediarecon.warehouse.publish import mart_tables
 
         columns = [(t, c[0]) for t in mart_tables(con) for c in con.execute(f"describe {t}").fetchall()]
     finally:

@@ -9,10 +9,11 @@ import duckdb
 import pytest
 
 from connectors.s3 import S3Inbox, S3LandingStore, S3Url, StorageError, make_client
-from mediarecon.ingestion import land_remote_source, validate_source
-from mediarecon.manifest import Manifest
+from mediarecon.ingest.sources import INBOX_FOLDERS
+from mediarecon.ingest.tabular import land_remote_source, validate_source
+from mediarecon.state.manifest import Manifest
 from mediarecon.settings import Settings
-from schemas.sources import LANDED_ONLY, SOURCES
+from mediarecon.ingest.sources import LANDED_ONLY, SOURCES
 from simulators.s3_demo import SENDER_BUCKET, WAREHOUSE_BUCKET, LocalS3
 from tests.conftest import copy_inbox
 
@@ -55,7 +56,7 @@ def test_landing_store_no_op_on_same_bytes_and_multipart_for_a_50_mb_file(clean_
 
 def test_sender_objects_are_ingested_once_per_content(clean_buckets, tmp_path):
     s3 = clean_buckets
-    home = Settings.from_env(tmp_path).home.ensure()
+    home = Settings.from_env(tmp_path).home.ensure(INBOX_FOLDERS)
     manifest = Manifest(home.manifest)
     store = S3LandingStore(s3.client, S3Url.parse(s3.landing_url), tmp_path / "cache")
     inbox = S3Inbox(s3.client, S3Url.parse(s3.inbox_url))
@@ -90,7 +91,7 @@ def test_sender_objects_are_ingested_once_per_content(clean_buckets, tmp_path):
 
 def test_s3_down_mid_run_is_a_clear_error_then_the_next_run_completes(clean_buckets, tmp_path):
     s3 = clean_buckets
-    home = Settings.from_env(tmp_path).home.ensure()
+    home = Settings.from_env(tmp_path).home.ensure(INBOX_FOLDERS)
     manifest = Manifest(home.manifest)
     for n in range(5):
         s3.client.put_object(Bucket=SENDER_BUCKET, Key=f"inbox/ad_server/r{n}.csv",

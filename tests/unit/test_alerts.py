@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from mediarecon import alerts
-from mediarecon.alert_rules import DEFAULT_RULES_PATH, AlertRulesError, load_rules, parse_channels
+from mediarecon.alerts import conditions, messages, process, sending
+from mediarecon.alerts import store as alert_store
+from mediarecon.alerts.rules import DEFAULT_RULES_PATH, AlertRulesError, load_rules, parse_channels
 from tests.receivers import SmtpReceiver, WebhookReceiver, attachments, free_port
 
 NOW = dt.datetime(2026, 11, 22, 6, 0, tzinfo=dt.timezone.utc)
@@ -78,14 +79,14 @@ def test_advertiser_routing_adds_its_channels_and_its_recipients(tmp_path):
     rules = load_rules(path, channels)
     assert rules.route("ADV-SIG", channels) == {"astreinte": ("com@sig.gouv.fr",), "teams": ("com@sig.gouv.fr",)}
     assert rules.route("ADV-DDD", channels) == {"astreinte": ()}
-    assert alerts.with_recipients(channels["astreinte"], ("com@sig.gouv.fr",)) == \
+    assert sending.with_recipients(channels["astreinte"], ("com@sig.gouv.fr",)) == \
         "mailto://127.0.0.1:25?to=astreinte@sig.gouv.fr,com@sig.gouv.fr"
-    assert alerts.with_recipients(channels["teams"], ("com@sig.gouv.fr",)) == channels["teams"]
+    assert sending.with_recipients(channels["teams"], ("com@sig.gouv.fr",)) == channels["teams"]
 
 
 # ---------------------------------------------------------------------- the store
 def drop(level=1, ongoing=True, last="2025-06-12"):
-    return alerts.Condition("delivery_drop|CMP-2025-0007|2025-06-10", "delivery_drop", "CMP-2025-0007", "ADV-SIG",
+    return alert_store.Condition("delivery_drop|CMP-2025-0007|2025-06-10", "delivery_drop", "CMP-2025-0007", "ADV-SIG",
                             "CMP-2025-0007", "2025-06-10", last, ongoing, level,
                             {"observed_value": 1200.0, "baseline_value": 90000.0, "lowest_share_pct": 0.0,
                              "amount_at_stake_eur": "123.45", "series_type": "campaign",
@@ -103,14 +104,14 @@ class FakeHome:
 
 def test_open_then_same_then_escalate_then_resolve_sends_three_messages(tmp_path):
     home = FakeHome(tmp_path)
-    store = alerts.store_for(home)
+    store = alert_store.store_for(home)
     with SmtpReceiver() as smtp:
         channels = {"astreinte": smtp.url("astreinte@sig.gouv.fr")}
         route = lambda c: {"astreinte": ()}  # noqa: E731
 
         def night(conditions, run_id):
             store.evaluate(conditions, {"delivery_drop"}, route, run_id, NOW)
-            return alerts.deliver(store, channels, home, None, NOW, log=lambda m: None)
+            return sending.deliver(store, channels, home, None, NOW, log=lambda m: None)
 
         assert night([drop(level=1)], "r1") == (1, 0)
         assert night([drop(level=1)], "r2") == (0, 0)  # the same night again: nothing new
@@ -134,8 +135,8 @@ def test_open_then_same_then_escalate_then_resolve_sends_three_messages(tmp_path
 
 def test_a_finding_that_disappears_is_resolved_and_one_seen_over_is_sent_once(tmp_path):
     home = FakeHome(tmp_path)
-    store = alerts.store_for(home)
-    over = alerts.Condition("over_invoiced|2500000001-001|2025-05-02", "over_invoiced", "2500000001-001", None,
+    store = alert_store.store_for(home)
+    over = alert_store.Condition("over_invoiced|2500000001-001|2025-05-02", "over_invoiced", "2500000001-001", None,
                             None, "2025-05-02", "2025-05-02", True, 1, {"amount_at_stake_eur": "10.00"})
     route = lambda c: {"astreinte": ()}  # noqa: E731
     assert store.evaluate([over, drop(ongoing=False)], {"over_invoiced", "delivery_drop"}, route, "r1", NOW) == \
@@ -149,7 +150,7 @@ def test_a_finding_that_disappears_is_resolved_and_one_seen_over_is_sent_once(tm
 
 def test_a_channel_that_is_down_keeps_the_alert_for_the_next_run(tmp_path):
     home = FakeHome(tmp_path)
-    store = alerts.store_for(home)
+    store = alert_store.store_for(home)
     smtp_port, hook_port = free_port(), free_port()
     channels = {"astreinte": f"mailto://127.0.0.1:{smtp_port}?from=a@mediarecon.test&to=astreinte@sig.gouv.fr"
                              "&mode=insecure",
@@ -160,14 +161,14 @@ def test_a_channel_that_is_down_keeps_the_alert_for_the_next_run(tmp_path):
     chart.parent.mkdir(parents=True)
     chart.write_bytes(b"\x89PNG\r\n\x1a\n fake but kept")  # drawn by the first run
     logged = []
-    assert alerts.deliver(store, channels, home, None, NOW, log=logged.append) == (0, 2)
+    assert sending.deliver(store, channels, home, None, NOW, log=logged.append) == (0, 2)
     assert len(logged) == 2 and "retried next run" in logged[0]
     pending = store.notifications(status="pending")
     assert [(n["channel"], n["attempts"]) for n in pending] == [("astreinte", 1), ("hook", 1)]
     with SmtpReceiver(smtp_port) as smtp, WebhookReceiver(hook_port) as hook:
         store.evaluate([drop()], {"delivery_drop"}, route, "r2", NOW)  # next night: nothing new...
-        assert alerts.deliver(store, channels, home, None, NOW) == (2, 0)  # ...but the backlog goes
-        assert alerts.deliver(store, channels, home, None, NOW) == (0, 0)
+        assert sending.deliver(store, channels, home, None, NOW) == (2, 0)  # ...but the backlog goes
+        assert sending.deliver(store, channels, home, None, NOW) == (0, 0)
     assert len(smtp.messages) == 1 and len(hook.posts) == 1
     assert [a[:2] for a in attachments(smtp.messages[0][1])] == [("alert-1.png", "image/png")]
     assert hook.posts[0]["title"].startswith("[mediarecon] Chute de diffusion de la campagne")
@@ -177,7 +178,7 @@ def test_a_channel_that_is_down_keeps_the_alert_for_the_next_run(tmp_path):
 
 def test_acknowledging_keeps_the_alert_listed_and_still_sends_its_resolution(tmp_path):
     home = FakeHome(tmp_path)
-    store = alerts.store_for(home)
+    store = alert_store.store_for(home)
     route = lambda c: {"astreinte": ()}  # noqa: E731
     store.evaluate([drop()], {"delivery_drop"}, route, "r1", NOW)
     row = store.acknowledge(1, "lea", NOW)
@@ -201,7 +202,7 @@ def test_run_refuses_a_malformed_rules_file_before_starting(tmp_path, monkeypatc
 
 
 def test_a_source_silent_for_longer_than_its_limit_raises_an_alert_and_clears_when_it_wakes(tmp_path):
-    from mediarecon.manifest import Manifest
+    from mediarecon.state.manifest import Manifest
 
     home = FakeHome(tmp_path)
     home.manifest.parent.mkdir(parents=True)
@@ -212,24 +213,24 @@ def test_a_source_silent_for_longer_than_its_limit_raises_an_alert_and_clears_wh
         "freshness_days:\n  ad_server: 3\n  email_deliverability: 3\n  regie_reports: 14\n"
         "  purchase_orders: 14\n  order_lines: 14\n":
         "freshness_days:\n  ad_server: 3\n  regie_reports: 14\n  email_deliverability: 3\n"})), {})
-    now = alerts.utcnow()
-    assert alerts.freshness_conditions(home.manifest, rules, now) == [
-        alerts.Condition("source_stale|email_deliverability", "source_stale", "email_deliverability", None, None,
+    now = alert_store.utcnow()
+    assert conditions.freshness_conditions(home.manifest, rules, now) == [
+        alert_store.Condition("source_stale|email_deliverability", "source_stale", "email_deliverability", None, None,
                          None, now.date().isoformat(), True, 1,
                          {"last_received_at": None, "days_without_data": None, "limit_days": 3})]
     later = now + dt.timedelta(days=5)
-    stale = alerts.freshness_conditions(home.manifest, rules, later)
+    stale = conditions.freshness_conditions(home.manifest, rules, later)
     assert [(c.entity_key, c.details["days_without_data"]) for c in stale] == \
         [("ad_server", 5), ("email_deliverability", None)]
-    store = alerts.store_for(home)
+    store = alert_store.store_for(home)
     route = lambda c: {"astreinte": ()}  # noqa: E731
     store.evaluate(stale, {"source_stale"}, route, "r2", later)
-    subject, body = alerts.render(store.alert(1), "opened")
+    subject, body = messages.render(store.alert(1), "opened")
     assert subject == "[mediarecon] Source sans nouvelles données : ad_server (alerte n° 1)"
     assert "Aucun nouveau fichier depuis 5 jours" in body and "limite : 3 jours" in body
     manifest.record_landed("ad_server", "c" * 64, "cm360_sig_2025-07.csv", "ad_server/c.csv", 10, "r3")
-    awake = alerts.utcnow() + dt.timedelta(days=1)  # the new file is a day old
-    store.evaluate(alerts.freshness_conditions(home.manifest, rules, awake), {"source_stale"}, route, "r3", awake)
+    awake = alert_store.utcnow() + dt.timedelta(days=1)  # the new file is a day old
+    store.evaluate(conditions.freshness_conditions(home.manifest, rules, awake), {"source_stale"}, route, "r3", awake)
     assert [n["event"] for n in store.notifications(alert_id=1)] == ["opened", "resolved"]
 
 
@@ -239,18 +240,18 @@ def test_the_06_00_check_alerts_once_when_tonights_run_is_missing_or_still_runni
     running = {"run_id": "b", "status": "running", "started_at": "2026-11-22T01:00:00+00:00"}
     done = {**running, "status": "succeeded"}
     failed = {**running, "status": "failed"}
-    assert alerts.deadline_conditions([done, yesterday], paris_6am) == []
-    assert alerts.deadline_conditions([failed], paris_6am) == []  # it alerted when it failed
-    (missing,) = alerts.deadline_conditions([yesterday], paris_6am)
+    assert conditions.deadline_conditions([done, yesterday], paris_6am) == []
+    assert conditions.deadline_conditions([failed], paris_6am) == []  # it alerted when it failed
+    (missing,) = conditions.deadline_conditions([yesterday], paris_6am)
     assert missing.details["state"] == "aucun traitement n'a démarré"
-    (late,) = alerts.deadline_conditions([running, yesterday], paris_6am)
+    (late,) = conditions.deadline_conditions([running, yesterday], paris_6am)
     assert late.details["state"] == "toujours en cours (démarré à 02:00)" and late.alert_level == 2
     home = FakeHome(tmp_path)
     rules = load_rules(DEFAULT_RULES_PATH, {})
     with SmtpReceiver() as smtp:
         channels = {"astreinte": smtp.url("astreinte@sig.gouv.fr")}
-        assert alerts.process_deadline(home, [running], rules, channels, now=paris_6am)["sent"] == 1
-        assert alerts.process_deadline(home, [running], rules, channels, now=paris_6am)["sent"] == 0
+        assert process.process_deadline(home, [running], rules, channels, now=paris_6am)["sent"] == 1
+        assert process.process_deadline(home, [running], rules, channels, now=paris_6am)["sent"] == 0
     (_, msg), = smtp.messages
     assert msg["subject"] == "[mediarecon] Traitement de nuit non terminé à l'heure : 2026-11-22 (alerte n° 1)"
     assert "toujours en cours (démarré à 02:00)" in msg.get_body(("plain",)).get_content()

@@ -9,8 +9,8 @@ from decimal import Decimal
 import duckdb
 
 from connectors.einvoice import parse_bytes
-from mediarecon import einvoices
-from mediarecon.settings import Home
+from mediarecon.ingest import einvoices
+from mediarecon.state.home import Home
 from simulators.einvoice_documents import DocLine, Document, render
 from tests.unit.test_einvoice import FIXTURES
 

@@ -10,10 +10,11 @@ from pathlib import Path
 import pyarrow.parquet as pq
 
 from connectors.landing_store import LocalLandingStore
-from mediarecon import einvoices, ingestion
-from mediarecon.manifest import Manifest
-from mediarecon.settings import Home
-from schemas.sources import LANDED_ONLY, SOURCES
+from mediarecon.ingest.sources import INBOX_FOLDERS
+from mediarecon.ingest import einvoices, tabular
+from mediarecon.state.manifest import Manifest
+from mediarecon.state.home import Home
+from mediarecon.ingest.sources import LANDED_ONLY, SOURCES
 
 PER_SOURCE = 160  # x 10 sources = 1 600 mutated files, over 1 000 of them distinct
 MUTATIONS = ["truncate", "utf16", "latin1_bytes", "delimiter", "extra_column", "drop_column", "huge_value",
@@ -78,9 +79,9 @@ def process(home: Home) -> list:
     store, manifest = LocalLandingStore(home.landing), Manifest(home.manifest)
     outcomes = []
     for source in [*SOURCES, *LANDED_ONLY]:
-        ingestion.land_source(home, SOURCES.get(source) or LANDED_ONLY[source], store, manifest, "fuzz")
+        tabular.land_source(home, SOURCES.get(source) or LANDED_ONLY[source], store, manifest, "fuzz")
     for spec in SOURCES.values():
-        outcomes += ingestion.validate_source(home, spec, manifest, store, "fuzz")
+        outcomes += tabular.validate_source(home, spec, manifest, store, "fuzz")
     for source in einvoices.DOCUMENT_SOURCES:
         if source in LANDED_ONLY:
             outcomes += einvoices.parse_landed(home, source, manifest, store, "fuzz")
@@ -89,7 +90,7 @@ def process(home: Home) -> list:
 
 def test_a_thousand_mutated_files_never_crash_and_never_cost_a_valid_row(state_year, tmp_path):
     rng = random.Random(20261122)
-    home = Home(tmp_path / "home").ensure()
+    home = Home(tmp_path / "home").ensure(INBOX_FOLDERS)
     originals = {}
     mutated = Counter()
     distinct = set()
@@ -119,7 +120,7 @@ def test_a_thousand_mutated_files_never_crash_and_never_cost_a_valid_row(state_y
     assert len(distinct) >= 1000, len(distinct)
 
     outcomes = process(home)
-    clean_home = Home(tmp_path / "clean").ensure()
+    clean_home = Home(tmp_path / "clean").ensure(INBOX_FOLDERS)
     for source in [*SOURCES, *LANDED_ONLY]:
         shutil.copytree(state_year / "inbox" / source, clean_home.inbox / source, dirs_exist_ok=True)
     clean = {o.file_name: o for o in process(clean_home)}

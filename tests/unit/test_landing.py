@@ -3,14 +3,15 @@
 import hashlib
 
 from connectors.landing_store import LocalLandingStore
-from mediarecon.ingestion import land_source
-from mediarecon.manifest import Manifest
+from mediarecon.ingest.sources import INBOX_FOLDERS
+from mediarecon.ingest.tabular import land_source
+from mediarecon.state.manifest import Manifest
 from mediarecon.settings import Settings
-from schemas.sources import SOURCES
+from mediarecon.ingest.sources import SOURCES
 
 
 def test_same_bytes_twice_is_a_no_op_and_new_bytes_land(tmp_path):
-    home = Settings.from_env(tmp_path).home.ensure()
+    home = Settings.from_env(tmp_path).home.ensure(INBOX_FOLDERS)
     manifest, store = Manifest(home.manifest), LocalLandingStore(home.landing)
     spec = SOURCES["forbidden_campaigns"]
     data = "Campagne;Annonceur;Interdite depuis le;Motif\nCMP-2025-0001;SPF;01/04/2025;x\n".encode()

@@ -10,8 +10,10 @@ import time
 import duckdb
 import pytest
 
-from mediarecon.reader import QueryTimeout, ReaderError, ReadOnlyViolation, check_statement, open_reader
-from mediarecon.settings import ChorusSettings, Home, ReaderSettings, Secret, Settings, SettingsError
+from mediarecon.warehouse.reader import QueryTimeout, ReaderError, ReadOnlyViolation, check_statement, open_reader
+from connectors.secret import Secret
+from mediarecon.settings import ChorusSettings, ReaderSettings, Settings, SettingsError
+from mediarecon.state.home import Home
 from tests.receivers import Hits
 
 
@@ -254,7 +256,7 @@ def test_a_comment_after_analyze_still_explains(reader):
 
 
 def test_the_dbt_environment_is_put_back_after_the_call(monkeypatch):
-    from mediarecon.warehouse import scoped_environment
+    from mediarecon.warehouse.build import scoped_environment
 
     monkeypatch.setenv("MEDIARECON_BUILD_DB", "/before")
     monkeypatch.delenv("MEDIARECON_DUCKDB_S3_SECRET_ACCESS_KEY", raising=False)

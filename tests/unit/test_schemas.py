@@ -5,8 +5,8 @@ import io
 
 import pytest
 
-from mediarecon.ingestion import validate_table
-from schemas.sources import SOURCES
+from mediarecon.ingest.tabular import validate_table
+from mediarecon.ingest.sources import SOURCES
 
 GOOD = {
     "purchase_orders": {
@@ -137,7 +137,7 @@ def test_french_amount_with_spaces_is_exact(tmp_path):
     from decimal import Decimal
 
     from schemas._columns import to_arrow
-    from mediarecon.ingestion import LINEAGE
+    from mediarecon.ingest.parquet import LINEAGE
 
     spec, table = table_for("regie_reports", [GOOD["regie_reports"]], tmp_path)
     valid = validate_table(spec, table, "x.csv", "sha").valid

@@ -9,7 +9,7 @@ from mediarecon.paths import DBT_PROJECT_DIR
 
 
 def test_dbt_models_pass_sqlfluff(tmp_path):
-    from mediarecon.storage import install_httpfs
+    from mediarecon.ingest.storage import install_httpfs
 
     install_httpfs()  # the profile's S3 settings autoload it when dbt opens a connection
     env = {**os.environ, "MEDIARECON_BUILD_DB": str(tmp_path / "lint.duckdb"),

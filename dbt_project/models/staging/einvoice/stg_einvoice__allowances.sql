@@ -20,7 +20,7 @@ renamed as (
         percent,
         -- lineage
         document_name,
-        source_file_sha256
+        _source_file_sha256 as source_file_sha256
     from source
 )
 

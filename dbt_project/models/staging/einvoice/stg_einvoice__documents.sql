@@ -37,9 +37,9 @@ renamed as (
         issue_date,
         -- lineage
         document_name,
-        source_file_sha256,
-        source_file_name,
-        received_at
+        _source_file_sha256 as source_file_sha256,
+        _source_file_name as source_file_name,
+        _received_at as received_at
     from source
 )
 

@@ -24,7 +24,7 @@ renamed as (
         vat_rate_pct,
         -- lineage
         document_name,
-        source_file_sha256
+        _source_file_sha256 as source_file_sha256
     from source
 )
 

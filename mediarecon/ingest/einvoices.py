@@ -25,19 +25,18 @@ import pyarrow as pa
 from connectors.einvoice import EInvoice, EInvoiceError, check_totals, parse_bytes
 from connectors.landing_store import LandingStore
 from mediarecon import drills
-from mediarecon.ingestion import FileOutcome, write_parquet
-from mediarecon.manifest import Manifest
-from mediarecon.settings import Home
+from mediarecon.ingest.parquet import DOCUMENT_LINEAGE, MONEY, quarantine_table, write_parquet
+from mediarecon.ingest.tabular import FileOutcome
+from mediarecon.state.manifest import Manifest
+from mediarecon.state.home import Home
 
 DOCUMENT_SOURCES = ("chorus_pro_documents", "einvoices")
 TABLES = ("einvoice_documents", "einvoice_lines", "einvoice_allowances")
 QUARANTINE_FOLDER = "einvoices"
 
-MONEY = pa.decimal128(18, 2)
 PRICE = pa.decimal128(18, 6)
 QUANTITY = pa.decimal128(18, 4)
-_LINEAGE = [("source_file_sha256", pa.string()), ("source_file_name", pa.string()), ("document_name", pa.string()),
-            ("received_at", pa.timestamp("us", tz="UTC"))]
+_LINEAGE = [("document_name", pa.string()), *DOCUMENT_LINEAGE.items()]
 DOCUMENT_SCHEMA = pa.schema([
     ("document_fingerprint", pa.string()), ("content_fingerprint", pa.string()), ("received_via", pa.string()),
     ("chorus_invoice_id", pa.int64()), ("syntax", pa.string()), ("supplier_id", pa.string()),
@@ -61,13 +60,6 @@ ALLOWANCE_SCHEMA = pa.schema([
     ("document_fingerprint", pa.string()), ("line_id", pa.string()), ("is_charge", pa.bool_()),
     ("amount_eur", MONEY), ("base_amount_eur", MONEY), ("percent", pa.decimal128(9, 4)), ("reason", pa.string()),
     ("reason_code", pa.string()), *_LINEAGE,
-])
-# The generic quarantine columns, plus who and what the rejected document is (when it could be read).
-QUARANTINE_SCHEMA = pa.schema([
-    ("source", pa.string()), ("file_sha256", pa.string()), ("file_name", pa.string()), ("line", pa.int64()),
-    ("column_name", pa.string()), ("rule", pa.string()), ("value", pa.string()), ("row_json", pa.string()),
-    ("document_name", pa.string()), ("supplier_id", pa.string()), ("invoice_number", pa.string()),
-    ("issue_date", pa.date32()), ("expected_eur", MONEY), ("stated_eur", MONEY),
 ])
 SCHEMAS = {"einvoice_documents": DOCUMENT_SCHEMA, "einvoice_lines": LINE_SCHEMA,
            "einvoice_allowances": ALLOWANCE_SCHEMA}
@@ -148,7 +140,7 @@ def violations(inv: EInvoice) -> list[dict]:
 
 def parse_file(data: bytes, sha: str, file_name: str, source: str, received_at: dt.datetime) -> Parsed:
     out = Parsed()
-    lineage = {"source_file_sha256": sha, "source_file_name": file_name, "received_at": received_at}
+    lineage = {"_source_file_sha256": sha, "_source_file_name": file_name, "_received_at": received_at}
     try:
         docs = documents_in(data, file_name)
     except EInvoiceError as e:
@@ -217,7 +209,7 @@ def write(home: Home, sha: str, parsed: Parsed) -> None:
         if rows:
             write_parquet(pa.Table.from_pylist(rows, schema=SCHEMAS[table]), home.validated / table / f"{sha}.parquet")
     if parsed.quarantine:
-        write_parquet(pa.Table.from_pylist(parsed.quarantine, schema=QUARANTINE_SCHEMA),
+        write_parquet(quarantine_table(parsed.quarantine),
                        home.quarantine / QUARANTINE_FOLDER / f"{sha}.parquet")
 
 
@@ -247,14 +239,3 @@ def parse_landed(home: Home, source: str, manifest: Manifest, store: LandingStor
                                 o.rows_quarantined, run_id)
         outcomes.append(o)
     return outcomes
-
-
-def write_empty_tables(home: Home) -> None:
-    """So that the warehouse's sources resolve before the first document arrives."""
-    for table, schema in SCHEMAS.items():
-        target = home.validated / table / "_schema.parquet"
-        if not target.exists():
-            write_parquet(schema.empty_table(), target)
-    target = home.quarantine / QUARANTINE_FOLDER / "_schema.parquet"
-    if not target.exists():
-        write_parquet(QUARANTINE_SCHEMA.empty_table(), target)

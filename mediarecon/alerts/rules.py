@@ -6,8 +6,8 @@ starts. Channels are apprise URLs from MEDIARECON_ALERT_URLS; the file only name
 
 from __future__ import annotations
 
-import os
 import re
+from functools import cache
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -91,12 +91,28 @@ class AlertRules:
         return {n: emails for n in dict.fromkeys(names) if n in channels}
 
 
-def rules_path(home_root: Path) -> Path:
-    env = os.environ.get("MEDIARECON_ALERT_RULES")
-    if env:
-        return Path(env).expanduser().resolve()
-    local = home_root / "alert_rules.yml"
+def rules_path(settings) -> Path:
+    """MEDIARECON_ALERT_RULES, else <home>/alert_rules.yml, else the shipped default."""
+    if settings.alert_rules:
+        return settings.alert_rules
+    local = settings.home.root / "alert_rules.yml"
     return local if local.exists() else DEFAULT_RULES_PATH
+
+
+def channels_of(settings) -> dict[str, str]:
+    """The named channels of MEDIARECON_ALERT_URLS."""
+    return parse_channels(settings.alert_urls.reveal())
+
+
+def rules_of(settings) -> AlertRules:
+    """The rules file of these settings, checked against their channels."""
+    return load_rules(rules_path(settings), channels_of(settings))
+
+
+@cache
+def shipped_rules() -> AlertRules:
+    """The shipped file: the one source of every default threshold (a home's file may leave keys out)."""
+    return load_rules(DEFAULT_RULES_PATH, {})
 
 
 class _Reader:
@@ -143,8 +159,10 @@ class _Reader:
 
 
 def load_rules(path: Path, channels: dict[str, str]) -> AlertRules:
-    """Read and check the rules file; AlertRulesError names the file and line of the first mistake."""
+    """Read and check the rules file; AlertRulesError names the file and line of the first mistake. A key
+    left out takes the shipped file's value."""
     r = _Reader(path)
+    default = None if path == DEFAULT_RULES_PATH else shipped_rules()
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as e:
@@ -155,10 +173,11 @@ def load_rules(path: Path, channels: dict[str, str]) -> AlertRules:
         mark = getattr(e, "problem_mark", None) or getattr(e, "context_mark", None)
         line = mark.line + 1 if mark else 1
         raise AlertRulesError(f"{path}, line {line}: not valid YAML ({getattr(e, 'problem', None) or e})")
-    top = r.mapping(root, "rules", {"drops", "bounce_rise", "payment_due", "findings", "freshness_days", "routing"},
-                    {"drops", "routing"})
+    sections = {"drops", "bounce_rise", "payment_due", "findings", "freshness_days", "routing"}
+    top = r.mapping(root, "rules", sections, {"drops", "routing"} if default else sections)
 
-    d = r.mapping(top["drops"], "drops", {"baseline_weeks", "ad_server", "email"}, {"ad_server", "email"})
+    d = r.mapping(top["drops"], "drops", {"baseline_weeks", "ad_server", "email"},
+                  {"ad_server", "email"} if default else {"baseline_weeks", "ad_server", "email"})
     drops = {}
     for channel in ("ad_server", "email"):
         c = r.mapping(d[channel], f"drops.{channel}", {"share_pct", "min_baseline", "min_days"},
@@ -168,26 +187,28 @@ def load_rules(path: Path, channels: dict[str, str]) -> AlertRules:
             min_baseline=r.number(c["min_baseline"], f"drops.{channel}.min_baseline", 0, integer=True),
             min_days=r.number(c["min_days"], f"drops.{channel}.min_days", 1, 60, integer=True),
         )
-    weeks = r.number(d["baseline_weeks"], "drops.baseline_weeks", 2, 26, integer=True) if "baseline_weeks" in d else 4
+    weeks = (r.number(d["baseline_weeks"], "drops.baseline_weeks", 2, 26, integer=True) if "baseline_weeks" in d
+             else default.baseline_weeks)
 
-    bounce = {"factor": 3.0, "min_rate_pct": 2.0, "min_attempted": 200, "baseline_days": 28}
+    bounce_keys = {"factor", "min_rate_pct", "min_attempted", "baseline_days"}
+    bounce = dict(default.bounce_rise) if default else {}
     if "bounce_rise" in top:
-        b = r.mapping(top["bounce_rise"], "bounce_rise", set(bounce))
+        b = r.mapping(top["bounce_rise"], "bounce_rise", bounce_keys, set() if default else bounce_keys)
         limits = {"factor": (1, None, False), "min_rate_pct": (0, 100, False), "min_attempted": (1, None, True),
                   "baseline_days": (7, 120, True)}
         for key, node in b.items():
             lo, hi, integer = limits[key]
             bounce[key] = r.number(node, f"bounce_rise.{key}", lo, hi, integer)
 
-    warn_days = 5
+    warn_days = default.warn_days_before_due if default else None
     if "payment_due" in top:
-        p = r.mapping(top["payment_due"], "payment_due", {"warn_days_before_due"})
+        p = r.mapping(top["payment_due"], "payment_due", {"warn_days_before_due"}, set() if default else {"warn_days_before_due"})
         if "warn_days_before_due" in p:
             warn_days = r.number(p["warn_days_before_due"], "payment_due.warn_days_before_due", 1, 49, integer=True)
 
-    min_severity = "high"
+    min_severity = default.findings_min_severity if default else None
     if "findings" in top:
-        f = r.mapping(top["findings"], "findings", {"min_severity"})
+        f = r.mapping(top["findings"], "findings", {"min_severity"}, set() if default else {"min_severity"})
         if "min_severity" in f:
             min_severity = f["min_severity"].value
             if min_severity not in SEVERITIES:
@@ -195,7 +216,7 @@ def load_rules(path: Path, channels: dict[str, str]) -> AlertRules:
 
     freshness = {}
     if "freshness_days" in top:
-        from schemas.sources import LANDED_ONLY, SOURCES
+        from mediarecon.ingest.sources import LANDED_ONLY, SOURCES
 
         known = set(SOURCES) | set(LANDED_ONLY)
         fr = r.mapping(top["freshness_days"], "freshness_days", known)

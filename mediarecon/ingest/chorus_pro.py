@@ -17,10 +17,11 @@ from dataclasses import dataclass, field
 from connectors.chorus_pro import ChorusProClient
 from connectors.landing_store import LandingStore
 from mediarecon import drills
-from mediarecon.ingestion import FileOutcome, validate_answers
-from mediarecon.manifest import Manifest
-from mediarecon.settings import ChorusSettings, Home
-from schemas.sources import API_SOURCES
+from mediarecon.ingest.tabular import FileOutcome, validate_answers
+from mediarecon.state.manifest import Manifest
+from mediarecon.settings import ChorusSettings
+from mediarecon.state.home import Home
+from mediarecon.ingest.sources import API_SOURCES
 
 log = logging.getLogger(__name__)
 

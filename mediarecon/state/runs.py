@@ -10,7 +10,7 @@ import secrets
 from contextlib import contextmanager
 
 from mediarecon import __version__
-from mediarecon.settings import Home
+from mediarecon.state.home import Home
 
 
 class RunInProgress(RuntimeError):

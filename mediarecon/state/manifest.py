@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sqlite3
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 SCHEMA = """
@@ -56,6 +56,10 @@ create table if not exists receipts (
     primary key (source, sha256, original_name)
 );
 """
+
+
+# the columns of the landing register in the end-of-contract export (manifest.csv)
+REGISTER_COLUMNS = ("source", "sha256", "original_name", "landing_key", "size_bytes", "received_at", "status", "reason")
 
 
 def utcnow() -> str:
@@ -167,3 +171,37 @@ class Manifest:
                 " coalesce(sum(rows_quarantined), 0) as rows_quarantined from files"
                 " group by source, status order by source, status"
             ).fetchall()
+
+    def consumed(self, run_id: str | None = None, received_until: str | None = None) -> list[tuple[str, str]]:
+        """(source, sha256) of the landed files processed by `run_id` or an earlier run, or received up to
+        `received_until` (ISO timestamp, UTC): what a build of that run read."""
+        sql = "select source, sha256 from files where processed_run_id is not null"
+        args: list = []
+        if run_id is not None:
+            sql, args = sql + " and processed_run_id <= ?", args + [run_id]
+        if received_until is not None:
+            sql, args = sql + " and received_at <= ?", args + [received_until]
+        with self._connect() as con:
+            return sorted(tuple(r) for r in con.execute(sql + " order by source, sha256", args).fetchall())
+
+    def evidence_names(self) -> dict[str, str]:
+        """sha256 -> `<source>/<original name>`, to name a finding's evidence as its sender named it."""
+        with self._connect() as con:
+            return {r["sha256"]: f"{r['source']}/{r['original_name']}"
+                    for r in con.execute("select source, sha256, original_name from files")}
+
+    def last_received(self) -> dict[str, str]:
+        """source -> when its newest file was received (ISO, UTC)."""
+        with self._connect() as con:
+            return dict(tuple(r) for r in con.execute("select source, max(received_at) from files group by source"))
+
+    def register(self) -> list[tuple]:
+        """The landing register as the end-of-contract export lists it, one row per landed file."""
+        with self._connect() as con:
+            return [tuple(r) for r in con.execute(
+                "select " + ", ".join(REGISTER_COLUMNS) + " from files order by source, received_at, sha256")]
+
+    def backup(self, target: Path) -> None:
+        """A consistent copy of the manifest at `target`, even while someone reads it."""
+        with self._connect() as con, closing(sqlite3.connect(target)) as dst:
+            con.backup(dst)

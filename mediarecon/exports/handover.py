@@ -14,16 +14,18 @@ import datetime as dt
 import getpass
 import hashlib
 import json
+import csv
 import shutil
-import sqlite3
-from contextlib import closing
 from pathlib import Path
 
 from connectors.landing_store import sha256_file
 from mediarecon import __version__
-from mediarecon.runs import list_runs
-from mediarecon.reader import open_reader
+from mediarecon.ingest import storage
 from mediarecon.settings import Settings
+from mediarecon.state.manifest import REGISTER_COLUMNS, Manifest
+from mediarecon.state.runs import list_runs
+from mediarecon.warehouse.publish import mart_tables
+from mediarecon.warehouse.reader import open_reader
 
 EXPORT_RECORDS = "exports/handover"
 
@@ -58,8 +60,6 @@ dépôt mediarecon ; définitions des colonnes : dbt_project/models/marts/*.yml.
 
 
 def export_all(settings: Settings, out: Path, log=print) -> dict:
-    from mediarecon import storage, warehouse
-
     home = settings.home
     if out.exists() and any(out.iterdir()):
         raise HandoverError(f"{out} is not empty: the export goes to a new folder")
@@ -69,15 +69,12 @@ def export_all(settings: Settings, out: Path, log=print) -> dict:
         raise HandoverError(f"nothing to export: no manifest at {home.manifest}")
     out.mkdir(parents=True, exist_ok=True)
     store = storage.landing_store(settings)
-    with closing(sqlite3.connect(home.manifest)) as src, closing(sqlite3.connect(out / "manifest.sqlite")) as dst:
-        src.backup(dst)  # a consistent copy even if someone reads it
-        files = src.execute("select source, sha256, original_name, landing_key, size_bytes, received_at, status,"
-                            " reason from files order by source, received_at, sha256").fetchall()
+    manifest = Manifest(home.manifest)
+    manifest.backup(out / "manifest.sqlite")
+    files = manifest.register()
     with open(out / "manifest.csv", "w", encoding="utf-8", newline="") as f:
-        import csv
-
         w = csv.writer(f)
-        w.writerow(["source", "sha256", "original_name", "landing_key", "size_bytes", "received_at", "status", "reason"])
+        w.writerow(REGISTER_COLUMNS)
         w.writerows(files)
     for n, (source, sha, name, key, size, *_rest) in enumerate(files, start=1):
         target = out / "landed" / key
@@ -94,7 +91,7 @@ def export_all(settings: Settings, out: Path, log=print) -> dict:
     (out / "marts").mkdir()
     # the locked-down reader, allowed to write into marts/ of the export and nowhere else
     with open_reader(home, settings.reader, write_dir=out / "marts") as reader:
-        marts = warehouse.mart_tables(reader)
+        marts = mart_tables(reader)
         for t in marts:
             reader.copy_to(f"select * from {t} order by all", out / "marts" / f"{t}.parquet", "format parquet")
             reader.copy_to(f"select * from {t} order by all", out / "marts" / f"{t}.csv", "header")

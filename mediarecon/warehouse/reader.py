@@ -18,7 +18,8 @@ from pathlib import Path
 
 import duckdb
 
-from mediarecon.settings import Home, ReaderSettings
+from mediarecon.settings import ReaderSettings
+from mediarecon.state.home import Home
 
 
 class ReaderError(RuntimeError):

@@ -14,12 +14,12 @@ import hashlib
 import json
 import os
 import shutil
-import sqlite3
-from contextlib import closing
 from pathlib import Path
 
 from mediarecon.paths import DBT_PROJECT_DIR
-from mediarecon.settings import Home
+from mediarecon.state.home import Home
+from mediarecon.state.manifest import Manifest
+from mediarecon.warehouse.build import run_dbt
 
 
 class ReplayError(ValueError):
@@ -46,21 +46,8 @@ def reference_sha256() -> str:
     return tree_sha256(DBT_PROJECT_DIR / "seeds" / "reference")
 
 
-def consumed(manifest_path: Path, run_id: str | None = None, received_until: str | None = None) -> list[tuple]:
-    """(source, sha256) of the landed files processed by `run_id` or an earlier run, or received up to
-    `received_until` (ISO timestamp, UTC)."""
-    sql = "select source, sha256 from files where processed_run_id is not null"
-    args: list = []
-    if run_id is not None:
-        sql, args = sql + " and processed_run_id <= ?", args + [run_id]
-    if received_until is not None:
-        sql, args = sql + " and received_at <= ?", args + [received_until]
-    with closing(sqlite3.connect(manifest_path)) as con:
-        return sorted(con.execute(sql + " order by source, sha256", args).fetchall())
-
-
-def inputs_record(manifest_path: Path, run_id: str) -> dict:
-    files = consumed(manifest_path, run_id)
+def inputs_record(manifest: Manifest, run_id: str) -> dict:
+    files = manifest.consumed(run_id)
     return {"files": len(files),
             "files_sha256": hashlib.sha256("\n".join(f"{s}/{h}" for s, h in files).encode()).hexdigest(),
             "dbt_project_sha256": project_sha256(), "reference_sha256": reference_sha256()}
@@ -71,7 +58,7 @@ def _lineage(path: Path) -> set[str]:
     import pyarrow.parquet as pq
 
     names = pq.read_schema(path).names
-    column = "_source_file_sha256" if "_source_file_sha256" in names else "file_sha256"
+    column = "_source_file_sha256" if "_source_file_sha256" in names else "file_sha256"  # validated / quarantine
     return set(pq.read_table(path, columns=[column]).column(0).to_pylist()) if column in names else set()
 
 
@@ -99,8 +86,6 @@ def replay(home: Home, out: Path, run_id: str | None = None, as_of: str | None =
            current_vars: dict | None = None, log=print) -> dict:
     """Rebuild into out/mediarecon.duckdb the warehouse of run `run_id` (with the vars it recorded), or
     of what was received up to `as_of` (YYYY-MM-DD: end of that day, or an ISO timestamp)."""
-    from mediarecon import warehouse
-
     if (run_id is None) == (as_of is None):
         raise ReplayError("give a run id or --as-of, not both and not neither")
     if out.exists() and any(out.iterdir()):
@@ -114,7 +99,7 @@ def replay(home: Home, out: Path, run_id: str | None = None, as_of: str | None =
         if record.get("status") != "succeeded" or "dbt_vars" not in record:
             raise ReplayError(f"run {run_id} did not publish a warehouse (status {record.get('status')}):"
                               " nothing to replay")
-        files = consumed(home.manifest, run_id=run_id)
+        files = Manifest(home.manifest).consumed(run_id=run_id)
         dbt_vars = record["dbt_vars"]
         inputs = record.get("inputs", {})
         if inputs.get("files") != len(files):
@@ -131,7 +116,7 @@ def replay(home: Home, out: Path, run_id: str | None = None, as_of: str | None =
             moment = dt.datetime.fromisoformat(until)
         except ValueError:
             raise ReplayError(f"--as-of {as_of!r} is not a YYYY-MM-DD date or an ISO timestamp")
-        files = consumed(home.manifest, received_until=moment.astimezone(dt.timezone.utc).isoformat(
+        files = Manifest(home.manifest).consumed(received_until=moment.astimezone(dt.timezone.utc).isoformat(
             timespec="seconds"))
         dbt_vars = {**(current_vars or {}), "as_of_date": moment.date().isoformat()}
     for w in warnings:
@@ -142,10 +127,7 @@ def replay(home: Home, out: Path, run_id: str | None = None, as_of: str | None =
     _gather(home.quarantine, out / "quarantine", shas)
     log(f"{len(files)} landed file(s) -> {linked} validated Parquet file(s) gathered in {out / 'validated'}")
     build = out / "mediarecon.duckdb"
-    args = ["build", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-            "--target-path", str(out / "dbt" / "target"), "--log-path", str(out / "dbt" / "logs"),
-            "--vars", json.dumps(dbt_vars)]
-    with warehouse.scoped_environment({"MEDIARECON_BUILD_DB": str(build), "MEDIARECON_VALIDATED_DIR": str(out / "validated"),
-                   "MEDIARECON_QUARANTINE_DIR": str(out / "quarantine")}):
-        warehouse.run_dbt(args, log=log)
+    run_dbt(["build"], work_dir=out / "dbt", dbt_vars=dbt_vars, log=log,
+            environment={"MEDIARECON_BUILD_DB": str(build), "MEDIARECON_VALIDATED_DIR": str(out / "validated"),
+                         "MEDIARECON_QUARANTINE_DIR": str(out / "quarantine")})
     return {"warehouse": str(build), "files": len(files), "dbt_vars": dbt_vars, "warnings": warnings}

@@ -74,9 +74,12 @@ API_SOURCES: dict[str, SourceSpec] = {
 }
 
 
-# Documents kept exactly as received and parsed by the e-invoice step (mediarecon/einvoices.py), not by
+# Documents kept exactly as received and parsed by the e-invoice step (mediarecon/ingest/einvoices.py), not by
 # a tabular reader.
 LANDED_ONLY: dict[str, SourceSpec] = {
     "einvoices": SourceSpec("einvoices", "e-invoice copies sent directly (UBL, CII, Factur-X)", None, {}, None,
                             french_numbers=False, patterns=("*.xml", "*.pdf")),
 }
+
+# the inbox/<source>/ folders a home is made with (Home.ensure)
+INBOX_FOLDERS = (*SOURCES, *LANDED_ONLY)

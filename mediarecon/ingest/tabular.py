@@ -8,36 +8,21 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 import pandera.errors
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from connectors.file_drop import RawTable, StructuralError
 from connectors.landing_store import LandingStore, sha256_file
 from mediarecon import drills
-from mediarecon.manifest import Manifest
-from mediarecon.settings import Home
+from mediarecon.state.manifest import Manifest
+from mediarecon.ingest.parquet import LINEAGE, quarantine_table, write_parquet
+from mediarecon.state.home import Home
 from schemas._columns import column_kinds, empty_arrow, french_number, to_arrow
-from schemas.sources import API_SOURCES, SOURCES, SourceSpec
-
-LINEAGE = {
-    "_source_file_sha256": pa.string(),
-    "_source_file_name": pa.string(),
-    "_source_line": pa.int64(),
-    "_received_at": pa.timestamp("us", tz="UTC"),
-}
-QUARANTINE_SCHEMA = pa.schema([
-    ("source", pa.string()), ("file_sha256", pa.string()), ("file_name", pa.string()),
-    ("line", pa.int64()), ("column_name", pa.string()), ("rule", pa.string()), ("value", pa.string()),
-    ("row_json", pa.string()),
-])
-
+from mediarecon.ingest.sources import API_SOURCES, SOURCES, SourceSpec
 
 @dataclass
 class FileOutcome:
@@ -169,18 +154,6 @@ def validate_table(spec: SourceSpec, table: RawTable, file_name: str, file_sha: 
     return Validation(validated, quarantine, None, rows_read)
 
 
-def write_parquet(table: pa.Table, target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".parquet")
-    os.close(fd)
-    try:
-        pq.write_table(table, tmp)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def records_table(records: list[dict], fields: dict[str, str]) -> RawTable:
     """JSON records (an API answer) as a RawTable: values as text, the record's 1-based position in the
     answer as its line."""
@@ -219,7 +192,7 @@ def validate_answers(home: Home, spec: SourceSpec, answers: list[tuple[str, str,
                    "file_name": answers[owners[q["row_index"]]][1],
                    **{k: v for k, v in q.items() if k != "row_index"}} for q in result.quarantine]
     if quarantine:
-        write_parquet(pa.Table.from_pylist(quarantine, schema=QUARANTINE_SCHEMA),
+        write_parquet(quarantine_table(quarantine),
                        home.quarantine / spec.name / f"{batch}.parquet")
     outcomes = []
     for sha, name, records in answers:
@@ -264,7 +237,7 @@ def _write_outcome(home: Home, spec: SourceSpec, result: Validation, sha: str, f
     quarantine = [{"source": spec.name, "file_sha256": sha, "file_name": file_name,
                    **{k: v for k, v in q.items() if k != "row_index"}} for q in result.quarantine]
     if quarantine:
-        write_parquet(pa.Table.from_pylist(quarantine, schema=QUARANTINE_SCHEMA),
+        write_parquet(quarantine_table(quarantine),
                        home.quarantine / spec.name / f"{sha}.parquet")
     return _outcome(spec, sha, file_name, quarantine, result.rows_read, len(valid))
 
@@ -284,13 +257,6 @@ def validate_source(home: Home, spec: SourceSpec, manifest: Manifest, store: Lan
     return outcomes
 
 
-def write_empty_partitions(home: Home) -> None:
-    """An empty Parquet file with the schema per source, so dbt sources always resolve (even with no
-    file received yet) and always have the same columns."""
-    for spec in [*SOURCES.values(), *API_SOURCES.values()]:
-        target = home.validated / spec.name / "_schema.parquet"
-        if not target.exists():
-            write_parquet(empty_arrow(spec.model, LINEAGE), target)
-    target = home.quarantine / "_schema" / "_schema.parquet"
-    if not target.exists():
-        write_parquet(QUARANTINE_SCHEMA.empty_table(), target)
+def validated_schemas() -> dict[str, "pa.Schema"]:
+    """The Parquet schema of every tabular source's validated folder (for parquet.write_empty_tables)."""
+    return {spec.name: empty_arrow(spec.model, LINEAGE).schema for spec in [*SOURCES.values(), *API_SOURCES.values()]}

@@ -1,0 +1,65 @@
+"""The home folder (MEDIARECON_HOME) and the place of everything in it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Home:
+    """The one folder that holds all state."""
+
+    root: Path
+
+    @property
+    def inbox(self) -> Path:
+        return self.root / "inbox"
+
+    @property
+    def landing(self) -> Path:
+        return self.root / "landing"
+
+    @property
+    def manifest(self) -> Path:
+        return self.landing / "manifest.sqlite"
+
+    @property
+    def quarantine(self) -> Path:
+        return self.root / "quarantine"
+
+    @property
+    def validated(self) -> Path:
+        return self.root / "validated"
+
+    @property
+    def warehouse_dir(self) -> Path:
+        return self.root / "warehouse"
+
+    @property
+    def published_db(self) -> Path:
+        return self.warehouse_dir / "mediarecon.duckdb"
+
+    @property
+    def previous_db(self) -> Path:
+        return self.warehouse_dir / "mediarecon.prev.duckdb"
+
+    @property
+    def build_db(self) -> Path:
+        # Same basename as the published file: DuckDB catalogs are named after it (views keep the name).
+        return self.warehouse_dir / "build" / "mediarecon.duckdb"
+
+    @property
+    def exports(self) -> Path:
+        return self.root / "exports"
+
+    @property
+    def runs(self) -> Path:
+        return self.root / "runs"
+
+    def ensure(self, inbox_folders: tuple[str, ...] = ()) -> "Home":
+        """Create the home's folders, and `inbox/<name>/` for each given source (ingest.sources.INBOX_FOLDERS)."""
+        for d in [self.landing, self.quarantine, self.validated, self.warehouse_dir / "build",
+                  self.exports, self.runs] + [self.inbox / name for name in inbox_folders]:
+            d.mkdir(parents=True, exist_ok=True)
+        return self

@@ -1,0 +1,88 @@
+"""The one way dbt is invoked: the nightly build, its docs and a replay all go through `run_dbt`.
+
+dbt writes only `warehouse/build/mediarecon.duckdb` (publish.py renames it into place); it reads its
+profile and sources from environment variables, set around each call and put back.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from contextlib import contextmanager
+from pathlib import Path
+
+from mediarecon.paths import DBT_PROJECT_DIR
+from mediarecon.ingest.storage import duckdb_s3_environment, validated_location
+from mediarecon.settings import Settings
+from mediarecon.state.home import Home
+
+
+def prepare_build(home: Home) -> Path:
+    """Start every build from an empty file: a run never inherits a previous, possibly half, build."""
+    build = home.build_db
+    build.parent.mkdir(parents=True, exist_ok=True)
+    for p in (build, build.with_name(build.name + ".wal")):
+        p.unlink(missing_ok=True)
+    return build
+
+
+@contextmanager
+def scoped_environment(values: dict[str, str]):
+    """dbt reads its profile and sources from environment variables: set them around one dbt call and
+    put back what was there, so that nothing of a build (S3 keys included) lingers in the process."""
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+class BuildError(RuntimeError):
+    pass
+
+
+def build_environment(settings: Settings) -> dict[str, str]:
+    """What the nightly's dbt calls read from the environment: the build file, the Parquet folders,
+    threads, and the S3 settings of the profile."""
+    return {
+        "MEDIARECON_BUILD_DB": str(settings.home.build_db),
+        "MEDIARECON_VALIDATED_DIR": validated_location(settings),
+        "MEDIARECON_QUARANTINE_DIR": str(settings.home.quarantine),
+        "MEDIARECON_DBT_THREADS": str(settings.dbt_threads),
+        **duckdb_s3_environment(settings),
+    }
+
+
+def run_dbt(command: list[str], *, work_dir: Path, environment: dict[str, str], dbt_vars: dict | None = None,
+            log=print) -> None:
+    """Run `dbt <command>` in-process on the shipped project, its target and logs under `work_dir`,
+    with `environment` set for the call only; raise BuildError naming every node that errored or failed."""
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+    from dbt.cli.main import dbtRunner
+
+    args = [*command, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
+            "--target-path", str(work_dir / "target"), "--log-path", str(work_dir / "logs")]
+    if dbt_vars is not None:
+        args += ["--vars", json.dumps(dbt_vars)]
+    name = " ".join(command)
+    with scoped_environment(environment):
+        try:
+            result = dbtRunner().invoke(args)
+        finally:
+            # The adapter may keep the build file open; it must be closed before the file is renamed.
+            DuckDBConnectionManager.close_all_connections()
+    if result.success:
+        nodes = getattr(result.result, "results", None)
+        log(f"dbt {name}: " + (f"{len(nodes)} node(s) passed" if nodes else "done"))
+        return
+    if result.exception is not None:
+        raise BuildError(f"dbt {name} could not run: {result.exception}")
+    failed = [f"{r.node.unique_id}: {r.status}: {(r.message or '').strip()}"
+              for r in (getattr(result.result, "results", None) or [])
+              if str(r.status) in ("error", "fail", "runtime error")]
+    raise BuildError(f"dbt {name} failed ({len(failed)} node(s)):\n" + "\n".join(failed[:20]))
