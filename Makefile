@@ -20,7 +20,7 @@ $(INSTALLED): pyproject.toml | $(BIN)/python
 install: $(INSTALLED)
 
 demo: $(INSTALLED)
-	$(BIN)/mediarecon demo
+	$(BIN)/mediarecon-demo run
 
 test: $(INSTALLED)
 	$(BIN)/pytest -n 2 --dist loadfile

@@ -47,7 +47,7 @@ def _load(home_or_state: Path) -> list[dict]:
     if path.is_dir():
         path = path / "chorus" / "invoices.json"
     if not path.exists():
-        raise FileNotFoundError(f"no Chorus Pro data at {path}: run `mediarecon generate --out DIR` first")
+        raise FileNotFoundError(f"no Chorus Pro data at {path}: run `mediarecon-demo generate --out DIR` first")
     return json.loads(path.read_text(encoding="utf-8"))["invoices"]
 
 

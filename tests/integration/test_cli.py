@@ -13,30 +13,32 @@ from pathlib import Path
 import pytest
 
 MEDIARECON = str(Path(sys.executable).parent / "mediarecon")
-COMMANDS = ["generate", "run", "query", "status", "demo", "chorus-sim", "report", "alerts", "audit", "replay",
-            "export-all", "purge", "serve", "docs"]
+DEMO = str(Path(sys.executable).parent / "mediarecon-demo")
+COMMANDS = [("mediarecon", c) for c in ["run", "query", "status", "report", "alerts", "audit", "replay", "export-all",
+                                        "purge", "serve", "docs"]] \
+    + [("mediarecon-demo", c) for c in ["generate", "chorus-sim", "run"]]
 
 
-def sh(*args, check=True, env=None):
-    p = subprocess.run([MEDIARECON, *map(str, args)], capture_output=True, text=True, timeout=600,
+def sh(*args, check=True, env=None, script=MEDIARECON):
+    p = subprocess.run([script, *map(str, args)], capture_output=True, text=True, timeout=600,
                        env={**os.environ, **(env or {})})
     if check:
         assert p.returncode == 0, p.stdout + p.stderr
     return p
 
 
-@pytest.mark.parametrize("command", COMMANDS)
-def test_every_command_has_help(command):
-    out = sh(command, "--help").stdout
-    assert "Usage: mediarecon " + command in out
+@pytest.mark.parametrize("script,command", COMMANDS)
+def test_every_command_has_help(script, command):
+    out = sh(command, "--help", script=str(Path(sys.executable).parent / script)).stdout
+    assert f"Usage: {script} {command}" in out
     assert len(out.split("\n")) > 4
 
 
 def test_generate_run_query_status(tmp_path):
     home = tmp_path / "var"
-    out = sh("generate", "--seed", 4, "--scale", 0.02, "--out", home).stdout
+    out = sh("generate", "--seed", 4, "--scale", 0.02, "--out", home, script=DEMO).stdout
     assert "anomalies:" in out and (home / "ground_truth" / "anomalies.csv").exists()
-    sim = subprocess.Popen([MEDIARECON, "chorus-sim", "--home", str(home), "--port", "0"], stdout=subprocess.PIPE,
+    sim = subprocess.Popen([DEMO, "chorus-sim", "--home", str(home), "--port", "0"], stdout=subprocess.PIPE,
                            text=True)
     try:
         url = sim.stdout.readline().split(" on ", 1)[1].split(" ", 1)[0]

@@ -23,6 +23,7 @@ from tests.conftest import tree_state
 from tests.receivers import Hits, SmtpReceiver, WebhookReceiver
 
 MEDIARECON = str(Path(sys.executable).parent / "mediarecon")
+DEMO = str(Path(sys.executable).parent / "mediarecon-demo")
 CHORUS = {"MEDIARECON_CHORUS_CLIENT_ID": "cid-7f3a9c2e51b8",
           "MEDIARECON_CHORUS_CLIENT_SECRET": "csec-Q8zX4mV1rT6kP0",
           "MEDIARECON_CHORUS_LOGIN": "TECH_audit_9d4e6b@cpro.fr",
@@ -50,11 +51,12 @@ def sh(*args, check=True, timeout=900, **env):
 @pytest.fixture(scope="module")
 def nightly(tmp_path_factory):
     home = tmp_path_factory.mktemp("secure") / "home"
-    sh("generate", "--seed", 4, "--scale", 0.02, "--out", home)
+    subprocess.run([DEMO, "generate", "--seed", "4", "--scale", "0.02", "--out", str(home)], check=True,
+                   capture_output=True, env=environment())
     with SmtpReceiver(login="alertes", password=SMTP_PASSWORD) as smtp, WebhookReceiver() as hook:
         alert_urls = (f"astreinte={smtp.url('astreinte@sig.gouv.fr')},"
                       f" hook=json://alertes:{HOOK_PASSWORD}@127.0.0.1:{hook.port}/alertes")
-        sim = subprocess.Popen([MEDIARECON, "chorus-sim", "--home", str(home), "--port", "0"], stdout=subprocess.PIPE,
+        sim = subprocess.Popen([DEMO, "chorus-sim", "--home", str(home), "--port", "0"], stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, text=True, env=environment())
         try:
             first = sim.stdout.readline()
@@ -224,7 +226,7 @@ def test_chorus_enabled_without_a_credential_stops_at_start_naming_it(tmp_path):
     assert not (tmp_path / "home").exists()  # nothing ran
     env.pop("MEDIARECON_CHORUS_LOGIN")
     env["MEDIARECON_CHORUS_ENABLED"] = "false"
-    p = subprocess.run([MEDIARECON, "chorus-sim", "--home", str(tmp_path), "--port", "0"], capture_output=True,
+    p = subprocess.run([DEMO, "chorus-sim", "--home", str(tmp_path), "--port", "0"], capture_output=True,
                        text=True, timeout=120, env=env)
     assert p.returncode == 1
     assert "MEDIARECON_CHORUS_LOGIN, MEDIARECON_CHORUS_PASSWORD" in p.stderr

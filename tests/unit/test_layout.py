@@ -24,8 +24,8 @@ def test_moto_and_holidays_are_demo_tools_not_runtime_dependencies():
 
 def test_without_the_demo_tools_generate_says_how_to_install_them(tmp_path):
     code = ("import sys; sys.modules['holidays'] = None\n"
-            f"from mediarecon.cli import app; app(['generate', '--out', {str(tmp_path / 'x')!r}])")
+            f"from simulators.cli import app; app(['generate', '--out', {str(tmp_path / 'x')!r}])")
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert p.returncode == 2
-    assert "`mediarecon generate` needs the demo tools (holidays is not installed): pip install 'mediarecon[demo]'" \
+    assert "`mediarecon-demo generate` needs the demo tools (holidays is not installed): pip install 'mediarecon[demo]'" \
         in p.stderr

@@ -1,5 +1,6 @@
-"""Demo and development tools: the synthetic State-year, the Chorus Pro simulator, the demo run.
-They need the `demo` extra (holidays, moto), which a production install leaves out."""
+"""`mediarecon-demo`: the demo and development tools, outside the product's command line: the synthetic
+State-year, the Chorus Pro simulator, the demo run. They need the `demo` extra (holidays, moto), which a
+production install leaves out."""
 
 from __future__ import annotations
 
@@ -10,8 +11,11 @@ from typing import Optional
 
 import typer
 
-from mediarecon.cli.common import HomeOption, app, fail, load_settings
+from mediarecon.cli.common import HomeOption, fail, load_settings
 from mediarecon.cli.operator import print_summary, run_nightly
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Demo and development tools of mediarecon: synthetic data, the Chorus Pro simulator, the demo.")
 
 
 @contextlib.contextmanager
@@ -23,7 +27,7 @@ def _demo_tools(command: str):
     except ModuleNotFoundError as e:
         if e.name not in ("holidays", "moto"):
             raise
-        fail(f"`mediarecon {command}` needs the demo tools ({e.name} is not installed):"
+        fail(f"`mediarecon-demo {command}` needs the demo tools ({e.name} is not installed):"
               " pip install 'mediarecon[demo]'", 2)
 
 
@@ -75,7 +79,7 @@ def chorus_sim(
         sim.server.server_close()
 
 
-@app.command()
+@app.command("run")
 def demo(s3: bool = typer.Option(False, "--s3", help="Also start a local S3 server (moto, 127.0.0.1), put the "
                                  "synthetic inbox in a sender bucket and run with landing and validated Parquet on "
                                  "S3 (home ./var-s3; the S3 data lives as long as the command).")):
@@ -109,7 +113,7 @@ def demo(s3: bool = typer.Option(False, "--s3", help="Also start a local S3 serv
 def _demo_s3(home: Path) -> None:
     from simulators.chorus_pro import ChorusProSimulator
 
-    with _demo_tools("demo --s3"):
+    with _demo_tools("run --s3"):
         from simulators.s3_demo import LocalS3
 
     generated = home / "generated"
@@ -125,3 +129,12 @@ def _demo_s3(home: Path) -> None:
                                "MEDIARECON_CHORUS_TOKEN_URL": sim.url + "/api/oauth/token"})
             summary = run_nightly(home)
     print_summary(summary, home)
+
+
+def main() -> None:
+    """The console script `mediarecon-demo`."""
+    app()
+
+
+if __name__ == "__main__":
+    main()
