@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Annotated
 
 from pydantic import AliasChoices, Field, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from connectors.chorus_pro import ChorusProConfig
 from connectors.secret import Secret
@@ -43,9 +43,11 @@ def _explain(cls: type[BaseSettings], error: ValidationError) -> SettingsError:
     """The first error as `MEDIARECON_X='value' <what is wrong>`."""
     e = error.errors(include_url=False)[0]
     name = str(e["loc"][0]) if e["loc"] else ""
-    field = cls.model_fields.get(name)
-    alias = field.validation_alias if field else None
-    var = alias.choices[0] if isinstance(alias, AliasChoices) else cls.model_config["env_prefix"] + name.upper()
+    aliases = {f.validation_alias.choices[0]: n for n, f in cls.model_fields.items()
+               if isinstance(f.validation_alias, AliasChoices)}
+    # an aliased field is reported under the variable's own name
+    var = name if name in aliases else cls.model_config["env_prefix"] + name.upper()
+    field = cls.model_fields.get(aliases.get(name, name))
     raw = e.get("input")
     if e["type"] in ("greater_than_equal", "less_than_equal") and field is not None:
         lo = next((m.ge for m in field.metadata if getattr(m, "ge", None) is not None), None)
@@ -171,7 +173,7 @@ class StorageSettings(_Group):
 class Settings(_Group):
     model_config = _config(PREFIX)
 
-    home: Home = Field(default_factory=lambda: Home(Path("./var").resolve()))
+    home: Annotated[Home, NoDecode] = Field(default_factory=lambda: Home(Path("./var").resolve()))  # a path, not JSON
     under_delivery_tolerance_pct: Annotated[float, Field(ge=0, le=100)] = 10.0
     invoice_tolerance_pct: Annotated[float, Field(ge=0, le=100)] = 0.5
     invoice_tolerance_eur: Annotated[float, Field(ge=0)] = 1.0

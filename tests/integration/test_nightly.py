@@ -3,7 +3,6 @@ published DuckDB, queried as a user would."""
 
 import csv
 import json
-import os
 import shutil
 import subprocess
 import sys
@@ -12,18 +11,16 @@ from decimal import Decimal
 
 import duckdb
 import pytest
-from typer.testing import CliRunner
 
-from mediarecon.flows.nightly_reconciliation import nightly_reconciliation
-from mediarecon.alerts.rules import DEFAULT_RULES_PATH
 from mediarecon.cli import app
 from mediarecon.paths import read_seed
 from mediarecon.vocabulary import finding_types
 from tests.conftest import copy_inbox, tree_state
-from tests.receivers import SmtpReceiver, WebhookReceiver, attachments
+from tests.integration.nightly import (ON_CALL, advertiser_email, all_marts, cli, marts, mediarecon, query_json,
+                                      run)
+from tests.receivers import attachments
 
 pytestmark = pytest.mark.usefixtures("prefect_server", "chorus_pro")
-cli = CliRunner()
 
 # Types whose amount the generator knows exactly as the warehouse computes it.
 EXACT_AMOUNT_TYPES = {"under_delivery", "delivery_without_order", "forbidden_campaign_delivery",
@@ -33,112 +30,6 @@ EXACT_AMOUNT_TYPES = {"under_delivery", "delivery_without_order", "forbidden_cam
                       "late_delivery_penalty_due"}
 # Types whose amount is left for a later rule.
 NO_AMOUNT_TYPES = {"invoice_blocked", "epm_miss"}
-
-
-@pytest.fixture(scope="module")
-def chorus_pro(state_year):
-    """The Chorus Pro simulator on loopback, and the nightly pointed at it."""
-    from mediarecon.settings import ChorusSettings
-    from simulators.chorus_pro import ChorusProSimulator
-
-    saved = dict(os.environ)
-    with ChorusProSimulator(state_year, ChorusSettings.from_env().client_config()) as sim:
-        os.environ.update({"MEDIARECON_CHORUS_ENABLED": "true", "MEDIARECON_CHORUS_API_URL": sim.url,
-                           "MEDIARECON_CHORUS_TOKEN_URL": sim.url + "/api/oauth/token",
-                           "MEDIARECON_CHORUS_PAGE_SIZE": "25"})
-        yield sim
-    os.environ.clear()
-    os.environ.update(saved)
-
-
-ON_CALL = "astreinte@sig.gouv.fr"
-FIRST_RUN_BUSINESS: dict = {}  # every mart of the first, uninterrupted run, lineage aside
-
-
-def advertiser_email(advertiser_id: str) -> str:
-    return f"{advertiser_id.lower()}@annonceurs.test"
-
-
-@pytest.fixture(scope="module")
-def alert_receivers(chorus_pro, tmp_path_factory):
-    """A real SMTP server and a JSON webhook on 127.0.0.1; every advertiser routed to its own address."""
-    rules = tmp_path_factory.mktemp("rules") / "alert_rules.yml"
-    text = DEFAULT_RULES_PATH.read_text(encoding="utf-8").replace("  default: [all]", "  default: [astreinte, hook]")
-    routes = "".join(f"    {a['advertiser_id']}: {{emails: [{advertiser_email(a['advertiser_id'])}]}}\n"
-                     for a in read_seed("advertisers"))
-    rules.write_text(text.replace("  advertisers: {}\n", "  advertisers:\n" + routes), encoding="utf-8")
-    with SmtpReceiver() as smtp, WebhookReceiver() as hook:
-        saved = {k: os.environ.get(k) for k in ("MEDIARECON_ALERT_URLS", "MEDIARECON_ALERT_RULES")}
-        os.environ["MEDIARECON_ALERT_URLS"] = f"astreinte={smtp.url(ON_CALL)}, hook={hook.url}"
-        os.environ["MEDIARECON_ALERT_RULES"] = str(rules)
-        smtp.snapshots, hook.snapshots = {}, {}
-        yield smtp, hook
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-
-
-def mediarecon(*args) -> str:
-    result = cli.invoke(app, [str(a) for a in args], catch_exceptions=False)
-    assert result.exit_code == 0, result.output
-    return result.output
-
-
-def run(home) -> dict:
-    """The real flow, in-process (the CLI's `run` is smoke-tested as a subprocess in test_cli.py)."""
-    return nightly_reconciliation(home=str(home))
-
-
-def query_json(home, sql):
-    return json.loads(mediarecon("query", "--home", home, "--format", "json", sql))
-
-
-def marts(home):
-    con = duckdb.connect(str(home / "warehouse" / "mediarecon.duckdb"), read_only=True)
-    try:
-        return {t: con.execute(f"select * from {t} order by all").fetchall()
-                for t in ("fct_findings", "fct_order_line_delivery")}
-    finally:
-        con.close()
-
-
-@pytest.fixture(scope="module")
-def first_run(state_year, tmp_path_factory, alert_receivers):
-    home = copy_inbox(state_year, tmp_path_factory.mktemp("home"))
-    summary = run(home)
-    smtp, hook = alert_receivers
-    smtp.snapshots["first"], hook.snapshots["first"] = list(smtp.messages), list(hook.posts)
-    FIRST_RUN_BUSINESS.update(business_marts(home / "warehouse" / "mediarecon.duckdb"))
-    return home, summary, marts(home)
-
-
-@pytest.fixture(scope="module")
-def second_run(first_run, alert_receivers):
-    home, _, before = first_run
-    # the auditor keeps a connection open on the published warehouse for the whole run
-    auditor = duckdb.connect(str(home / "warehouse" / "mediarecon.duckdb"), read_only=True)
-    seen_before = auditor.execute("select count(*) from fct_findings").fetchone()[0]
-    summary = run(home)
-    assert auditor.execute("select count(*) from fct_findings").fetchone()[0] == seen_before
-    auditor.close()
-    smtp, hook = alert_receivers
-    smtp.snapshots["second"], hook.snapshots["second"] = list(smtp.messages), list(hook.posts)
-    return home, summary, before, marts(home)
-
-
-@pytest.fixture(scope="module")
-def broken_run(second_run):
-    home, _, _, before = second_run
-    (home / "inbox" / "ad_server" / "export_tronque.csv").write_text("Date,Impressions\n2025-03-01,1\n")
-    (home / "inbox" / "regie_reports" / "bilan_errone.csv").write_bytes(
-        ("Référence ordre;Campagne;Support;Date de diffusion;Type d'unité;Quantité diffusée;Montant net HT\r\n"
-         "2599999999-001;X;TF1 Publicité;03/03/2025;Spot;2;100,00\r\n"
-         "2599999999-001;X;TF1 Publicité;32/03/2025;Spot;2;100,00\r\n"
-         "2599999999-001;X;TF1 Publicité;05/03/2025;Spot;deux;100,00\r\n").encode("cp1252"))
-    summary = run(home)
-    return home, summary, before, marts(home)
 
 
 def test_every_labelled_anomaly_is_found_and_nothing_else(first_run, state_year):
@@ -485,16 +376,6 @@ def test_nothing_the_auditor_runs_writes_anything(first_run, tmp_path):
     assert tree_state(home) == before
 
 
-def all_marts(path) -> dict:
-    from mediarecon.warehouse.publish import mart_tables
-
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        return {t: con.execute(f"select * from {t} order by all").fetchall() for t in mart_tables(con)}
-    finally:
-        con.close()
-
-
 def test_replay_rebuilds_a_past_night_and_as_of_answers_what_was_known(broken_run, tmp_path):
     home, _, _, _ = broken_run
     runs = json.loads(mediarecon("status", "--home", home, "--format", "json", "--runs", "10"))["runs"]
@@ -551,163 +432,3 @@ def test_end_of_contract_export_then_purge_with_a_certificate(broken_run, tmp_pa
     cert = json.loads((home / "DESTRUCTION_CERTIFICATE.json").read_text(encoding="utf-8"))
     assert {f["path"]: f["sha256"] for f in cert["inventory"]} == before
     assert cert["handed_over_to"] == str(out) and cert["software"].startswith("mediarecon ")
-
-
-# ---------------------------------------------------------------------- failure drills
-KILL_POINTS = ["land:stored", "land:purchase_orders", "land:ad_server", "chorus:page", "validate:written",
-               "einvoices:written", "validate:done", "dbt_build:start", "dbt_build:after:12", "publish:replaced",
-               "publish:linked"]
-
-
-def nightly_subprocess(home, preexec_fn=None, **env):
-    """A real nightly in its own process (so that it can be killed), on the session's Prefect API."""
-    from prefect.settings import PREFECT_API_URL
-
-    environment = {**os.environ, "PREFECT_API_URL": PREFECT_API_URL.value(), **env}
-    environment.pop("MEDIARECON_ALERT_URLS", None)
-    code = f"import mediarecon.flows\nfrom mediarecon.flows.nightly_reconciliation import nightly_reconciliation\nnightly_reconciliation(home={str(home)!r})"
-    return subprocess.run([sys.executable, "-c", code], env=environment, capture_output=True, text=True, timeout=900,
-                          preexec_fn=preexec_fn)
-
-
-def landed_rows(home) -> set:
-    import sqlite3
-
-    with sqlite3.connect(home / "landing" / "manifest.sqlite") as con:
-        return set(con.execute("select source, sha256, landing_key from files").fetchall())
-
-
-LINEAGE = ("source_file_sha256", "source_line", "evidence_file_sha256", "evidence_line")
-
-
-def business_marts(path) -> dict:
-    """Every mart without its lineage columns. Lineage names the received file a row was read from:
-    a Chorus Pro answer or ZIP fetched at another moment has other bytes (timestamps, window), and
-    of two copies of one invoice the first received is the evidence; the values must not differ."""
-    from mediarecon.warehouse.publish import mart_tables
-
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        out = {}
-        for t in mart_tables(con):
-            drop = [c[0] for c in con.execute(f"describe {t}").fetchall() if c[0] in LINEAGE]
-            select = f"select * exclude ({', '.join(drop)})" if drop else "select *"
-            out[t] = con.execute(f"{select} from {t} order by all").fetchall()
-        return out
-    finally:
-        con.close()
-
-
-def lineage_is_landed(path, home) -> None:
-    """Every file a mart row names as its source or evidence is a file of the landing zone."""
-    import sqlite3
-
-    from mediarecon.warehouse.publish import mart_tables
-
-    with sqlite3.connect(home / "landing" / "manifest.sqlite") as m:
-        landed = {r[0] for r in m.execute("select sha256 from files").fetchall()}
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        for t in mart_tables(con):
-            for c in ("source_file_sha256", "evidence_file_sha256"):
-                if c in [d[0] for d in con.execute(f"describe {t}").fetchall()]:
-                    named = {r[0] for r in con.execute(f"select distinct {c} from {t} where {c} is not null").fetchall()}
-                    assert named <= landed, (t, c, sorted(named - landed)[:3])
-    finally:
-        con.close()
-
-
-def test_kill_9_at_eleven_points_never_damages_and_the_next_run_catches_up(first_run, state_year, tmp_path):
-    expected = dict(FIRST_RUN_BUSINESS)
-    home = copy_inbox(state_year, tmp_path / "home")
-    published = home / "warehouse" / "mediarecon.duckdb"
-    for point in KILL_POINTS:
-        p = nightly_subprocess(home, MEDIARECON_DRILL_KILL_AT=point)
-        assert p.returncode == -9, f"{point}: not killed there\n{p.stderr[-3000:]}"
-        # the published warehouse is a complete one, or there is none yet
-        assert published.exists() == (KILL_POINTS.index(point) >= KILL_POINTS.index("publish:replaced")), point
-        if published.exists():
-            assert business_marts(published) == expected, point
-            lineage_is_landed(published, home)
-        # every file the manifest knows is in the landing zone, once
-        for source, sha, key in landed_rows(home):
-            assert (home / "landing" / key).is_file(), (point, key)
-    summary = run(home)  # the next run completes...
-    assert business_marts(published) == expected  # ...with the marts of an uninterrupted run
-    lineage_is_landed(published, home)
-    import hashlib
-
-    first_home = first_run[0]
-    sent = {(p.relative_to(state_year / "inbox").parts[0], hashlib.sha256(p.read_bytes()).hexdigest())
-            for p in (state_year / "inbox").rglob("*") if p.is_file()}
-    files_only = {(source, sha) for source, sha, _ in landed_rows(home) if not source.startswith("chorus_pro")}
-    assert files_only == sent  # every file sent is landed, once (the manifest's key is source + sha256)
-    import sqlite3
-
-    def documents(h):
-        with sqlite3.connect(h / "landing" / "manifest.sqlite") as con:
-            return sorted(r[0] for r in con.execute(
-                "select original_name from files where source = 'chorus_pro_documents'").fetchall())
-
-    assert documents(home) == documents(first_home)  # every invoice document downloaded, once
-    on_disk = {str(p.relative_to(home / "landing")) for p in (home / "landing").rglob("*")
-               if p.is_file() and p.parent != home / "landing"}
-    assert on_disk == {key for _, _, key in landed_rows(home)}
-    assert summary["files_rejected"] == 0
-
-
-def test_a_full_disk_during_the_build_fails_clearly_and_leaves_the_published_warehouse(first_run, tmp_path):
-    """The build may not grow a file past 8 MB (RLIMIT_FSIZE: writes fail as on a full disk)."""
-    import resource
-
-    source_home, _, _ = first_run
-    home = tmp_path / "home"
-    shutil.copytree(source_home, home)
-    published = home / "warehouse" / "mediarecon.duckdb"
-    inode, before = published.stat().st_ino, all_marts(published)
-    limit = 8 * 1024 * 1024
-
-    def small_disk():
-        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
-
-    p = nightly_subprocess(home, preexec_fn=small_disk)
-    assert p.returncode == 1, p.stderr[-3000:]
-    assert "File too large" in p.stdout + p.stderr
-    assert published.stat().st_ino == inode and all_marts(published) == before
-    last = json.loads(mediarecon("status", "--home", home, "--format", "json"))["runs"][0]
-    assert last["status"] == "failed" and "File too large" in last["message"]
-
-
-def test_the_nightly_writes_a_bilingual_data_dictionary_served_on_loopback(first_run):
-    import urllib.request
-
-    home, _, _ = first_run
-    docs = home / "exports" / "docs"
-    manifest = json.loads((docs / "manifest.json").read_text(encoding="utf-8"))
-    con = duckdb.connect(str(home / "warehouse" / "mediarecon.duckdb"), read_only=True)
-    try:
-        from mediarecon.warehouse.publish import mart_tables
-
-        columns = [(t, c[0]) for t in mart_tables(con) for c in con.execute(f"describe {t}").fetchall()]
-    finally:
-        con.close()
-    assert len(columns) > 250
-    for table, column in columns:
-        text = manifest["nodes"][f"model.mediarecon.{table}"]["columns"][column]["description"]
-        en, fr = text.split(" — FR: ")
-        assert en.startswith("EN: ") and len(en) > 6 and len(fr) > 2 and "pas encore de description" not in fr, \
-            (table, column)
-    with open(docs / "data_dictionary.csv", encoding="utf-8-sig") as f:
-        assert len(list(csv.reader(f, delimiter=";"))) == len(columns) + 1
-    proc = subprocess.Popen([sys.executable, "-m", "mediarecon.cli", "docs", "--home", str(home), "--port", "0"],
-                            stdout=subprocess.PIPE, text=True)
-    try:
-        url = proc.stdout.readline().split(" on ", 1)[1].split(" ", 1)[0]
-        assert url.startswith("http://127.0.0.1:")
-        with urllib.request.urlopen(url + "manifest.json", timeout=10) as r:
-            assert json.loads(r.read())["nodes"]["model.mediarecon.fct_findings"]
-        with urllib.request.urlopen(url, timeout=10) as r:
-            assert b"dbt" in r.read()[:5000].lower()
-    finally:
-        proc.terminate()
-        proc.wait(10)

@@ -123,7 +123,7 @@ def test_s3_down_mid_run_is_a_clear_error_then_the_next_run_completes(clean_buck
 @pytest.mark.usefixtures("prefect_server")
 def test_nightly_on_s3_gives_the_same_marts_as_local(clean_buckets, state_year, tmp_path):
     from mediarecon.flows.nightly_reconciliation import nightly_reconciliation
-    from tests.integration.test_nightly import marts
+    from tests.integration.nightly import marts
 
     s3 = clean_buckets
     local_home = copy_inbox(state_year, tmp_path / "local")

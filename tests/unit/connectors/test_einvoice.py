@@ -13,7 +13,7 @@ from mediarecon.cli import app
 
 # the shared folder sits beside the repository (CI clones it that way)
 FIXTURES = Path(os.environ.get("MEDIARECON_EN16931_FIXTURES",
-                               Path(__file__).resolve().parents[3] / "shared" / "fixtures" / "en16931"))
+                               Path(__file__).resolve().parents[4] / "shared" / "fixtures" / "en16931"))
 ALL = sorted(FIXTURES.rglob("*.xml"))
 
 

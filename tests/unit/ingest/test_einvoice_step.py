@@ -12,7 +12,7 @@ from connectors.einvoice import parse_bytes
 from mediarecon.ingest import einvoices
 from mediarecon.state.home import Home
 from simulators.einvoice_documents import DocLine, Document, render
-from tests.unit.test_einvoice import FIXTURES
+from tests.unit.connectors.test_einvoice import FIXTURES
 
 NOW = dt.datetime(2026, 1, 5, tzinfo=dt.timezone.utc)
 

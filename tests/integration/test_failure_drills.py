@@ -1,0 +1,155 @@
+"""Failure drills of the nightly: kill -9 at chosen points, a full disk during the build; and the data
+dictionary it writes. Each drill runs real nightlies in their own process on a copy of the inbox."""
+
+import csv
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import duckdb
+import pytest
+
+from tests.conftest import copy_inbox
+from tests.integration.nightly import FIRST_RUN_BUSINESS, all_marts, business_marts, mediarecon, run
+
+pytestmark = pytest.mark.usefixtures("prefect_server", "chorus_pro")
+
+
+KILL_POINTS = ["land:stored", "land:purchase_orders", "land:ad_server", "chorus:page", "validate:written",
+               "einvoices:written", "validate:done", "dbt_build:start", "dbt_build:after:12", "publish:replaced",
+               "publish:linked"]
+
+
+def nightly_subprocess(home, preexec_fn=None, **env):
+    """A real nightly in its own process (so that it can be killed), on the session's Prefect API."""
+    from prefect.settings import PREFECT_API_URL
+
+    environment = {**os.environ, "PREFECT_API_URL": PREFECT_API_URL.value(), **env}
+    environment.pop("MEDIARECON_ALERT_URLS", None)
+    code = f"import mediarecon.flows\nfrom mediarecon.flows.nightly_reconciliation import nightly_reconciliation\nnightly_reconciliation(home={str(home)!r})"
+    return subprocess.run([sys.executable, "-c", code], env=environment, capture_output=True, text=True, timeout=900,
+                          preexec_fn=preexec_fn)
+
+
+def landed_rows(home) -> set:
+    import sqlite3
+
+    with sqlite3.connect(home / "landing" / "manifest.sqlite") as con:
+        return set(con.execute("select source, sha256, landing_key from files").fetchall())
+
+
+def lineage_is_landed(path, home) -> None:
+    """Every file a mart row names as its source or evidence is a file of the landing zone."""
+    import sqlite3
+
+    from mediarecon.warehouse.publish import mart_tables
+
+    with sqlite3.connect(home / "landing" / "manifest.sqlite") as m:
+        landed = {r[0] for r in m.execute("select sha256 from files").fetchall()}
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        for t in mart_tables(con):
+            for c in ("source_file_sha256", "evidence_file_sha256"):
+                if c in [d[0] for d in con.execute(f"describe {t}").fetchall()]:
+                    named = {r[0] for r in con.execute(f"select distinct {c} from {t} where {c} is not null").fetchall()}
+                    assert named <= landed, (t, c, sorted(named - landed)[:3])
+    finally:
+        con.close()
+
+
+def test_kill_9_at_eleven_points_never_damages_and_the_next_run_catches_up(first_run, state_year, tmp_path):
+    expected = dict(FIRST_RUN_BUSINESS)
+    home = copy_inbox(state_year, tmp_path / "home")
+    published = home / "warehouse" / "mediarecon.duckdb"
+    for point in KILL_POINTS:
+        p = nightly_subprocess(home, MEDIARECON_DRILL_KILL_AT=point)
+        assert p.returncode == -9, f"{point}: not killed there\n{p.stderr[-3000:]}"
+        # the published warehouse is a complete one, or there is none yet
+        assert published.exists() == (KILL_POINTS.index(point) >= KILL_POINTS.index("publish:replaced")), point
+        if published.exists():
+            assert business_marts(published) == expected, point
+            lineage_is_landed(published, home)
+        # every file the manifest knows is in the landing zone, once
+        for source, sha, key in landed_rows(home):
+            assert (home / "landing" / key).is_file(), (point, key)
+    summary = run(home)  # the next run completes...
+    assert business_marts(published) == expected  # ...with the marts of an uninterrupted run
+    lineage_is_landed(published, home)
+
+    first_home = first_run[0]
+    sent = {(p.relative_to(state_year / "inbox").parts[0], hashlib.sha256(p.read_bytes()).hexdigest())
+            for p in (state_year / "inbox").rglob("*") if p.is_file()}
+    files_only = {(source, sha) for source, sha, _ in landed_rows(home) if not source.startswith("chorus_pro")}
+    assert files_only == sent  # every file sent is landed, once (the manifest's key is source + sha256)
+    import sqlite3
+
+    def documents(h):
+        with sqlite3.connect(h / "landing" / "manifest.sqlite") as con:
+            return sorted(r[0] for r in con.execute(
+                "select original_name from files where source = 'chorus_pro_documents'").fetchall())
+
+    assert documents(home) == documents(first_home)  # every invoice document downloaded, once
+    on_disk = {str(p.relative_to(home / "landing")) for p in (home / "landing").rglob("*")
+               if p.is_file() and p.parent != home / "landing"}
+    assert on_disk == {key for _, _, key in landed_rows(home)}
+    assert summary["files_rejected"] == 0
+
+
+def test_a_full_disk_during_the_build_fails_clearly_and_leaves_the_published_warehouse(first_run, tmp_path):
+    """The build may not grow a file past 8 MB (RLIMIT_FSIZE: writes fail as on a full disk)."""
+    import resource
+
+    source_home, _, _ = first_run
+    home = tmp_path / "home"
+    shutil.copytree(source_home, home)
+    published = home / "warehouse" / "mediarecon.duckdb"
+    inode, before = published.stat().st_ino, all_marts(published)
+    limit = 8 * 1024 * 1024
+
+    def small_disk():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    p = nightly_subprocess(home, preexec_fn=small_disk)
+    assert p.returncode == 1, p.stderr[-3000:]
+    assert "File too large" in p.stdout + p.stderr
+    assert published.stat().st_ino == inode and all_marts(published) == before
+    last = json.loads(mediarecon("status", "--home", home, "--format", "json"))["runs"][0]
+    assert last["status"] == "failed" and "File too large" in last["message"]
+
+
+def test_the_nightly_writes_a_bilingual_data_dictionary_served_on_loopback(first_run):
+    import urllib.request
+
+    home, _, _ = first_run
+    docs = home / "exports" / "docs"
+    manifest = json.loads((docs / "manifest.json").read_text(encoding="utf-8"))
+    con = duckdb.connect(str(home / "warehouse" / "mediarecon.duckdb"), read_only=True)
+    try:
+        from mediarecon.warehouse.publish import mart_tables
+
+        columns = [(t, c[0]) for t in mart_tables(con) for c in con.execute(f"describe {t}").fetchall()]
+    finally:
+        con.close()
+    assert len(columns) > 250
+    for table, column in columns:
+        text = manifest["nodes"][f"model.mediarecon.{table}"]["columns"][column]["description"]
+        en, fr = text.split(" — FR: ")
+        assert en.startswith("EN: ") and len(en) > 6 and len(fr) > 2 and "pas encore de description" not in fr, \
+            (table, column)
+    with open(docs / "data_dictionary.csv", encoding="utf-8-sig") as f:
+        assert len(list(csv.reader(f, delimiter=";"))) == len(columns) + 1
+    proc = subprocess.Popen([sys.executable, "-m", "mediarecon.cli", "docs", "--home", str(home), "--port", "0"],
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        url = proc.stdout.readline().split(" on ", 1)[1].split(" ", 1)[0]
+        assert url.startswith("http://127.0.0.1:")
+        with urllib.request.urlopen(url + "manifest.json", timeout=10) as r:
+            assert json.loads(r.read())["nodes"]["model.mediarecon.fct_findings"]
+        with urllib.request.urlopen(url, timeout=10) as r:
+            assert b"dbt" in r.read()[:5000].lower()
+    finally:
+        proc.terminate()
+        proc.wait(10)
