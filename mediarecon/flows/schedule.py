@@ -17,9 +17,7 @@ from pathlib import Path
 
 import yaml
 
-from mediarecon.paths import REPO_ROOT
-
-PREFECT_YAML = REPO_ROOT / "prefect.yaml"
+PREFECT_YAML = Path(__file__).with_name("prefect.yaml")  # shipped inside the package
 
 
 def deployment_specs(path: Path = PREFECT_YAML) -> list[dict]:

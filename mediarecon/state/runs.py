@@ -17,6 +17,21 @@ class RunInProgress(RuntimeError):
     pass
 
 
+ENGINE_PACKAGES = ("dbt-core", "dbt-duckdb", "duckdb", "pyarrow", "pandas", "pandera")
+
+
+def engine_versions() -> dict[str, str | None]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    def installed(name):
+        try:
+            return version(name)
+        except PackageNotFoundError:
+            return None
+
+    return {name: installed(name) for name in ENGINE_PACKAGES}
+
+
 def new_run_id() -> str:
     return dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
 
@@ -52,6 +67,8 @@ class RunRecord:
             "status": "running",
             "message": None,
             "code_version": __version__,
+            # what a replay's rows depend on beside the code: reinstall these (constraints.txt) to rebuild alike
+            "engine_versions": engine_versions(),
         }
         self.save()
 

@@ -19,6 +19,7 @@ from pathlib import Path
 from mediarecon.paths import DBT_PROJECT_DIR
 from mediarecon.state.home import Home
 from mediarecon.state.manifest import Manifest
+from mediarecon.state.runs import engine_versions
 from mediarecon.warehouse.build import run_dbt
 
 
@@ -110,6 +111,11 @@ def replay(home: Home, out: Path, run_id: str | None = None, as_of: str | None =
                             f"{record.get('code_version')}): marts may differ where the rules changed")
         if inputs.get("reference_sha256") != reference_sha256():
             warnings.append("the reference data (seeds) changed since that run")
+        then, now = record.get("engine_versions") or {}, engine_versions()
+        changed = [f"{k} {then[k]} -> {now.get(k)}" for k in sorted(then) if then[k] != now.get(k)]
+        if changed:
+            warnings.append(f"other engine versions than that run's ({', '.join(changed)}): install them from"
+                            " constraints.txt to rebuild it alike")
     else:
         until = as_of if "T" in as_of else f"{as_of}T23:59:59+00:00"
         try:
