@@ -3,13 +3,16 @@
 -- one ISP, at or below a share of its weekday baseline for consecutive days (int_volume_drops_grouped,
 -- thresholds from the alert rules file, var drop_rules).
 -- Grain: one row per drop episode of a campaign or campaign x ISP series (advertiser and seller roll-ups
--- are alerts only: their campaigns' drops are the findings); entity_key = the series key; amount = the
--- value of the volume lost.
+-- are alerts only: their campaigns' drops are the findings); finding type and evidence source from the
+-- seed volume_drop_types; entity_key = the series key; amount = the value of the volume lost.
 with
 
-drops as (
+volume_drops as (
     select * from {{ ref('int_volume_drops_grouped') }}
-    where series_type in ('campaign', 'campaign_isp')
+),
+
+volume_drop_types as (
+    select * from {{ ref('volume_drop_types') }}
 ),
 
 deliveries as (
@@ -18,6 +21,19 @@ deliveries as (
 
 isp_stats as (
     select * from {{ ref('stg_email_router__isp_stats') }}
+),
+
+-- The drops that are findings, typed by the seed volume_drop_types: advertiser and seller roll-ups have
+-- no finding type there (alerts only: their campaigns' drops are the findings).
+drops as (
+    select
+        volume_drops.*,
+        volume_drop_types.finding_type,
+        volume_drop_types.evidence_source
+    from volume_drops
+    inner join volume_drop_types
+        on volume_drops.series_type = volume_drop_types.series_type
+    where volume_drop_types.finding_type is not null
 ),
 
 -- The rows a drop series is counted from: ad-server rows of ordered placements for a campaign, the
@@ -70,16 +86,13 @@ drop_evidence as (
 
 final as (
     select
-        case drops.series_type
-            when 'campaign' then 'delivery_drop'
-            else 'email_deliverability_drop'
-        end as finding_type,
+        drops.finding_type,
         drops.series_key as entity_key,
         drops.campaign_id,
         drops.first_date,
         drops.last_date,
         cast(drops.lost_value_eur as decimal(18, 2)) as amount_at_stake_eur,
-        case drops.series_type when 'campaign' then 'ad_server' else 'email_router' end as evidence_source,
+        drops.evidence_source,
         drop_evidence.source_file_sha256 as evidence_file_sha256,
         drop_evidence.source_line as evidence_line
     from drops
