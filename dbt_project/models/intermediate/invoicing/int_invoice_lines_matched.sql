@@ -4,7 +4,7 @@
 with
 
 invoice_lines as (
-    select * from {{ ref('int_invoice_lines_unioned') }}
+    select * from {{ ref('int_invoice_lines_price_waterfall') }}
 ),
 
 order_lines as (

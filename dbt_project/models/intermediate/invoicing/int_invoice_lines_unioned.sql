@@ -1,7 +1,8 @@
--- One row per line of each invoice (the copy that speaks for it, or the export's rows), with its
--- waterfall: gross (list price x quantity) -> each discount type -> net. Allowances are typed by their
--- reason (then reason code) through the discount_reasons seed; untyped allowances and price discounts
--- (BT-147) are other discounts; line charges add to the net.
+-- One row per line of each invoice: the lines of the e-invoice that speaks for it, or the régie export's
+-- rows for an invoice known only from the export, with the invoice's identity and flags and the amounts
+-- as the line states them. The discounts typed on an export row are carried as they are (0 on an
+-- e-invoice line, whose discounts arrive as allowances); int_invoice_lines_price_waterfall adds the
+-- allowances and works out the gross.
 with
 
 invoices as (
@@ -12,58 +13,8 @@ lines as (
     select * from {{ ref('stg_einvoice__lines') }}
 ),
 
-allowances as (
-    select * from {{ ref('stg_einvoice__allowances') }}
-),
-
-discount_reasons as (
-    select * from {{ ref('discount_reasons') }}
-),
-
-reason_codes as (
-    select distinct
-        reason_code,
-        discount_type
-    from discount_reasons
-    where reason_code is not null
-),
-
 export_lines as (
     select * from {{ ref('stg_regie__invoice_export_lines') }}
-),
-
-typed_allowances as (
-    select
-        allowances.source_file_sha256,
-        allowances.document_name,
-        allowances.line_id,
-        allowances.is_charge,
-        allowances.amount_eur,
-        coalesce(by_reason.discount_type, by_code.discount_type, 'other') as discount_type
-    from allowances
-    left join discount_reasons as by_reason
-        on lower(trim(allowances.reason)) = by_reason.reason
-    left join reason_codes as by_code
-        on allowances.reason_code = by_code.reason_code
-    where allowances.line_id is not null
-),
-
-line_allowances as (
-    select
-        source_file_sha256,
-        document_name,
-        line_id,
-        sum(case when not is_charge and discount_type = 'volume' then amount_eur else 0 end) as volume_discount_eur,
-        sum(case when not is_charge and discount_type = 'public_interest' then amount_eur else 0 end)
-            as public_interest_discount_eur,
-        sum(case when not is_charge and discount_type = 'professional' then amount_eur else 0 end)
-            as professional_discount_eur,
-        sum(case when not is_charge and discount_type = 'cumul_mandats' then amount_eur else 0 end)
-            as cumul_mandats_discount_eur,
-        sum(case when not is_charge and discount_type = 'other' then amount_eur else 0 end) as other_allowances_eur,
-        sum(case when is_charge then amount_eur else 0 end) as charges_eur
-    from typed_allowances
-    group by source_file_sha256, document_name, line_id
 ),
 
 document_lines as (
@@ -75,14 +26,11 @@ document_lines as (
         lines.quantity,
         lines.price_base_quantity,
         lines.net_price_eur as unit_price_eur,
-        coalesce(line_allowances.volume_discount_eur, 0) as volume_discount_eur,
-        coalesce(line_allowances.public_interest_discount_eur, 0) as public_interest_discount_eur,
-        coalesce(line_allowances.professional_discount_eur, 0) as professional_discount_eur,
-        coalesce(line_allowances.cumul_mandats_discount_eur, 0) as cumul_mandats_discount_eur,
-        coalesce(line_allowances.other_allowances_eur, 0)
-        + coalesce(cast(lines.quantity * lines.price_discount_eur / lines.price_base_quantity as decimal(18, 2)), 0)
-            as other_discounts_eur,
-        coalesce(line_allowances.charges_eur, 0) as charges_eur,
+        lines.price_discount_eur,
+        cast(0 as decimal(18, 2)) as volume_discount_eur,
+        cast(0 as decimal(18, 2)) as public_interest_discount_eur,
+        cast(0 as decimal(18, 2)) as professional_discount_eur,
+        cast(0 as decimal(18, 2)) as cumul_mandats_discount_eur,
         lines.net_amount_eur as net_ht_eur,
         lines.vat_rate_pct,
         lines.source_file_sha256,
@@ -93,11 +41,6 @@ document_lines as (
         on
             invoices.source_file_sha256 = lines.source_file_sha256
             and invoices.document_name = lines.document_name
-    left join line_allowances
-        on
-            lines.source_file_sha256 = line_allowances.source_file_sha256
-            and lines.document_name = line_allowances.document_name
-            and lines.line_id = line_allowances.line_id
 ),
 
 exported_lines as (
@@ -109,12 +52,11 @@ exported_lines as (
         export_lines.quantity,
         export_lines.price_base_quantity,
         export_lines.unit_gross_price_eur as unit_price_eur,
+        cast(null as decimal(18, 6)) as price_discount_eur,
         export_lines.volume_discount_eur,
         export_lines.public_interest_discount_eur,
         export_lines.professional_discount_eur,
         export_lines.cumul_mandats_discount_eur,
-        cast(0 as decimal(18, 2)) as other_discounts_eur,
-        cast(0 as decimal(18, 2)) as charges_eur,
         export_lines.net_ht_eur,
         export_lines.vat_rate_pct,
         export_lines.source_file_sha256,
@@ -153,19 +95,12 @@ final as (
         unioned.quantity,
         unioned.price_base_quantity,
         unioned.unit_price_eur,
-        cast(
-            unioned.net_ht_eur + unioned.volume_discount_eur + unioned.public_interest_discount_eur
-            + unioned.professional_discount_eur + unioned.cumul_mandats_discount_eur
-            + unioned.other_discounts_eur - unioned.charges_eur
-            as decimal(18, 2)
-        ) as gross_ht_eur,
-        cast(unioned.volume_discount_eur as decimal(18, 2)) as volume_discount_eur,
-        cast(unioned.public_interest_discount_eur as decimal(18, 2)) as public_interest_discount_eur,
-        cast(unioned.professional_discount_eur as decimal(18, 2)) as professional_discount_eur,
-        cast(unioned.cumul_mandats_discount_eur as decimal(18, 2)) as cumul_mandats_discount_eur,
-        cast(unioned.other_discounts_eur as decimal(18, 2)) as other_discounts_eur,
-        cast(unioned.charges_eur as decimal(18, 2)) as charges_eur,
-        cast(unioned.net_ht_eur as decimal(18, 2)) as net_ht_eur,
+        unioned.price_discount_eur,
+        unioned.volume_discount_eur,
+        unioned.public_interest_discount_eur,
+        unioned.professional_discount_eur,
+        unioned.cumul_mandats_discount_eur,
+        unioned.net_ht_eur,
         unioned.vat_rate_pct,
         unioned.source_file_sha256,
         unioned.document_name,

@@ -1,12 +1,17 @@
 -- Everything the morning alerts are made of, one row per condition episode: volume drops (campaign,
--- advertiser, seller, campaign x ISP), bounce/complaint rises per ISP, invoices close to their payment
--- due date, and every finding of fct_findings (the alert step keeps those its rules file asks for).
+-- advertiser, seller, campaign x ISP; their alert rule from the seed volume_drop_types), bounce/complaint
+-- rises per ISP, invoices close to their payment due date, and every finding of fct_findings (the alert
+-- step keeps those its rules file asks for).
 -- is_ongoing: the condition still holds on the last day known; level 2 is critical (a series at zero,
 -- a critical finding). Run-level conditions (a failed nightly, a silent source) are the alert step's.
 with
 
 drops as (
     select * from {{ ref('int_volume_drops_grouped') }}
+),
+
+volume_drop_types as (
+    select * from {{ ref('volume_drop_types') }}
 ),
 
 bounce_rises as (
@@ -55,12 +60,7 @@ invoice_advertisers as (
 
 volume_drops as (
     select
-        case drops.series_type
-            when 'campaign' then 'delivery_drop'
-            when 'advertiser' then 'advertiser_delivery_drop'
-            when 'seller' then 'seller_delivery_drop'
-            else 'email_deliverability_drop'
-        end as alert_rule,
+        volume_drop_types.alert_rule,
         drops.series_key as entity_key,
         drops.advertiser_id,
         drops.campaign_id,
@@ -80,11 +80,13 @@ volume_drops as (
         findings.evidence_file_sha256,
         findings.evidence_line
     from drops
+    inner join volume_drop_types
+        on drops.series_type = volume_drop_types.series_type
     left join findings
         on
             drops.series_key = findings.entity_key
             and drops.first_date = findings.first_date
-            and findings.finding_type in ('delivery_drop', 'email_deliverability_drop')
+            and volume_drop_types.finding_type = findings.finding_type
 ),
 
 email_reported_until as (
@@ -191,7 +193,10 @@ other_findings as (
         on findings.entity_key = order_advertisers.purchase_order_id
     left join order_lines
         on findings.entity_key = order_lines.order_line_id
-    where findings.finding_type not in ('delivery_drop', 'email_deliverability_drop')
+    where findings.finding_type not in (
+        select volume_drop_types.finding_type from volume_drop_types
+        where volume_drop_types.finding_type is not null
+    )
 ),
 
 unioned as (

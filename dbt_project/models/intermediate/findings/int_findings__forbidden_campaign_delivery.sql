@@ -1,0 +1,49 @@
+-- Finding forbidden_campaign_delivery. Rule: no CCAP article of its own; the SIG's archive of forbidden
+-- campaigns (source sig) is checked against what actually delivered (domain brief, "What goes wrong").
+-- Grain: one row per forbidden campaign that delivered on or after the date it was forbidden;
+-- entity_key = campaign_id; amount = the cost of that delivery; evidence = its first row.
+with
+
+deliveries as (
+    select * from {{ ref('int_deliveries_matched') }}
+),
+
+forbidden as (
+    select
+        campaign_id,
+        min(forbidden_since_date) as forbidden_since_date
+    from {{ ref('stg_sig__forbidden_campaigns') }}
+    group by campaign_id
+),
+
+forbidden_rows as (
+    select
+        deliveries.*,
+        row_number() over (
+            partition by deliveries.campaign_id
+            order by deliveries.delivery_date, deliveries.source_file_sha256, deliveries.source_line
+        ) as evidence_rank
+    from deliveries
+    inner join forbidden
+        on
+            deliveries.campaign_id = forbidden.campaign_id
+            and deliveries.delivery_date >= forbidden.forbidden_since_date
+    where deliveries.delivered_quantity > 0
+),
+
+final as (
+    select
+        'forbidden_campaign_delivery' as finding_type,
+        campaign_id as entity_key,
+        campaign_id,
+        min(delivery_date) as first_date,
+        max(delivery_date) as last_date,
+        cast(sum(delivered_cost_eur) as decimal(18, 2)) as amount_at_stake_eur,
+        max(case when evidence_rank = 1 then delivery_source end) as evidence_source,
+        max(case when evidence_rank = 1 then source_file_sha256 end) as evidence_file_sha256,
+        max(case when evidence_rank = 1 then source_line end) as evidence_line
+    from forbidden_rows
+    group by campaign_id
+)
+
+select * from final

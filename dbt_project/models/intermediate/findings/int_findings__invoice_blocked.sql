@@ -1,0 +1,28 @@
+-- Finding invoice_blocked. Rule: no CCAP article of its own; an invoice held in a blocking Chorus Pro
+-- status (rejected, suspended, returned for re-routing) for more than var invoice_blocked_days (15) days
+-- stalls the 30-day payment delay of CCAP 12.4.3.
+-- Grain: one row per stay of an invoice in a blocking status longer than that; entity_key =
+-- supplier_id|invoice_number; first_date = the day it entered the status, last_date = the day it left it
+-- (or the same day while it stays); no amount.
+with
+
+invoice_status_history as (
+    select * from {{ ref('fct_invoice_status_history') }}
+),
+
+final as (
+    select
+        'invoice_blocked' as finding_type,
+        supplier_invoice_key as entity_key,
+        cast(null as {{ dbt.type_string() }}) as campaign_id,
+        status_date as first_date,
+        coalesce(next_status_date, status_date) as last_date,
+        cast(null as decimal(18, 2)) as amount_at_stake_eur,
+        'chorus_pro' as evidence_source,
+        source_file_sha256 as evidence_file_sha256,
+        source_line as evidence_line
+    from invoice_status_history
+    where is_blocking and days_in_status > {{ var('invoice_blocked_days') }}
+)
+
+select * from final

@@ -1,0 +1,26 @@
+-- Finding invoice_without_order. Rule: CCAP 12.4.4 (1), an invoice quotes the purchase order's number
+-- (numéro d'engagement juridique, numeroBonCommande in Chorus Pro).
+-- Grain: one row per Chorus Pro invoice quoting no purchase-order number or an unknown one;
+-- entity_key = supplier_id|invoice_number; amount = its TTC.
+with
+
+invoice_payments as (
+    select * from {{ ref('fct_invoice_payments') }}
+),
+
+final as (
+    select
+        'invoice_without_order' as finding_type,
+        supplier_invoice_key as entity_key,
+        cast(null as {{ dbt.type_string() }}) as campaign_id,
+        deposit_date as first_date,
+        deposit_date as last_date,
+        cast(amount_ttc_eur as decimal(18, 2)) as amount_at_stake_eur,
+        'chorus_pro' as evidence_source,
+        source_file_sha256 as evidence_file_sha256,
+        source_line as evidence_line
+    from invoice_payments
+    where not has_known_order
+)
+
+select * from final
