@@ -29,4 +29,4 @@ benchmark: $(INSTALLED)
 	$(BIN)/python benchmarks/nightly_at_scale.py
 
 clean:
-	rm -rf var dbt_project/target dbt_project/logs .pytest_cache
+	rm -rf var mediarecon/dbt_project/target mediarecon/dbt_project/logs .pytest_cache

@@ -1,7 +1,7 @@
 """The data dictionary: dbt docs of the night's build in exports/docs/, every mart column described in
 English and French (dictionnaire des données).
 
-Column descriptions come from one file, dbt_project/docs/column_glossary.csv (column, optional model,
+Column descriptions come from one file, mediarecon/dbt_project/docs/column_glossary.csv (column, optional model,
 English, French); a row with a model overrides the general one for that mart. They are written into
 the docs' manifest.json, and listed in data_dictionary.csv for people who do not browse the docs.
 """

@@ -55,7 +55,7 @@ Exported on {when} by mediarecon {version} from {home}.
 | `SHA256SUMS` | empreinte de chaque fichier : `sha256sum -c SHA256SUMS` / checksum of every file |
 
 {files} fichiers / files, {size} octets / bytes. Formats des fichiers reçus : docs/input_formats.md du
-dépôt mediarecon ; définitions des colonnes : dbt_project/models/marts/*.yml.
+dépôt mediarecon ; définitions des colonnes : mediarecon/dbt_project/models/marts/*.yml.
 """
 
 

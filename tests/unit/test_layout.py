@@ -29,3 +29,21 @@ def test_without_the_demo_tools_generate_says_how_to_install_them(tmp_path):
     assert p.returncode == 2
     assert "`mediarecon-demo generate` needs the demo tools (holidays is not installed): pip install 'mediarecon[demo]'" \
         in p.stderr
+
+
+def test_the_wheel_carries_the_product_files(tmp_path):
+    """A nightly runs from an installed package: the dbt project, seeds, rules, queries and schedule are in it."""
+    import zipfile
+
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w",
+                    str(tmp_path), str(ROOT)], check=True, capture_output=True, timeout=300)
+    [wheel] = tmp_path.glob("mediarecon-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    shipped = {str(p.relative_to(ROOT)) for d in ("mediarecon/dbt_project/models", "mediarecon/dbt_project/seeds",
+                                                  "mediarecon/dbt_project/macros", "mediarecon/dbt_project/tests")
+               for p in (ROOT / d).rglob("*") if p.is_file()}
+    assert len(shipped) > 100 and shipped <= names
+    assert {"mediarecon/dbt_project/dbt_project.yml", "mediarecon/dbt_project/profiles.yml",
+            "mediarecon/alerts/alert_rules.yml", "mediarecon/flows/prefect.yaml",
+            "mediarecon/exports/audit_queries/late_payments.sql"} <= names
+    assert not [n for n in names if "/target/" in n or n.endswith(".duckdb")]

@@ -1,4 +1,4 @@
-"""The dbt models follow the SQL style (sqlfluff, duckdb dialect, dbt templater; config in dbt_project/.sqlfluff)."""
+"""The dbt models follow the SQL style (sqlfluff, duckdb dialect, dbt templater; config in mediarecon/dbt_project/.sqlfluff)."""
 
 import os
 import subprocess
