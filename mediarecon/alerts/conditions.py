@@ -9,10 +9,13 @@ from pathlib import Path
 from mediarecon.alerts.rules import AlertRules
 from mediarecon.alerts.store import Condition
 from mediarecon.state.manifest import Manifest
+from mediarecon.paths import read_seed
 from mediarecon.vocabulary import finding_type_rows
 
 RUN_RULES = ("nightly_failed", "nightly_late", "source_stale")
-DROP_RULES = ("delivery_drop", "advertiser_delivery_drop", "seller_delivery_drop", "email_deliverability_drop")
+# drop alert rule -> its channel (ad_server, email), from the seed that also maps drops to finding types
+DROP_CHANNELS = {row["alert_rule"]: row["channel"] for row in read_seed("volume_drop_types")}
+DROP_RULES = tuple(DROP_CHANNELS)
 MONITORING_RULES = (*DROP_RULES, "email_bounce_rise", "invoice_payment_due")
 
 def warehouse_conditions(con, rules: AlertRules) -> list[Condition]:

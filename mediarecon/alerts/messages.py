@@ -7,7 +7,7 @@ import json
 import sqlite3
 from pathlib import Path
 
-from mediarecon.alerts.conditions import DROP_RULES
+from mediarecon.alerts.conditions import DROP_CHANNELS, DROP_RULES
 from mediarecon.vocabulary import finding_type_rows
 
 LABELS_FR = {
@@ -70,7 +70,7 @@ def render(alert: sqlite3.Row, event: str, evidence_names: dict[str, str] | None
                  f"{_fr_date(alert['first_seen_at'])} (traitement {alert['first_seen_run_id']})")
     lines.append("")
     if rule in DROP_RULES:
-        unit = UNIT_FR["email" if rule == "email_deliverability_drop" else "ad_server"]
+        unit = UNIT_FR[DROP_CHANNELS[rule]]
         lines.append(f"Volume sur la période : {fr_number(d['observed_value'])} {unit} pour une ligne de base de "
                      f"{fr_number(d['baseline_value'])} (jour le plus bas : "
                      f"{fr_number(d['lowest_share_pct'] or 0, 1)} % de sa ligne de base).")
