@@ -13,12 +13,10 @@ import duckdb
 import pytest
 
 from mediarecon.cli import app
-from mediarecon.paths import read_seed
 from mediarecon.vocabulary import finding_types
 from tests.conftest import copy_inbox, tree_state
-from tests.integration.nightly import (ON_CALL, advertiser_email, all_marts, cli, marts, mediarecon, query_json,
+from tests.integration.nightly import (cli, marts, mediarecon, query_json,
                                       run)
-from tests.receivers import attachments
 
 pytestmark = pytest.mark.usefixtures("prefect_server", "chorus_pro")
 
@@ -255,101 +253,6 @@ def test_arithmetic_errors_are_quarantined_naming_the_rule(first_run, state_year
     assert "chorus_pro_documents/" in status and "BR-CO-10" in status
 
 
-def campaign_advertisers(state_year) -> dict[str, str]:
-    """campaign -> advertiser id, from the agency's purchase orders as sent and the seed (not the warehouse)."""
-    by_siret = {a["siret"]: a["advertiser_id"] for a in read_seed("advertisers")}
-    out = {}
-    for path in sorted((state_year / "inbox" / "purchase_orders").glob("*.csv")):
-        with open(path, encoding="utf-8-sig", newline="") as f:
-            for row in csv.DictReader(f, delimiter=";"):
-                out[row["Campagne"]] = by_siret[row["SIRET annonceur"]]
-    return out
-
-
-def test_every_labelled_drop_is_alerted_once_to_its_recipients_with_its_chart(first_run, state_year,
-                                                                               alert_receivers):
-    home, summary, _ = first_run
-    smtp, hook = alert_receivers
-    with open(state_year / "ground_truth" / "anomalies.csv", encoding="utf-8") as f:
-        drops = [r for r in csv.DictReader(f)
-                 if r["anomaly_type"] in ("delivery_drop", "email_deliverability_drop")]
-    assert drops
-    advertiser_of = campaign_advertisers(state_year)
-    labels = {"delivery_drop": "Chute de diffusion de la campagne",
-              "email_deliverability_drop": "Chute de délivrabilité e-mail"}
-    messages, posts = smtp.snapshots["first"], hook.snapshots["first"]
-    for d in drops:
-        about = f"{labels[d['anomaly_type']]} : {d['entity_key']} (alerte n° "
-        mails = [(rcpt, m) for rcpt, m in messages if about in m["subject"]]
-        expected = {ON_CALL, advertiser_email(advertiser_of[d["entity_key"].split("|")[0]])}
-        assert sorted(r for rcpt, _ in mails for r in rcpt) == sorted(expected), d["entity_key"]
-        for _, m in mails:
-            (name, kind, png), = attachments(m)
-            assert kind == "image/png" and png.startswith(b"\x89PNG") and len(png) > 5000
-            body = m.get_body(("plain",)).get_content()
-            first = "/".join(reversed(d["first_date"].split("-")))
-            assert f"Période : du {first}" in body and "Preuve : fichier reçu" in body
-        hooked = [p for p in posts if about in p["title"]]
-        assert len(hooked) == 1 and hooked[0]["attachments"][0]["mimetype"] == "image/png"
-    # no other campaign, and no ISP, was alerted: normal weekends and planned pauses raise nothing
-    alerted = {(m["subject"].split(" : ")[1].split(" (alerte")[0]) for _, m in messages
-               if any(label in m["subject"] for label in labels.values())}
-    assert alerted == {d["entity_key"] for d in drops}
-    assert summary["alerts"]["failed"] == 0 and summary["alerts"]["pending"] == 0
-
-
-def test_roll_up_drops_only_echo_a_labelled_campaign_drop(first_run, state_year):
-    home, _, _ = first_run
-    with open(state_year / "ground_truth" / "anomalies.csv", encoding="utf-8") as f:
-        drops = [r for r in csv.DictReader(f) if r["anomaly_type"] == "delivery_drop"]
-    advertiser_of = campaign_advertisers(state_year)
-    rolled = query_json(home, "select alert_rule, entity_key, first_date, last_date from fct_alert_conditions"
-                              " where alert_rule in ('advertiser_delivery_drop', 'seller_delivery_drop')")
-    for r in rolled:
-        assert any(r["first_date"] <= d["last_date"] and d["first_date"] <= r["last_date"]
-                   and (r["alert_rule"] == "seller_delivery_drop"
-                        or advertiser_of[d["entity_key"]] == r["entity_key"]) for d in drops), r
-
-
-def test_planned_pauses_would_be_drops_but_raise_nothing(first_run, state_year):
-    home, _, _ = first_run
-    with open(next((state_year / "inbox" / "planned_pauses").glob("*.csv")), encoding="utf-8") as f:
-        paused = [r["Campagne"] for r in csv.DictReader(f, delimiter=";")]
-    assert paused
-    for campaign in paused:
-        days = query_json(home, "select volume, baseline_volume, baseline_weeks, is_drop_day from fct_daily_volumes"
-                                f" where series_type = 'campaign' and series_key = '{campaign}' and is_paused")
-        assert len(days) >= 5
-        # at zero against a real baseline: without the pause file these days would be a drop
-        assert all(d["volume"] == 0 and not d["is_drop_day"] for d in days)
-        assert any(d["baseline_weeks"] >= 2 and d["baseline_volume"] >= 100 for d in days)
-    conditions = query_json(home, "select entity_key from fct_alert_conditions where alert_rule = 'delivery_drop'")
-    assert not set(paused) & {c["entity_key"] for c in conditions}
-
-
-def test_second_run_the_same_night_sends_nothing(second_run, alert_receivers):
-    _, summary, _, _ = second_run
-    smtp, hook = alert_receivers
-    assert len(smtp.snapshots["second"]) == len(smtp.snapshots["first"]) > 0
-    assert len(hook.snapshots["second"]) == len(hook.snapshots["first"]) > 0
-    assert {k: summary["alerts"][k] for k in ("opened", "escalated", "resolved", "sent")} == \
-        {"opened": 0, "escalated": 0, "resolved": 0, "sent": 0}
-
-
-def test_on_call_commands_list_show_and_acknowledge(first_run):
-    home, _, _ = first_run
-    listed = json.loads(mediarecon("alerts", "list", "--home", home, "--all", "--format", "json"))
-    drop = next(a for a in listed if a["alert_rule"] == "delivery_drop")
-    shown = mediarecon("alerts", "show", drop["alert_id"], "--home", home)
-    assert f"Entité (campagne) : {drop['entity_key']}" in shown and "-> astreinte" in shown and " sent " in shown
-    finding = next(a for a in listed if a["status"] == "open")
-    assert "acknowledged by lea" in mediarecon("alerts", "ack", finding["alert_id"], "--by", "lea", "--home", home)
-    again = {a["alert_id"]: a for a in json.loads(mediarecon("alerts", "list", "--home", home, "--format", "json"))}
-    assert again[finding["alert_id"]]["status"] == "acknowledged"
-    result = cli.invoke(app, ["alerts", "show", "99999", "--home", str(home)])
-    assert result.exit_code == 2 and "no alert n° 99999" in result.output
-
-
 def test_nothing_the_auditor_runs_writes_anything(first_run, tmp_path):
     home, _, _ = first_run
     before = tree_state(home)
@@ -374,61 +277,3 @@ def test_nothing_the_auditor_runs_writes_anything(first_run, tmp_path):
     mediarecon("status", "--home", home)
     assert not escape.exists() and not (tmp_path / "other.duckdb").exists()
     assert tree_state(home) == before
-
-
-def test_replay_rebuilds_a_past_night_and_as_of_answers_what_was_known(broken_run, tmp_path):
-    home, _, _, _ = broken_run
-    runs = json.loads(mediarecon("status", "--home", home, "--format", "json", "--runs", "10"))["runs"]
-    succeeded = sorted((r for r in runs if r["status"] == "succeeded"), key=lambda r: r["run_id"])
-    assert len(succeeded) == 3  # first, second (same inbox), broken (two more files)
-    second = succeeded[1]
-    assert second["inputs"]["files"] > 0 and second["dbt_vars"]["as_of_date"]
-    # the warehouse the second run published is now the previous one
-    published_then = all_marts(home / "warehouse" / "mediarecon.prev.duckdb")
-    assert len(published_then) >= 18
-    mediarecon("replay", second["run_id"], "--out", tmp_path / "replay", "--home", home)
-    assert all_marts(tmp_path / "replay" / "mediarecon.duckdb") == published_then
-    # as of the moment the second run ended: the broken run's files were not known yet
-    mediarecon("replay", "--as-of", second["finished_at"], "--out", tmp_path / "as_of", "--home", home)
-    assert all_marts(tmp_path / "as_of" / "mediarecon.duckdb") == published_then
-    result = cli.invoke(app, ["replay", "20990101T000000Z-000000", "--out", str(tmp_path / "x"), "--home", str(home)])
-    assert result.exit_code == 2 and "no run 20990101T000000Z-000000" in result.output
-
-
-def test_end_of_contract_export_then_purge_with_a_certificate(broken_run, tmp_path):
-    import hashlib
-    import sqlite3
-
-    source_home, _, _, _ = broken_run
-    home = tmp_path / "home"
-    shutil.copytree(source_home, home)
-    refused = cli.invoke(app, ["purge", "--confirm", "--home", str(home)])
-    assert refused.exit_code == 2 and "no export of this home" in refused.output
-    out = tmp_path / "handover"
-    mediarecon("export-all", "--out", out, "--home", home)
-    # every file listed with its checksum, and every checksum right
-    sums = dict(reversed(line.split("  ", 1)) for line in (out / "SHA256SUMS").read_text().splitlines())
-    assert all(hashlib.sha256((out / name).read_bytes()).hexdigest() == digest for name, digest in sums.items())
-    with sqlite3.connect(home / "landing" / "manifest.sqlite") as con:
-        landed = con.execute("select landing_key, sha256 from files").fetchall()
-    assert all(hashlib.sha256((out / "landed" / key).read_bytes()).hexdigest() == sha for key, sha in landed)
-    marts = all_marts(home / "warehouse" / "mediarecon.duckdb")
-    for name, rows in marts.items():
-        assert f"marts/{name}.parquet" in sums and f"marts/{name}.csv" in sums
-        assert duckdb.sql(f"select count(*) from '{out / 'marts' / (name + '.parquet')}'").fetchone()[0] == len(rows)
-    assert "sha256sum -c SHA256SUMS" in (out / "README.md").read_text(encoding="utf-8")
-    assert cli.invoke(app, ["purge", "--home", str(home)]).exit_code == 2  # no --confirm
-    # an export older than the last run is not enough
-    record = next((home / "exports" / "handover").glob("export-*.json"))
-    saved = record.read_text()
-    record.write_text(saved.replace('"exported_at": "', '"exported_at": "2000-01-01T00:00:00+00:00", "was": "'))
-    stale = cli.invoke(app, ["purge", "--confirm", "--home", str(home)])
-    assert stale.exit_code == 2 and "older than the last run" in stale.output
-    record.write_text(saved)
-    before = {str(p.relative_to(home)): hashlib.sha256(p.read_bytes()).hexdigest()
-              for p in home.rglob("*") if p.is_file()}
-    mediarecon("purge", "--confirm", "--home", home)
-    assert [p.name for p in home.rglob("*")] == ["DESTRUCTION_CERTIFICATE.json"]
-    cert = json.loads((home / "DESTRUCTION_CERTIFICATE.json").read_text(encoding="utf-8"))
-    assert {f["path"]: f["sha256"] for f in cert["inventory"]} == before
-    assert cert["handed_over_to"] == str(out) and cert["software"].startswith("mediarecon ")

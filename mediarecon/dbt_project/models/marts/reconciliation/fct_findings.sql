@@ -58,7 +58,8 @@ final as (
         unioned.evidence_file_sha256,
         unioned.evidence_line
     from unioned
-    inner join finding_types
+    -- left: a type missing from the seed must fail the relationships test, not vanish
+    left join finding_types
         on unioned.finding_type = finding_types.finding_type
 )
 
