@@ -92,9 +92,9 @@ def cents(series: pd.Series) -> pd.Series:
 
 
 @register_check_method(check_type="vectorized")
-def siret_luhn_key(series: pd.Series) -> pd.Series:
-    """A SIRET whose Luhn key is right (INSEE); missing values are the nullable rule's business."""
-    return luhn_valid(series)
+def siret_key(series: pd.Series) -> pd.Series:
+    """A SIRET whose key is right (INSEE); missing values are the nullable rule's business."""
+    return siret_valid(series)
 
 
 # The four discounts of the framework's price schedule, in the order they apply (cascade).
@@ -127,6 +127,18 @@ def luhn_valid(series: pd.Series) -> pd.Series:
         return total % 10 == 0
 
     return series.map(ok).astype(bool)
+
+
+# La Poste's establishments (SIREN 356000000), its head office aside, carry no Luhn key: the sum of the
+# SIRET's digits is a multiple of 5 instead (INSEE; the rule python-stdnum's stdnum.fr.siret applies).
+LA_POSTE_SIREN = "356000000"
+LA_POSTE_HEAD_OFFICE = "35600000000048"
+
+
+def siret_valid(series: pd.Series) -> pd.Series:
+    la_poste = series.map(lambda v: isinstance(v, str) and v.startswith(LA_POSTE_SIREN) and v != LA_POSTE_HEAD_OFFICE)
+    by_sum = series.map(lambda v: not isinstance(v, str) or (v.isdigit() and sum(map(int, v)) % 5 == 0))
+    return (la_poste & by_sum) | (~la_poste & luhn_valid(series))
 
 
 def column_kinds(model) -> dict[str, str]:

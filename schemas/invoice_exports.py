@@ -40,7 +40,7 @@ class InvoiceExportRow(pa.DataFrameModel):
     invoice_number: Series[str] = text()
     document_type: Series[str] = text(isin=["Facture", "Avoir"])
     issue_date: Series[str] = date_fr()
-    supplier_siret: Series[str] = text(str_matches=r"^\d{14}$", siret_luhn_key=())
+    supplier_siret: Series[str] = text(str_matches=r"^\d{14}$", siret_key=())
     purchase_order_ref: Series[str] = text(nullable=True)
     order_line_number: Series[pd.Int64Dtype] = integer(ge=1, le=999, nullable=True)
     description: Series[str] = text(nullable=True)

@@ -39,7 +39,7 @@ class OrderLineRow(pa.DataFrameModel):
     purchase_order_id: Series[str] = text(str_matches=r"^\d{10}$")
     line_number: Series[pd.Int64Dtype] = integer(ge=1, le=999)
     media_seller_name: Series[str] = text()
-    media_seller_siret: Series[str] = text(str_matches=r"^\d{14}$", siret_luhn_key=())
+    media_seller_siret: Series[str] = text(str_matches=r"^\d{14}$", siret_key=())
     media_type: Series[str] = text(isin=MEDIA_TYPES)
     uo_code: Series[str] = text(str_matches=r"^\d{2}(-\d{2}){0,2}$")
     buying_unit: Series[str] = text(isin=["spot", "insertion", "face", "screening", "impression",

@@ -30,7 +30,7 @@ class PurchaseOrderRow(pa.DataFrameModel):
     purchase_order_id: Series[str] = text(str_matches=r"^\d{10}$")
     order_date: Series[str] = date_fr()
     advertiser_name: Series[str] = text()
-    advertiser_siret: Series[str] = text(str_matches=r"^\d{14}$", siret_luhn_key=())
+    advertiser_siret: Series[str] = text(str_matches=r"^\d{14}$", siret_key=())
     chorus_service_code: Series[str] = text()
     campaign_id: Series[str] = text(str_matches=r"^CMP-\d{4}-\d{4}$")
     campaign_name: Series[str] = text()

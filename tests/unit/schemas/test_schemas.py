@@ -61,7 +61,7 @@ OTHER_KEY = {
 
 # (source, column header, bad value, expected rule fragment)
 BAD = [
-    ("purchase_orders", "SIRET annonceur", "38375367000018", "siret_luhn_key"),
+    ("purchase_orders", "SIRET annonceur", "38375367000018", "siret_key"),
     ("purchase_orders", "Date du BDC", "31/02/2025", "real_calendar_date"),
     ("purchase_orders", "Montant TTC", "961,00", "ttc_equals_net_plus_vat"),
     ("order_lines", "Montant net HT", "801,00", "net_equals_gross_minus_discounts"),
@@ -145,3 +145,29 @@ def test_french_amount_with_spaces_is_exact(tmp_path):
     arrow = to_arrow(valid, spec.model, LINEAGE)
     assert arrow.column("net_ht_eur").to_pylist() == [Decimal("12500.50")]
     assert str(arrow.schema.field("net_ht_eur").type) == "decimal128(18, 2)"
+
+
+@pytest.mark.parametrize("siret,valid", [
+    ("35600000049837", True),   # a La Poste establishment: no Luhn key, digit sum 45 is a multiple of 5
+    ("35600000049838", False),  # the same with a wrong last digit: sum 46
+    ("35600000000048", True),   # La Poste's head office keeps the Luhn key
+    ("35600000000049", False),
+    ("73282932000074", True),   # any other SIRET: the Luhn key
+    ("38375367000018", False),
+])
+def test_siret_keys_follow_insee_including_la_poste(siret, valid):
+    import pandas as pd
+
+    from schemas._columns import siret_valid
+
+    assert siret_valid(pd.Series([siret])).tolist() == [valid]
+
+
+def test_a_la_poste_siret_is_not_quarantined():
+    import pandas as pd
+
+    from schemas.purchase_orders import PurchaseOrderRow
+
+    checks = PurchaseOrderRow.to_schema().columns["advertiser_siret"].checks
+    check = next(c for c in checks if c.name == "siret_key")
+    assert check(pd.Series(["35600000049837", "35600000049838"])).check_output.tolist() == [True, False]
