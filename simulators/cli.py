@@ -13,6 +13,8 @@ import typer
 
 from mediarecon.cli.common import HomeOption, fail, load_settings
 from mediarecon.cli.operator import print_summary, run_nightly
+from mediarecon.ingest.sources import INBOX_FOLDERS
+from mediarecon.state.home import Home
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Demo and development tools of mediarecon: synthetic data, the Chorus Pro simulator, the demo.")
@@ -44,6 +46,7 @@ def generate(
 
     typer.echo(f"generating seed {seed}, scale {scale}, year {year} into {out} ...")
     s = run_generator(out, seed=seed, scale=scale, year=year)
+    Home(out.resolve()).ensure(INBOX_FOLDERS)  # a home the other commands accept as it is
     typer.echo(f"  {s.campaigns} campaigns, {s.purchase_orders} purchase orders, {s.order_lines} order lines")
     typer.echo(f"  {s.ad_server_rows} ad-server rows, {s.regie_rows} régie report rows, {s.email_rows} e-mail rows")
     typer.echo(f"  {s.files} files in {out / 'inbox'}")
@@ -63,7 +66,7 @@ def chorus_sim(
 
     from mediarecon.settings import SettingsError
 
-    settings = load_settings(home)
+    settings = load_settings(home, must_be_home=False)
     try:
         settings.chorus.require_credentials("the Chorus Pro simulator (it accepts only these credentials)")
         sim = ChorusProSimulator(settings.home.root, settings.chorus.client_config(), port=port)

@@ -22,13 +22,21 @@ HomeOption = typer.Option(None, "--home", help="Home folder holding all state (d
                           show_default=False)
 
 
-def load_settings(home: Optional[Path]):
+def load_settings(home: Optional[Path], must_be_home: bool = True):
+    """The settings, or exit 2 naming the wrong variable; by default the home must be one (a mistyped --home
+    is refused instead of starting a new, empty home)."""
     from mediarecon.settings import Settings, SettingsError
+    from mediarecon.state.home import MARKER
 
     try:
-        return Settings.from_env(home)
+        settings = Settings.from_env(home)
     except SettingsError as e:
         fail(str(e), 2)
+    if must_be_home and not settings.home.is_home():
+        root = settings.home.root
+        fail(f"{root} is not a mediarecon home (no {MARKER}{'' if root.exists() else '; the folder does not exist'}):"
+             f" create one with `mediarecon init --home {root}`, or give --home / MEDIARECON_HOME", 2)
+    return settings
 
 
 def fail(message: str, code: int):

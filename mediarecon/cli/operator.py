@@ -20,6 +20,24 @@ def use_home_prefect(root: Path) -> None:
         os.environ["PREFECT_HOME"] = str(root / "prefect")
 
 
+@app.command()
+def init(home: Optional[Path] = HomeOption):
+    """Create a mediarecon home: its folders (inbox/<source>/ for each source, landing/, validated/…) and
+    the marker that makes every other command accept it."""
+    from mediarecon.ingest.sources import INBOX_FOLDERS
+
+    settings = load_settings(home, must_be_home=False)
+    root = settings.home.root
+    if settings.home.is_home():
+        typer.echo(f"{root} is already a mediarecon home")
+        return
+    if root.exists() and (not root.is_dir() or any(root.iterdir())):
+        fail(f"{root} is not empty and not a mediarecon home: a home is created in a new or empty folder", 2)
+    settings.home.ensure(INBOX_FOLDERS)
+    typer.echo(f"mediarecon home created in {root}; senders drop their files in {root / 'inbox'}/<source>/"
+               " (docs/input_formats.md), then: mediarecon run --home " + str(root))
+
+
 def run_nightly(home: Optional[Path]) -> dict:
     from mediarecon.alerts.rules import AlertRulesError, rules_of
 

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 from dataclasses import dataclass
 from pathlib import Path
+
+# the file that makes a folder a mediarecon home (written by `mediarecon init` and by the first run)
+MARKER = "mediarecon-home.json"
 
 
 @dataclass(frozen=True)
@@ -57,9 +62,21 @@ class Home:
     def runs(self) -> Path:
         return self.root / "runs"
 
+    @property
+    def marker(self) -> Path:
+        return self.root / MARKER
+
+    def is_home(self) -> bool:
+        """A folder made by `init`, `generate` or a run (a home from before the marker has a manifest)."""
+        return self.marker.is_file() or self.manifest.is_file()
+
     def ensure(self, inbox_folders: tuple[str, ...] = ()) -> "Home":
-        """Create the home's folders, and `inbox/<name>/` for each given source (ingest.sources.INBOX_FOLDERS)."""
+        """Create the home's folders, and `inbox/<name>/` for each given source (ingest.sources.INBOX_FOLDERS),
+        and its marker."""
         for d in [self.landing, self.quarantine, self.validated, self.warehouse_dir / "build",
                   self.exports, self.runs] + [self.inbox / name for name in inbox_folders]:
             d.mkdir(parents=True, exist_ok=True)
+        if not self.marker.exists():
+            created = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+            self.marker.write_text(json.dumps({"mediarecon_home": 1, "created_at": created}) + "\n", encoding="utf-8")
         return self

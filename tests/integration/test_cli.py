@@ -14,7 +14,7 @@ import pytest
 
 MEDIARECON = str(Path(sys.executable).parent / "mediarecon")
 DEMO = str(Path(sys.executable).parent / "mediarecon-demo")
-COMMANDS = [("mediarecon", c) for c in ["run", "query", "status", "report", "alerts", "audit", "replay", "export-all",
+COMMANDS = [("mediarecon", c) for c in ["init", "run", "query", "status", "report", "alerts", "audit", "replay", "export-all",
                                         "purge", "serve", "docs"]] \
     + [("mediarecon-demo", c) for c in ["generate", "chorus-sim", "run"]]
 
@@ -73,6 +73,7 @@ def test_generate_run_query_status(tmp_path):
 
 
 def test_query_is_read_only_and_errors_are_clear(tmp_path):
+    sh("init", "--home", tmp_path)
     p = sh("query", "--home", tmp_path, "select 1", check=False)
     assert p.returncode == 1 and "no published warehouse" in p.stderr
     p = sh("query", "--home", tmp_path, "--format", "xml", "select 1", check=False)
@@ -125,6 +126,7 @@ def test_serve_registers_the_schedule_written_in_prefect_yaml(prefect_server, tm
 
     spec = {d["name"]: d for d in yaml.safe_load(PREFECT_YAML.read_text(encoding="utf-8"))["deployments"]}
     assert spec["nightly-reconciliation"]["schedules"] == [{"cron": "0 2 * * *", "timezone": "Europe/Paris"}]
+    sh("init", "--home", tmp_path / "home")
     proc = subprocess.Popen([MEDIARECON, "serve", "--home", str(tmp_path / "home")], stdout=subprocess.PIPE,
                             stderr=subprocess.STDOUT, text=True, env={**os.environ, "PREFECT_API_URL": PREFECT_API_URL.value()})
 

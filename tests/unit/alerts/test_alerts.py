@@ -195,10 +195,11 @@ def test_run_refuses_a_malformed_rules_file_before_starting(tmp_path, monkeypatc
 
     path = write_rules(tmp_path, default_with(**{"    min_days: 2\n  email:": "    min_days: deux\n  email:"}))
     monkeypatch.setenv("MEDIARECON_ALERT_RULES", str(path))
+    assert CliRunner().invoke(app, ["init", "--home", str(tmp_path / "home")]).exit_code == 0
     result = CliRunner().invoke(app, ["run", "--home", str(tmp_path / "home")])
     assert result.exit_code == 2
     assert f"{path}, line 14: drops.ad_server.min_days: 'deux' is not a whole number" in result.output
-    assert not (tmp_path / "home" / "landing").exists()  # nothing ran
+    assert not (tmp_path / "home" / "landing" / "manifest.sqlite").exists()  # nothing ran
 
 
 def test_a_source_silent_for_longer_than_its_limit_raises_an_alert_and_clears_when_it_wakes(tmp_path):
