@@ -104,6 +104,8 @@ class ChorusProClient:
                                   timeout=(self.s.connect_timeout_s, self.s.read_timeout_s))
         except requests.RequestException as e:
             raise ChorusError(f"PISTE token request to {self.s.token_url} failed: {type(e).__name__}") from None
+        if r.status_code >= 500:  # the service is down: not a credentials problem
+            raise ChorusError(f"PISTE token endpoint {self.s.token_url} unavailable (HTTP {r.status_code})")
         if r.status_code != 200:
             try:
                 detail = r.json()
@@ -126,8 +128,8 @@ class ChorusProClient:
 
     # ------------------------------------------------------------------ transport
     def post(self, operation: str, path: str, body: dict, page: int | None = None) -> Response:
-        """POST one operation; retries 429, 5xx and timeouts with backoff and jitter, honouring
-        Retry-After; renews the token once on 401."""
+        """POST one operation; retries 429, 5xx, malformed answers and timeouts with backoff and jitter,
+        honouring Retry-After; renews the token once on 401 (which does not count as an attempt)."""
         where = f"Chorus Pro {operation}" + (f" page {page}" if page else "")
         url = f"{self.s.api_url}/cpro/{path}"
         renewed = False
@@ -152,6 +154,7 @@ class ChorusProClient:
                         "MEDIARECON_CHORUS_PASSWORD and the PISTE application's API subscriptions")
                 renewed = True
                 self._token = None  # the token may have expired early: renew once
+                attempt -= 1  # a renewal is not a failed attempt
                 continue
             if r.status_code == 403:
                 raise ChorusAuthError(f"{where}: HTTP 403, the technical account is not allowed here (is it attached "
@@ -163,9 +166,12 @@ class ChorusProClient:
                 continue
             try:
                 data = r.json()
-            except ValueError:
-                raise ChorusError(f"{where}: HTTP {r.status_code}, answer is not valid JSON "
-                                  f"({len(r.content)} bytes: {r.content[:80]!r})") from None
+            except ValueError:  # a truncated answer is a transient fault: retried like a 5xx
+                if attempt >= self.s.max_attempts:
+                    raise ChorusError(f"{where}: HTTP {r.status_code}, answer is not valid JSON after {attempt}"
+                                      f" attempts ({len(r.content)} bytes: {r.content[:80]!r})") from None
+                self._wait(attempt, None, where, "answer is not valid JSON")
+                continue
             if r.status_code != 200 and "codeRetour" not in data:
                 raise ChorusError(f"{where}: HTTP {r.status_code}: {str(data)[:200]}")
             code = data.get("codeRetour")

@@ -38,7 +38,9 @@ class Faults:
     retry_after_s: int = 1
     server_errors: int = 0  # the next N API calls get 500
     slow_s: float = 0.0  # every API call sleeps this long first
-    malformed_search_page: int | None = None  # this search page is answered with broken JSON, once
+    malformed_search_page: int | None = None  # this search page is answered with broken JSON...
+    malformed_times: int = 1  # ...this many times
+    unavailable: bool = False  # every call, the token's included, gets 503: Chorus Pro (or PISTE) is down
     calls: list[str] = field(default_factory=list)  # what was called, for assertions
 
 
@@ -296,6 +298,9 @@ class ChorusProSimulator:
             def do_POST(self):
                 raw = self._body()
                 f = sim.faults
+                if f.unavailable:
+                    f.calls.append("unavailable")
+                    return self._send(503, b"<html><body>Service Unavailable</body></html>")
                 if self.path == "/api/oauth/token":
                     form = {k: v[0] for k, v in parse_qs(raw.decode()).items()}
                     status, body = sim.issue_token(form)
@@ -325,8 +330,8 @@ class ChorusProSimulator:
                 if op == "search_invoices":
                     page = int((body.get("paramRecherche") or {}).get("pageResultatDemandee") or 1)
                     with sim.lock:
-                        if f.malformed_search_page == page:
-                            f.malformed_search_page = None
+                        if f.malformed_search_page == page and f.malformed_times > 0:
+                            f.malformed_times -= 1
                             return self._send(200, b'{"codeRetour": 0, "listeFactures": [{"idFacture": 1, ')
                 self._send(200, getattr(sim, op)(body))
 

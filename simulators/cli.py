@@ -58,18 +58,30 @@ def generate(
 def chorus_sim(
     home: Optional[Path] = HomeOption,
     port: int = typer.Option(8765, help="Port on 127.0.0.1 (0 = any free port)."),
+    token_ttl_s: Optional[float] = typer.Option(None, help="Fault: tokens die after this many seconds (the"
+                                                " next call gets 401), whatever expires_in says."),
+    too_many_requests: int = typer.Option(0, help="Fault: the next N API calls get 429 with Retry-After."),
+    retry_after_s: int = typer.Option(1, help="The Retry-After of those 429s, in seconds."),
+    server_errors: int = typer.Option(0, help="Fault: the next N API calls get 500."),
+    slow_s: float = typer.Option(0.0, help="Fault: every API call waits this long before answering."),
+    malformed_page: Optional[int] = typer.Option(None, help="Fault: this search page is answered once with"
+                                                 " broken JSON."),
+    unavailable: bool = typer.Option(False, "--unavailable", help="Fault: every call gets 503 (Chorus Pro down)."),
 ):
     """Serve the Chorus Pro API (PISTE paths, token endpoint included) on 127.0.0.1 from the synthetic
     State-year in HOME/chorus/, until interrupted. It accepts only the MEDIARECON_CHORUS_* credentials,
-    which must be set."""
-    from simulators.chorus_pro import ChorusProSimulator
+    which must be set. The fault options rehearse what the real service does (docs/chorus_pro.md)."""
+    from simulators.chorus_pro import ChorusProSimulator, Faults
 
     from mediarecon.settings import SettingsError
 
     settings = load_settings(home, must_be_home=False)
     try:
         settings.chorus.require_credentials("the Chorus Pro simulator (it accepts only these credentials)")
-        sim = ChorusProSimulator(settings.home.root, settings.chorus.client_config(), port=port)
+        faults = Faults(token_ttl_s=token_ttl_s, too_many_requests=too_many_requests, retry_after_s=retry_after_s,
+                        server_errors=server_errors, slow_s=slow_s, malformed_search_page=malformed_page,
+                        unavailable=unavailable)
+        sim = ChorusProSimulator(settings.home.root, settings.chorus.client_config(), port=port, faults=faults)
     except (FileNotFoundError, OSError, SettingsError) as e:
         fail(str(e), 1)
     typer.echo(f"Chorus Pro simulator on {sim.url} ({len(sim.invoices)} invoices from {settings.home.root});"

@@ -130,10 +130,26 @@ def test_timeout_is_retried_then_reported(sim):
         client_for(sim, read_timeout_s=0.2, max_attempts=2).structure_id("x")
 
 
-def test_malformed_page_names_operation_and_page(sim):
-    sim.faults.malformed_search_page = 2
-    with pytest.raises(ChorusError, match="search_invoices page 2: HTTP 200, answer is not valid JSON"):
-        list(client_for(sim).search_invoices())
+def test_a_malformed_page_is_retried_then_named_with_its_page(sim):
+    expected = all_invoices(client_for(sim))
+    sim.faults.malformed_search_page, sim.faults.malformed_times = 2, 1
+    client = client_for(sim)
+    client.sleep = lambda s: None
+    assert [i for p in client.search_invoices() for i in p.data["listeFactures"]] == expected  # once: retried
+    sim.faults.malformed_search_page, sim.faults.malformed_times = 2, 10
+    with pytest.raises(ChorusError, match="search_invoices page 2: HTTP 200, answer is not valid JSON after 4 attempts"):
+        list(client.search_invoices())
+
+
+def test_a_token_renewal_does_not_use_up_an_attempt(sim):
+    sim.faults.token_ttl_s = 0.3
+    client = client_for(sim, max_attempts=2)
+    client.sleep = lambda s: None
+    client.search_structures("x")
+    sim.faults.token_ttl_s = None  # the first token dies at 0.3 s, the renewed one lives
+    time.sleep(0.5)
+    sim.faults.server_errors = 1  # expired token (401, renewed) then one 500: two attempts are enough
+    assert list(client.search_invoices())
 
 
 def test_wrong_credentials_are_clear_and_never_leak_the_secret(sim, caplog):
