@@ -12,7 +12,7 @@ from mediarecon.state.manifest import Manifest
 from mediarecon.paths import read_seed
 from mediarecon.vocabulary import finding_type_rows
 
-RUN_RULES = ("nightly_failed", "nightly_late", "source_stale")
+RUN_RULES = ("nightly_failed", "nightly_late", "source_stale", "source_unavailable")
 # drop alert rule -> its channel (ad_server, email), from the seed that also maps drops to finding types
 DROP_CHANNELS = {row["alert_rule"]: row["channel"] for row in read_seed("volume_drop_types")}
 DROP_RULES = tuple(DROP_CHANNELS)
@@ -80,3 +80,9 @@ def deadline_conditions(runs: list[dict], now: dt.datetime, deadline: str = "06:
                        "run_id": tonight[0]["run_id"] if tonight else None})]
 
 
+def unavailable_conditions(unavailable: dict[str, str], now: dt.datetime) -> list[Condition]:
+    """A source this run could not reach (Chorus Pro down, an S3 sender bucket unreachable): the night was
+    published without its new data, which the next run that reaches it catches up."""
+    day = now.date().isoformat()
+    return [Condition(f"source_unavailable|{source}", "source_unavailable", source, None, None, day, day, True, 2,
+                      {"reason": reason}) for source, reason in sorted(unavailable.items())]

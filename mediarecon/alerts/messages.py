@@ -20,11 +20,12 @@ LABELS_FR = {
     "nightly_failed": "Échec du traitement de nuit",
     "nightly_late": "Traitement de nuit non terminé à l'heure",
     "source_stale": "Source sans nouvelles données",
+    "source_unavailable": "Source injoignable : nuit publiée sans elle",
 }
 ENTITY_FR = {
     "delivery_drop": "campagne", "advertiser_delivery_drop": "annonceur", "seller_delivery_drop": "régie",
     "email_deliverability_drop": "campagne|domaine FAI", "email_bounce_rise": "campagne|domaine FAI",
-    "invoice_payment_due": "fournisseur|facture", "nightly_failed": "traitement", "nightly_late": "traitement du", "source_stale": "source",
+    "invoice_payment_due": "fournisseur|facture", "nightly_failed": "traitement", "nightly_late": "traitement du", "source_stale": "source", "source_unavailable": "source",
 }
 UNIT_FR = {"ad_server": "impressions", "email": "e-mails délivrés"}
 
@@ -91,6 +92,9 @@ def render(alert: sqlite3.Row, event: str, evidence_names: dict[str, str] | None
                      f" n'était pas terminé : {d.get('state')}.")
         lines.append("Les constats et alertes du matin manquent ; l'entrepôt publié est celui du dernier"
                      " traitement réussi.")
+    elif rule == "source_unavailable":
+        lines.append(f"La source n'a pas pu être lue cette nuit ({d.get('reason')}). L'entrepôt a été publié sans"
+                     " ses nouvelles données ; le prochain traitement qui l'atteint les reprend, sans trou ni doublon.")
     elif rule == "source_stale":
         if d.get("last_received_at"):
             lines.append(f"Aucun nouveau fichier depuis {d['days_without_data']} jours (dernier reçu le "

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from mediarecon.alerts.conditions import (MONITORING_RULES, deadline_conditions, freshness_conditions,
-                                          warehouse_conditions)
+                                          unavailable_conditions, warehouse_conditions)
 from mediarecon.alerts.rules import AlertRules
 from mediarecon.alerts.sending import deliver
 from mediarecon.alerts.store import Condition, store_for, utcnow
@@ -13,7 +13,7 @@ from mediarecon.vocabulary import finding_types
 
 def process_run(home, run_id: str, rules: AlertRules, channels: dict[str, str], reader_limits, *,
                 failure: str | None = None, report_path: str | None = None, now: dt.datetime | None = None,
-                log=print) -> dict:
+                unavailable: dict[str, str] | None = None, log=print) -> dict:
     """After a run: update the store from its conditions, then send every pending notification.
 
     failure: the error of a failed run; then only the nightly_failed alert is raised (the warehouse was
@@ -44,6 +44,9 @@ def process_run(home, run_id: str, rules: AlertRules, channels: dict[str, str], 
         add(store.evaluate(warehouse_conditions(con, rules), set(MONITORING_RULES) | set(finding_types()), route,
                            run_id, now))
         add(store.evaluate(freshness_conditions(home.manifest, rules, now), {"source_stale"}, route, run_id, now))
+        # a source this run could not reach; one reached again clears its alert
+        add(store.evaluate(unavailable_conditions(unavailable or {}, now), {"source_unavailable"}, route, run_id,
+                           now))
         # a good run clears a failed or late one
         add(store.evaluate([], {"nightly_failed", "nightly_late"}, route, run_id, now))
     try:

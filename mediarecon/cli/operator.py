@@ -86,9 +86,16 @@ def print_summary(summary: dict, home: Path) -> None:
 
 @app.command()
 def run(home: Optional[Path] = HomeOption):
-    """Run one nightly reconciliation now (Prefect flow, local): ingest, validate, dbt build, publish."""
+    """Run one nightly reconciliation now (Prefect flow, local): ingest, validate, dbt build, publish.
+    Exit 0: published, complete; 4: published without a source that could not be reached (named); 1:
+    nothing published; 3: another run holds the home; 2: a setting, the rules file or the home is wrong."""
     summary = run_nightly(home)
     print_summary(summary, load_settings(home).home.root)
+    if summary.get("sources_unavailable"):
+        typer.secho("published, incomplete: " + "; ".join(f"{s} not reached ({r})" for s, r in
+                                                          sorted(summary["sources_unavailable"].items())),
+                    fg="yellow", err=True)
+        raise typer.Exit(4)
 
 
 @app.command()

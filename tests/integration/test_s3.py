@@ -147,3 +147,18 @@ def test_nightly_on_s3_gives_the_same_marts_as_local(clean_buckets, state_year, 
     second = nightly_reconciliation(home=str(s3_home))
     assert second["files_processed"] == 0 and marts(s3_home) == marts(local_home)
     shutil.rmtree(tmp_path / "local", ignore_errors=True)
+
+
+@pytest.mark.usefixtures("prefect_server")
+def test_an_unreachable_sender_bucket_does_not_hold_back_the_rest_of_the_night(clean_buckets, state_year, tmp_path,
+                                                                                monkeypatch):
+    from mediarecon.flows.nightly_reconciliation import nightly_reconciliation
+
+    home = copy_inbox(state_year, tmp_path / "home")  # the files dropped locally arrive as usual...
+    monkeypatch.setenv("MEDIARECON_S3_INBOX_URL", "s3://no-such-sender-bucket/inbox")  # ...the bucket is gone
+    summary = nightly_reconciliation(home=str(home))
+    received = [p for p in (state_year / "inbox").rglob("*") if p.is_file()]
+    assert summary["files_processed"] == len(received)
+    assert set(summary["sources_unavailable"]) == set(INBOX_FOLDERS)
+    assert all("S3 inbox s3://no-such-sender-bucket/inbox" in r for r in summary["sources_unavailable"].values())
+    assert "## Sources not reached tonight" in (home / "runs" / f"{summary['run_id']}.md").read_text(encoding="utf-8")
