@@ -46,6 +46,7 @@ Exported on {when} by mediarecon {version} from {home}.
 | dossier / folder | contenu / content |
 |---|---|
 | `landed/<source>/` | chaque fichier reçu, tel que reçu, nommé `<sha256>.<ext>` (nom d'origine : `manifest.csv`) / every file received, as received |
+| `inbox/<source>/` | fichiers déposés pas encore traités (arrivés après le dernier traitement) / files dropped and not landed yet |
 | `validated/<source>/` | lignes valides, Parquet / valid rows, Parquet |
 | `quarantine/<source>/` | lignes rejetées avec leur motif, Parquet / rejected rows with their reason |
 | `marts/` | tables publiées (constats, livraisons, factures, contrat…) en Parquet et CSV (UTF-8, `,`) / published marts |
@@ -84,6 +85,12 @@ def export_all(settings: Settings, out: Path, log=print) -> dict:
             raise HandoverError(f"landed file {key} ({source}/{name}) no longer has its sha256 {sha}: not exported")
         if n % 200 == 0:
             log(f"  {n}/{len(files)} landed files copied")
+    # files dropped after the last run are not landed yet: they are handed over too (links are not followed)
+    for path in sorted(home.inbox.rglob("*")) if home.inbox.exists() else []:
+        if path.is_file() and not path.is_symlink():
+            target = out / "inbox" / path.relative_to(home.inbox)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, target)
     for folder in ("validated", "quarantine", "runs", "alerts"):
         src = home.root / folder
         if src.exists():
@@ -139,6 +146,15 @@ def purge(settings: Settings, confirm: bool, log=print) -> Path:
         raise HandoverError(f"the last export ({export['exported_at']}) is older than the last run ({last_run}):"
                             " export again before purging")
     _verify(export)
+    # nothing received may be destroyed unless the export holds it: a file dropped after the export is not
+    exported = {line.split("  ", 1)[0] for line in (Path(export["out"]) / "SHA256SUMS").read_text(
+        encoding="utf-8").splitlines()}
+    received = [p for folder in (home.inbox, home.landing) if folder.exists() for p in sorted(folder.rglob("*"))
+                if p.is_file() and not p.name.startswith("manifest.sqlite")]  # the manifest goes as its backup
+    missing = [str(p.relative_to(home.root)) for p in received if sha256_file(p) not in exported]
+    if missing:
+        raise HandoverError(f"{len(missing)} received file(s) are not in the export at {export['out']}, e.g."
+                            f" {', '.join(missing[:3])}: export again (mediarecon export-all) before purging")
     doomed = sorted(p for p in home.root.rglob("*") if p.is_file() or p.is_symlink())
     inventory = [{"path": str(p.relative_to(home.root)), "size_bytes": p.stat().st_size, "sha256": sha256_file(p)}
                  for p in doomed if p.is_file()]

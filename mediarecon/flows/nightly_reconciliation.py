@@ -25,7 +25,7 @@ from mediarecon.ingest import einvoices, parquet, storage, tabular
 from mediarecon.ingest.sources import INBOX_FOLDERS, LANDED_ONLY, SOURCES
 from mediarecon.settings import Settings
 from mediarecon.state.manifest import Manifest
-from mediarecon.state.runs import RunRecord, new_run_id, run_lock
+from mediarecon.state.runs import RunRecord, heal_interrupted, new_run_id, run_lock
 from mediarecon.warehouse import build, publish, replay
 from mediarecon.warehouse.reader import open_reader
 
@@ -187,6 +187,9 @@ def nightly_reconciliation(home: str | None = None) -> dict:
     run_id = new_run_id()
     logger = get_run_logger()
     with run_lock(settings.home):
+        for interrupted in heal_interrupted(settings.home):  # what a killed run left behind
+            logger.warning("run %s was interrupted (its process died); recorded as such", interrupted)
+        build.prepare_build(settings.home)  # and its half-built file, if any
         record = RunRecord(settings.home, run_id)
         timings = {}
         clock = time.perf_counter()

@@ -67,6 +67,7 @@ class RunRecord:
             "status": "running",
             "message": None,
             "code_version": __version__,
+            "pid": os.getpid(),
             # what a replay's rows depend on beside the code: reinstall these (constraints.txt) to rebuild alike
             "engine_versions": engine_versions(),
         }
@@ -83,6 +84,24 @@ class RunRecord:
         tmp = self.path.with_suffix(".json.tmp")
         tmp.write_text(json.dumps(self.data, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
         os.replace(tmp, self.path)
+
+
+def heal_interrupted(home: Home) -> list[str]:
+    """Records a dead process left `running` (killed, crashed, a power cut) become `interrupted`, with when
+    that was found. Call it holding the run lock: then no live run can own a `running` record."""
+    healed = []
+    for path in sorted(home.runs.glob("*.json")):
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if data.get("status") != "running":
+            continue
+        data.update(status="interrupted", interrupted_found_at=_now(),
+                    message="its process ended before the run did (killed or crashed); the published warehouse is"
+                            " the last complete one")
+        tmp = path.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
+        os.replace(tmp, path)
+        healed.append(data["run_id"])
+    return healed
 
 
 def list_runs(home: Home, limit: int = 10) -> list[dict]:

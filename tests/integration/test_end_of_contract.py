@@ -62,6 +62,15 @@ def test_end_of_contract_export_then_purge_with_a_certificate(broken_run, tmp_pa
     stale = cli.invoke(app, ["purge", "--confirm", "--home", str(home)])
     assert stale.exit_code == 2 and "older than the last run" in stale.output
     record.write_text(saved)
+    # a file dropped after the export would be destroyed un-exported: refused, named
+    late = home / "inbox" / "ad_server" / "arrived_after_the_export.csv"
+    late.write_text("Report Name,late\n", encoding="utf-8")
+    refused = cli.invoke(app, ["purge", "--confirm", "--home", str(home)])
+    assert refused.exit_code == 2 and "1 received file(s) are not in the export" in refused.output
+    assert "inbox/ad_server/arrived_after_the_export.csv" in refused.output and late.exists()
+    out = tmp_path / "export-again"  # exported again, the inbox's un-landed file with it
+    mediarecon("export-all", "--out", out, "--home", home)
+    assert (out / "inbox" / "ad_server" / "arrived_after_the_export.csv").read_text() == "Report Name,late\n"
     before = {str(p.relative_to(home)): hashlib.sha256(p.read_bytes()).hexdigest()
               for p in home.rglob("*") if p.is_file()}
     mediarecon("purge", "--confirm", "--home", home)

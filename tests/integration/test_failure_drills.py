@@ -12,6 +12,8 @@ import sys
 import duckdb
 import pytest
 
+from mediarecon.state.home import Home
+from mediarecon.state.runs import list_runs
 from tests.conftest import copy_inbox
 from tests.integration.nightly import FIRST_RUN_BUSINESS, all_marts, business_marts, mediarecon, run
 
@@ -77,6 +79,9 @@ def test_kill_9_at_eleven_points_never_damages_and_the_next_run_catches_up(first
             assert (home / "landing" / key).is_file(), (point, key)
     summary = run(home)  # the next run completes...
     assert business_marts(published) == expected  # ...with the marts of an uninterrupted run
+    runs = {r["run_id"]: r for r in list_runs(Home(home), limit=50)}
+    assert sorted(r["status"] for r in runs.values()) == ["interrupted"] * len(KILL_POINTS) + ["succeeded"]
+    assert all(r["interrupted_found_at"] for r in runs.values() if r["status"] == "interrupted")
     lineage_is_landed(published, home)
 
     first_home = first_run[0]
