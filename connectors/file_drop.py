@@ -43,7 +43,13 @@ def read_bytes(path: Path) -> bytes:
 
 
 def decode(data: bytes, path: Path) -> tuple[str, str]:
-    """UTF-8 (with or without BOM) first; French Excel exports fall back to Windows-1252."""
+    """UTF-16 with its BOM (Excel's "Unicode text"); else UTF-8 (with or without BOM); French Excel
+    exports fall back to Windows-1252."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError as e:
+            raise StructuralError(f"{path.name}: a UTF-16 byte-order mark, then not UTF-16 ({e.reason} at byte {e.start})")
     try:
         return data.decode("utf-8-sig"), "utf-8"
     except UnicodeDecodeError:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -53,6 +54,16 @@ def put_bytes_via_file(store: LandingStore, source: str, data: bytes, suffix: st
         Path(tmp).unlink(missing_ok=True)
 
 
+class ContentChanged(OSError):
+    """The file changed while it was being landed (a sender still writing it)."""
+
+
+def landing_suffix(path: Path) -> str:
+    """`.csv`, `.csv.gz`, `.xlsx`…: the file's real extensions only, so that a long or dotted name never
+    makes the landed name too long (it is the sha256 plus this)."""
+    return "".join(s for s in Path(path).suffixes[-2:] if re.fullmatch(r"\.[A-Za-z0-9]{1,5}", s)).lower()
+
+
 class LocalLandingStore:
     """`<root>/<source>/<sha256><suffix>`; the same bytes twice is a no-op."""
 
@@ -61,7 +72,7 @@ class LocalLandingStore:
 
     def put(self, source: str, path: Path, sha256: str, suffix: str | None = None) -> LandedObject:
         path = Path(path)
-        key = f"{source}/{sha256}{suffix if suffix is not None else ''.join(path.suffixes[-2:]).lower()}"
+        key = f"{source}/{sha256}{suffix if suffix is not None else landing_suffix(path)}"
         target = self.root / key
         size = path.stat().st_size
         if target.exists():
@@ -75,7 +86,7 @@ class LocalLandingStore:
                 out.flush()
                 os.fsync(out.fileno())
             if sha256_file(Path(tmp)) != sha256:
-                raise OSError(f"{path.name}: content changed while being landed (hash mismatch)")
+                raise ContentChanged(f"{path.name}: content changed while being landed (hash mismatch)")
             os.replace(tmp, target)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)

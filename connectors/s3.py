@@ -21,7 +21,7 @@ from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from connectors.landing_store import CHUNK, LandedObject, put_bytes_via_file, sha256_file
+from connectors.landing_store import CHUNK, LandedObject, landing_suffix, put_bytes_via_file, sha256_file
 
 MULTIPART_THRESHOLD = 16 * 1024 * 1024
 MULTIPART_CHUNK = 8 * 1024 * 1024
@@ -112,7 +112,7 @@ class S3LandingStore:
 
     def put(self, source: str, path: Path, sha256: str, suffix: str | None = None) -> LandedObject:
         path = Path(path)
-        key = self.url.key(source, f"{sha256}{suffix if suffix is not None else ''.join(path.suffixes[-2:]).lower()}")
+        key = self.url.key(source, f"{sha256}{suffix if suffix is not None else landing_suffix(path)}")
         size = path.stat().st_size
         if self._exists(key):
             return LandedObject(source, sha256, key, size, is_new=False)

@@ -179,6 +179,7 @@ class Settings(_Group):
     invoice_tolerance_eur: Annotated[float, Field(ge=0)] = 1.0
     as_of_date: dt.date | None = None
     dbt_threads: Annotated[int, Field(ge=1, le=16)] = 1
+    inbox_settle_s: Annotated[float, Field(ge=0, le=86400)] = 60.0  # a file modified more recently waits a run
     chorus: ChorusSettings = Field(default_factory=ChorusSettings)
     storage: StorageSettings = Field(default_factory=StorageSettings)
     reader: ReaderSettings = Field(default_factory=ReaderSettings)

@@ -105,6 +105,7 @@ def demo(s3: bool = typer.Option(False, "--s3", help="Also start a local S3 serv
 
     for name, value in demo_credentials().items():
         os.environ.setdefault(name, value)
+    os.environ.setdefault("MEDIARECON_INBOX_SETTLE_S", "0")  # the demo inbox was written a moment ago
 
     home = Path(os.environ.get("MEDIARECON_HOME", "./var")).resolve()
     if s3:

@@ -17,6 +17,8 @@ TEST_CHORUS_CREDENTIALS = {
 }
 for _name, _value in TEST_CHORUS_CREDENTIALS.items():
     os.environ.setdefault(_name, _value)
+# the tests write their inbox just before running: no file waits for the settling delay
+os.environ.setdefault("MEDIARECON_INBOX_SETTLE_S", "0")
 
 @pytest.fixture(scope="session")
 def prefect_server():

@@ -115,6 +115,7 @@ def status(
     by_source = [dict(r) for r in manifest.summary_by_source()] if manifest else []
     problems = [dict(r) for r in manifest.files() if r["status"] in ("rejected", "partial")] if manifest else []
     watermarks = manifest.watermarks() if manifest else []
+    notes = [dict(n) for n in manifest.inbox_notes()] if manifest else []
     if format == "json":
         typer.echo(json.dumps({
             "home": str(h.root),
@@ -123,6 +124,8 @@ def status(
             "problem_files": [{k: p[k] for k in ("source", "original_name", "sha256", "status", "reason",
                                                  "rows_quarantined")} for p in problems],
             "watermarks": [dict(w) for w in watermarks],
+            "inbox_not_landed": [{k: n[k] for k in ("source", "original_name", "status", "reason", "seen_at")}
+                                 for n in notes],
         }, indent=1, ensure_ascii=False))
         return
     typer.echo(f"home: {h.root}")
@@ -147,6 +150,10 @@ def status(
             typer.echo(f"  [{p['status']}] {p['source']}/{p['original_name']}: {p['reason']}")
         typer.echo(f"  quarantined rows are in {h.quarantine}/<source>/<sha256>.parquet"
                    f" (e-invoice documents: {h.quarantine}/einvoices/<sha256>.parquet)")
+    if notes:
+        typer.echo("\ninbox files not landed (as of the last run):")
+        for n in notes:
+            typer.echo(f"  [{n['status']}] {n['source']}/{n['original_name']}: {n['reason']}")
 
 
 @app.command()

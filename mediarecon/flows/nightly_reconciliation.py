@@ -37,7 +37,7 @@ def land_task(home: str, source: str, run_id: str) -> dict:
     home = settings.home
     store, manifest = storage.landing_store(settings), Manifest(home.manifest)
     spec = SOURCES.get(source) or LANDED_ONLY[source]
-    new = tabular.land_source(home, spec, store, manifest, run_id)
+    new = tabular.land_source(home, spec, store, manifest, run_id, settle_s=settings.inbox_settle_s)
     remote, unavailable = storage.s3_inbox(settings), None
     if remote:
         try:

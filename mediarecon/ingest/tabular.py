@@ -6,6 +6,10 @@ landed file is kept whatever happens, and the manifest says what happened to it.
 from __future__ import annotations
 
 import datetime as dt
+import fnmatch
+import os
+import stat
+import time
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -16,13 +20,29 @@ import pandera.errors
 import pyarrow as pa
 
 from connectors.file_drop import RawTable, StructuralError
-from connectors.landing_store import LandingStore, sha256_file
+from connectors.landing_store import ContentChanged, LandingStore, landing_suffix, sha256_file
 from mediarecon import drills
 from mediarecon.state.manifest import Manifest
 from mediarecon.ingest.parquet import LINEAGE, quarantine_table, write_parquet
 from mediarecon.state.home import Home
 from schemas._columns import column_kinds, empty_arrow, french_number, to_arrow
 from mediarecon.ingest.sources import API_SOURCES, SOURCES, SourceSpec
+
+REASON_MAX = 300  # characters of a reason kept in the manifest, logs and status (the cut is counted)
+
+
+def capped(reason: str | None) -> str | None:
+    if reason is None or len(reason) <= REASON_MAX:
+        return reason
+    return f"{reason[:REASON_MAX]}… ({len(reason) - REASON_MAX} more characters)"
+
+
+def printable_name(name: str) -> str:
+    """A sender's file name as text that is safe anywhere (manifest, logs, a terminal): undecodable bytes as
+    \\xNN, control characters (a newline forging a line of `status`) as escapes."""
+    text = name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
+
 
 @dataclass
 class FileOutcome:
@@ -36,6 +56,9 @@ class FileOutcome:
     rows_quarantined: int = 0
     quarantine: list[dict] = field(default_factory=list)
 
+    def __post_init__(self):
+        self.file_name, self.reason = printable_name(self.file_name), capped(self.reason)
+
 
 @dataclass
 class Validation:
@@ -45,18 +68,58 @@ class Validation:
     rows_read: int
 
 
-def inbox_files(home: Home, spec: SourceSpec) -> list[Path]:
+def scan_inbox(home: Home, spec: SourceSpec, settle_s: float = 0, now: float | None = None
+               ) -> tuple[list[Path], list[tuple[str, str, str]]]:
+    """The files of inbox/<source>/ to land, and a (name, status, reason) note for every other entry:
+    `skipped` (a link, not followed, or not a regular file), `ignored` (hidden, or not one of the source's
+    file types; the extension's case does not matter), `deferred` (modified less than settle_s seconds
+    ago: still being written; landed at a later run)."""
     folder = home.inbox / spec.name
-    found = {p for pattern in spec.patterns for p in folder.rglob(pattern) if p.is_file()}
-    return sorted(p for p in found if not p.name.startswith("."))
+    to_land, notes = [], []
+    if not folder.is_dir():
+        return to_land, notes
+    now = time.time() if now is None else now
+    kinds = " or ".join(p.removeprefix("*") for p in spec.patterns)
+    for root, dirs, files in os.walk(folder):
+        for d in list(dirs):
+            if os.path.islink(os.path.join(root, d)):
+                dirs.remove(d)
+                files.append(d)  # reported below as a link
+        for entry in sorted(files):
+            path = Path(root) / entry
+            name = printable_name(str(path.relative_to(folder)))
+            st = os.lstat(path)
+            if stat.S_ISLNK(st.st_mode):
+                notes.append((name, "skipped", "a symbolic link: not followed (copy the file itself into the inbox)"))
+            elif not stat.S_ISREG(st.st_mode):
+                notes.append((name, "skipped", "not a regular file (a pipe, socket or device)"))
+            elif any(part.startswith(".") for part in path.relative_to(folder).parts):
+                notes.append((name, "ignored", "a hidden file"))
+            elif not any(fnmatch.fnmatch(entry.lower(), p) for p in spec.patterns):
+                notes.append((name, "ignored", f"not a {kinds} file"))
+            elif now - st.st_mtime < settle_s:
+                notes.append((name, "deferred", f"modified {now - st.st_mtime:.0f} s ago, perhaps still being written:"
+                                                f" landed at a later run (MEDIARECON_INBOX_SETTLE_S={settle_s:g})"))
+            else:
+                to_land.append(path)
+    return sorted(to_land), notes
 
 
-def land_source(home: Home, spec: SourceSpec, store: LandingStore, manifest: Manifest, run_id: str) -> int:
-    """Copy new inbox files into landing. Returns how many were new; same bytes again is a no-op."""
+def land_source(home: Home, spec: SourceSpec, store: LandingStore, manifest: Manifest, run_id: str,
+                settle_s: float = 0) -> int:
+    """Copy new inbox files into landing; report every other entry of the inbox in the manifest's inbox
+    notes. Returns how many were new; same bytes again is a no-op. No file stops the others."""
+    to_land, notes = scan_inbox(home, spec, settle_s)
     new = 0
-    for path in inbox_files(home, spec):
-        new += _land_file(spec, path, sha256_file(path), str(path.relative_to(home.inbox / spec.name)), store,
-                          manifest, run_id)
+    for path in to_land:
+        name = printable_name(str(path.relative_to(home.inbox / spec.name)))
+        try:
+            new += _land_file(spec, path, sha256_file(path), name, store, manifest, run_id)
+        except ContentChanged:
+            notes.append((name, "deferred", "its content changed while it was being read: landed at a later run"))
+        except OSError as e:
+            notes.append((name, "skipped", capped(f"could not be read ({e.strerror or e})")))
+    manifest.replace_inbox_notes(spec.name, notes, run_id)
     return new
 
 
@@ -85,7 +148,7 @@ def land_remote_source(spec: SourceSpec, inbox, store: LandingStore, manifest: M
         try:
             sha = inbox.download(obj, tmp)
             new += _land_file(spec, tmp, sha, f"s3://{obj.bucket}/{obj.key}", store, manifest, run_id,
-                              suffix="".join(Path(obj.name).suffixes[-2:]).lower())
+                              suffix=landing_suffix(Path(obj.name)))
             manifest.record_remote(spec.name, obj.bucket, obj.key, obj.etag, sha, run_id)
         finally:
             tmp.unlink(missing_ok=True)

@@ -47,6 +47,15 @@ create table if not exists pending_documents (
     invoice_id integer primary key,
     run_id text not null
 );
+create table if not exists inbox_notes (
+    source text not null,
+    original_name text not null,
+    status text not null check (status in ('deferred', 'skipped', 'ignored')),
+    reason text not null,
+    run_id text not null,
+    seen_at text not null,
+    primary key (source, original_name)
+);
 create table if not exists receipts (
     source text not null,
     sha256 text not null,
@@ -99,6 +108,17 @@ class Manifest:
         with self._connect() as con:
             con.execute("insert or ignore into receipts values (?, ?, ?, ?, ?)",
                         (source, sha256, name, utcnow(), run_id))
+
+    def replace_inbox_notes(self, source: str, notes: list[tuple[str, str, str]], run_id: str) -> None:
+        """What the inbox of `source` holds tonight that was not landed: (name, status, reason) each."""
+        with self._connect() as con:
+            con.execute("delete from inbox_notes where source = ?", (source,))
+            con.executemany("insert or replace into inbox_notes values (?, ?, ?, ?, ?, ?)",
+                            [(source, name, status, reason, run_id, utcnow()) for name, status, reason in notes])
+
+    def inbox_notes(self) -> list[sqlite3.Row]:
+        with self._connect() as con:
+            return con.execute("select * from inbox_notes order by source, original_name").fetchall()
 
     def record_landed(self, source, sha256, name, key, size, run_id) -> None:
         with self._connect() as con:
