@@ -2,6 +2,8 @@
 crashes; every mutated file is validated, partly quarantined or rejected, the last two with a reason;
 every row of the untouched files is kept."""
 
+import hashlib
+import os
 import random
 import shutil
 from collections import Counter
@@ -145,3 +147,33 @@ def test_a_thousand_mutated_files_never_crash_and_never_cost_a_valid_row(state_y
     q = [pq.read_table(p).to_pylist() for p in Path(home.quarantine).glob("*/*.parquet") if p.stem != "_schema"]
     rows = [r for t in q for r in t]
     assert rows and all(r.get("rule") and r.get("file_sha256") for r in rows[:500])
+
+
+def test_any_file_name_lands_or_is_reported_and_every_name_stays_printable(state_year, tmp_path):
+    """Names fuzzed as a careless sender's would be: any length up to the filesystem's 255 bytes, Latin-1
+    bytes, control characters, dots, spaces, odd or missing extensions (#15)."""
+    rng = random.Random(20261201)
+    home = Home(tmp_path / "home").ensure(INBOX_FOLDERS)
+    store, manifest = LocalLandingStore(home.landing), Manifest(home.manifest)
+    spec = SOURCES["forbidden_campaigns"]
+    seed = min((state_year / "inbox" / spec.name).rglob("*.csv"), key=lambda p: p.stat().st_size).read_bytes()
+    alphabet = [bytes([b]) for b in range(1, 256) if b not in (ord("/"),)] + ["é".encode(), "€".encode(), b"\n", b"."]
+    written = {}
+    for i in range(300):
+        stem = b"".join(rng.choice(alphabet) for _ in range(rng.randint(1, 240)))
+        suffix = rng.choice([b".csv", b".CSV", b".csv.txt", b"", b".", b".c\nsv"])
+        raw = (stem + suffix)[:250] or b"x"
+        if raw in (b".", b".."):
+            raw = b"x" + raw
+        data = seed + b"\n" * (i + 1)  # distinct bytes, the same rows
+        with open(os.fsencode(home.inbox / spec.name) + b"/" + raw, "wb") as f:
+            f.write(data)
+        written[raw] = hashlib.sha256(data).hexdigest()
+    new = tabular.land_source(home, spec, store, manifest, "names")  # never raises
+    landed = {r["sha256"] for r in manifest.files()}
+    notes = manifest.inbox_notes()
+    assert new == len(landed) and new + len(notes) == len(written)
+    names = [r["original_name"] for r in manifest.files()] + [n["original_name"] for n in notes]
+    assert all(name.isprintable() for name in names)
+    assert {n["status"] for n in notes} <= {"ignored"}  # a plain file is only ever ignored for its type
+    assert sum(o.status == "validated" for o in tabular.validate_source(home, spec, manifest, store, "names")) == new
