@@ -144,11 +144,12 @@ def land_remote_source(spec: SourceSpec, inbox, store: LandingStore, manifest: M
     for obj in inbox.list(spec.name, spec.patterns):
         if manifest.remote_seen(spec.name, obj.bucket, obj.key, obj.etag):
             continue
-        tmp = scratch / f".remote-{obj.etag}-{obj.name}"
+        # a short scratch name whatever the key's length (the key itself is recorded, escaped)
+        tmp = scratch / f".remote-{hashlib.sha256(f'{obj.key}|{obj.etag}'.encode()).hexdigest()[:32]}"
         try:
             sha = inbox.download(obj, tmp)
-            new += _land_file(spec, tmp, sha, f"s3://{obj.bucket}/{obj.key}", store, manifest, run_id,
-                              suffix=landing_suffix(Path(obj.name)))
+            new += _land_file(spec, tmp, sha, printable_name(f"s3://{obj.bucket}/{obj.key}"), store, manifest,
+                              run_id, suffix=landing_suffix(Path(obj.name)))
             manifest.record_remote(spec.name, obj.bucket, obj.key, obj.etag, sha, run_id)
         finally:
             tmp.unlink(missing_ok=True)
