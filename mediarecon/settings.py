@@ -68,10 +68,6 @@ class _Group(BaseSettings):
             raise _explain(cls, e) from None
 
 
-# The Chorus Pro credentials: no default, the demo and the tests set their own.
-CHORUS_CREDENTIALS = ("CLIENT_ID", "CLIENT_SECRET", "LOGIN", "PASSWORD")
-
-
 class ChorusSettings(_Group):
     """PISTE OAuth2 application + Chorus Pro technical account (the connector's ChorusProConfig), and how
     the sync walks. The URLs default to the simulator on loopback; the credentials have no default."""
@@ -108,8 +104,9 @@ class ChorusSettings(_Group):
         return settings
 
     def require_credentials(self, why: str) -> None:
-        """Stop, naming every credential variable that is not set."""
-        missing = [PREFIX + "CHORUS_" + n for n in CHORUS_CREDENTIALS if not getattr(self, n.lower())]
+        """Stop, naming every credential variable that is not set (they have no default: the demo and the
+        tests set their own)."""
+        missing = [PREFIX + "CHORUS_" + n.upper() for n in self.client_config().missing_credentials()]
         if missing:
             raise SettingsError(f"{why} needs {', '.join(missing)}: {'it is' if len(missing) == 1 else 'they are'}"
                                 " not set (the Chorus Pro credentials have no default; docs/chorus_pro.md)")
@@ -145,21 +142,20 @@ class ReaderSettings(_Group):
         return int(float(number) * (1024 if binary else 1000) ** ("KMGT".index(unit.upper()) + 1))
 
 
-def _env(*names: str) -> AliasChoices:
-    return AliasChoices(*names)
-
-
 class StorageSettings(_Group):
     """Where the landing zone, the senders' files and the validated Parquet live: local folders under
     the home (the default, nothing to set) or S3 URLs. Credentials come from the standard AWS chain."""
 
     model_config = _config(PREFIX)
 
-    landing_url: str | None = Field(None, validation_alias=_env("MEDIARECON_LANDING_URL"))  # s3://bucket/prefix
-    inbox_url: str | None = Field(None, validation_alias=_env("MEDIARECON_S3_INBOX_URL"))  # laid out like inbox/
-    validated_url: str | None = Field(None, validation_alias=_env("MEDIARECON_VALIDATED_URL"))  # read by dbt
-    endpoint_url: str | None = Field(None, validation_alias=_env("MEDIARECON_S3_ENDPOINT_URL"))  # any S3-compatible store
-    region: str | None = Field(None, validation_alias=_env("MEDIARECON_S3_REGION", "AWS_REGION", "AWS_DEFAULT_REGION"))
+    # s3://bucket/prefix for the landing zone; s3://sender-bucket/prefix laid out like inbox/; s3://bucket/prefix
+    # for the validated Parquet read by dbt; any S3-compatible store; its region
+    landing_url: str | None = Field(None, validation_alias=AliasChoices("MEDIARECON_LANDING_URL"))
+    inbox_url: str | None = Field(None, validation_alias=AliasChoices("MEDIARECON_S3_INBOX_URL"))
+    validated_url: str | None = Field(None, validation_alias=AliasChoices("MEDIARECON_VALIDATED_URL"))
+    endpoint_url: str | None = Field(None, validation_alias=AliasChoices("MEDIARECON_S3_ENDPOINT_URL"))
+    region: str | None = Field(None, validation_alias=AliasChoices("MEDIARECON_S3_REGION", "AWS_REGION",
+                                                                   "AWS_DEFAULT_REGION"))
 
     @field_validator("landing_url", "inbox_url", "validated_url")
     @classmethod

@@ -117,15 +117,19 @@ def export_all(settings: Settings, out: Path, log=print) -> dict:
     return record
 
 
-def _verify(export: dict) -> None:
+def _verify(export: dict) -> set[str]:
+    """Check the export against its SHA256SUMS; return the checksums it holds."""
     out = Path(export["out"])
     sums = out / "SHA256SUMS"
     if not sums.exists() or sha256_file(sums) != export["sha256sums_sha256"]:
         raise HandoverError(f"the export at {out} is gone or its SHA256SUMS changed: export again before purging")
+    digests = set()
     for line in sums.read_text(encoding="utf-8").splitlines():
         digest, name = line.split("  ", 1)
         if sha256_file(out / name) != digest:
             raise HandoverError(f"the export at {out} is damaged ({name}): export again before purging")
+        digests.add(digest)
+    return digests
 
 
 def purge(settings: Settings, confirm: bool, log=print) -> Path:
@@ -145,19 +149,17 @@ def purge(settings: Settings, confirm: bool, log=print) -> Path:
     if last_run and export["exported_at"] < last_run:
         raise HandoverError(f"the last export ({export['exported_at']}) is older than the last run ({last_run}):"
                             " export again before purging")
-    _verify(export)
-    # nothing received may be destroyed unless the export holds it: a file dropped after the export is not
-    exported = {line.split("  ", 1)[0] for line in (Path(export["out"]) / "SHA256SUMS").read_text(
-        encoding="utf-8").splitlines()}
-    received = [p for folder in (home.inbox, home.landing) if folder.exists() for p in sorted(folder.rglob("*"))
-                if p.is_file() and not p.name.startswith("manifest.sqlite")]  # the manifest goes as its backup
-    missing = [str(p.relative_to(home.root)) for p in received if sha256_file(p) not in exported]
-    if missing:
-        raise HandoverError(f"{len(missing)} received file(s) are not in the export at {export['out']}, e.g."
-                            f" {', '.join(missing[:3])}: export again (mediarecon export-all) before purging")
+    exported = _verify(export)
     doomed = sorted(p for p in home.root.rglob("*") if p.is_file() or p.is_symlink())
     inventory = [{"path": str(p.relative_to(home.root)), "size_bytes": p.stat().st_size, "sha256": sha256_file(p)}
                  for p in doomed if p.is_file()]
+    # nothing received may be destroyed unless the export holds it: a file dropped after the export is not
+    # (the manifest goes as its backup, other bytes)
+    missing = [f["path"] for f in inventory if Path(f["path"]).parts[0] in ("inbox", "landing")
+               and not Path(f["path"]).name.startswith("manifest.sqlite") and f["sha256"] not in exported]
+    if missing:
+        raise HandoverError(f"{len(missing)} received file(s) are not in the export at {export['out']}, e.g."
+                            f" {', '.join(missing[:3])}: export again (mediarecon export-all) before purging")
     started = _now()
     for child in sorted(home.root.iterdir()):
         if child.is_dir() and not child.is_symlink():

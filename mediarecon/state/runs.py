@@ -81,9 +81,14 @@ class RunRecord:
         self.update(status=status, message=message, finished_at=_now(), **kw)
 
     def save(self) -> None:
-        tmp = self.path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(self.data, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
-        os.replace(tmp, self.path)
+        _write_record(self.path, self.data)
+
+
+def _write_record(path, data: dict) -> None:
+    """Write then rename: a reader (or a crash) never sees half a record."""
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
+    os.replace(tmp, path)
 
 
 def heal_interrupted(home: Home) -> list[str]:
@@ -97,9 +102,7 @@ def heal_interrupted(home: Home) -> list[str]:
         data.update(status="interrupted", interrupted_found_at=_now(),
                     message="its process ended before the run did (killed or crashed); the published warehouse is"
                             " the last complete one")
-        tmp = path.with_suffix(".json.tmp")
-        tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
-        os.replace(tmp, path)
+        _write_record(path, data)
         healed.append(data["run_id"])
     return healed
 
