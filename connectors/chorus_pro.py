@@ -11,6 +11,7 @@ A plain class: the `requests.Session` is injected, nothing global, no Prefect. S
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import email.utils
 import json
 import logging
@@ -189,22 +190,39 @@ class ChorusProClient:
     # ------------------------------------------------------------------ operations
     def search_invoices(self, since: str | None = None, until: str | None = None,
                         **filters) -> Iterator[Response]:
-        """rechercherFactureParRecipiendaire, page by page, over a current-status timestamp window."""
-        page = 1
+        """rechercherFactureParRecipiendaire, page by page, over a current-status timestamp window, oldest
+        first. Invoices that take a new status while the window is read leave it (their new timestamp is
+        past `until`, which the sync always sets), and every later row moves up: page k+1 then starts past rows never seen. When the list shrinks (a smaller total, or a
+        page gone), the read starts again at page 1 from the newest timestamp seen, so no row is skipped;
+        rows at that timestamp come twice, which the caller recognises by (idFacture, dateHeureEtatCourant)."""
+        page, total, newest = 1, None, since
+        last_seen = since  # the newest timestamp read so far
         while True:
             body = {"typeDemandePaiement": "FACTURE", **filters,
                     "paramRecherche": {"pageResultatDemandee": page, "nbResultatsParPage": self.s.page_size,
                                        "triColonne": "DateHeureEtatCourant", "triSens": "Ascendant"}}
-            if since:
-                body["periodeDateHeureEtatCourantDu"] = since
+            if newest:
+                body["periodeDateHeureEtatCourantDu"] = newest
             if until:
                 body["periodeDateHeureEtatCourantAu"] = until
             resp = self.post("search_invoices", "factures/v1/rechercher/recipiendaire", body, page=page)
-            if resp.data.get("codeRetour") == EMPTY_SEARCH_CODE or not resp.data.get("listeFactures"):
+            rows = resp.data.get("listeFactures") or []
+            if page > 1 and (not rows or (resp.data.get("total") or 0) < (total or 0)):  # it shrank
+                if last_seen == newest:  # a whole page at one timestamp: starting again would read it again
+                    raise ChorusError(f"Chorus Pro search_invoices page {page}: the list keeps shrinking while"
+                                      f" read from {newest}; the next run reads the window again")
+                log.warning("Chorus Pro search: the list shrank while read (page %d); reading again from %s",
+                            page, last_seen)
+                page, total, newest = 1, None, last_seen
+                continue
+            if resp.data.get("codeRetour") == EMPTY_SEARCH_CODE or not rows:
                 if resp.data.get("codeRetour") != EMPTY_SEARCH_CODE:
                     yield resp
                 return
             yield resp
+            total = total if total is not None else resp.data.get("total")
+            last_seen = max((r["dateHeureEtatCourant"] for r in rows if r.get("dateHeureEtatCourant")),
+                            key=dt.datetime.fromisoformat, default=newest)
             pages = resp.data.get("pages") or page
             if page >= pages:
                 return

@@ -23,12 +23,14 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs
+from zoneinfo import ZoneInfo
 
 from connectors.chorus_pro import ChorusProConfig
 from simulators.einvoice_documents import invoice_pdf
 
 EMPTY_SEARCH = (20000, "TRA_MSG_00.015 - la recherche n'a retourné aucun résultat")
 MAX_PAGE_SIZE = 1000
+PARIS = ZoneInfo("Europe/Paris")
 
 
 @dataclass
@@ -41,6 +43,8 @@ class Faults:
     malformed_search_page: int | None = None  # this search page is answered with broken JSON...
     malformed_times: int = 1  # ...this many times
     unavailable: bool = False  # every call, the token's included, gets 503: Chorus Pro (or PISTE) is down
+    moving_page: int | None = None  # once this search page is served, its invoices take a new status (now):
+    # they leave the window being read, the later pages shift up by one page, and the last page disappears
     calls: list[str] = field(default_factory=list)  # what was called, for assertions
 
 
@@ -172,6 +176,19 @@ class ChorusProSimulator:
             "listeFactures": [{k: v for k, v in inv.items() if k not in ("historique", "document_base64")}
                               for inv in chunk],
         }
+
+    def move_on(self, ids: list[int]) -> None:
+        """The recipient takes these invoices into account now: a new current status, and its timestamp."""
+        now = dt.datetime.now(PARIS)
+        with self.lock:
+            for i in ids:
+                inv = self.by_id[i]
+                inv["statut"] = "PRISE_EN_COMPTE_DESTINATAIRE"
+                inv["dateHeureEtatCourant"] = now.isoformat(timespec="milliseconds")
+                inv["historique"].append({"histoStatutId": max(e["histoStatutId"] for e in inv["historique"]) + 1,
+                                          "histoStatutCode": inv["statut"],
+                                          "histoStatutDatePassage": now.strftime("%Y-%m-%d %H:%M"),
+                                          "histoStatutCommentaire": None})
 
     def consult_invoice(self, body: dict) -> dict:
         inv = self.by_id.get(int(body.get("identifiantFactureCPP") or 0))
@@ -333,6 +350,10 @@ class ChorusProSimulator:
                         if f.malformed_search_page == page and f.malformed_times > 0:
                             f.malformed_times -= 1
                             return self._send(200, b'{"codeRetour": 0, "listeFactures": [{"idFacture": 1, ')
-                self._send(200, getattr(sim, op)(body))
+                answer = getattr(sim, op)(body)
+                if op == "search_invoices" and f.moving_page == page:
+                    f.moving_page = None
+                    sim.move_on([inv["idFacture"] for inv in answer.get("listeFactures") or []])
+                self._send(200, answer)
 
         return Handler

@@ -67,6 +67,8 @@ def chorus_sim(
     malformed_page: Optional[int] = typer.Option(None, help="Fault: this search page is answered once with"
                                                  " broken JSON."),
     unavailable: bool = typer.Option(False, "--unavailable", help="Fault: every call gets 503 (Chorus Pro down)."),
+    moving_page: Optional[int] = typer.Option(None, help="Fault: once this search page is served, its invoices"
+                                              " take a new status: the later pages shift up, the last disappears."),
 ):
     """Serve the Chorus Pro API (PISTE paths, token endpoint included) on 127.0.0.1 from the synthetic
     State-year in HOME/chorus/, until interrupted. It accepts only the MEDIARECON_CHORUS_* credentials,
@@ -80,7 +82,7 @@ def chorus_sim(
         settings.chorus.require_credentials("the Chorus Pro simulator (it accepts only these credentials)")
         faults = Faults(token_ttl_s=token_ttl_s, too_many_requests=too_many_requests, retry_after_s=retry_after_s,
                         server_errors=server_errors, slow_s=slow_s, malformed_search_page=malformed_page,
-                        unavailable=unavailable)
+                        unavailable=unavailable, moving_page=moving_page)
         sim = ChorusProSimulator(settings.home.root, settings.chorus.client_config(), port=port, faults=faults)
     except (FileNotFoundError, OSError, SettingsError) as e:
         fail(str(e), 1)

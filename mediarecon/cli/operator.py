@@ -47,12 +47,25 @@ def run_nightly(home: Optional[Path]) -> dict:
     except AlertRulesError as e:
         fail(str(e), 2)
     use_home_prefect(settings.home.root)
-    from mediarecon.flows.nightly_reconciliation import nightly_reconciliation
-    from mediarecon.state.runs import RunInProgress
+    if os.environ.get("PREFECT_API_URL"):
+        return _nightly(settings.home.root)
+    from mediarecon.flows.local_server import ServerDidNotStart, temporary_server
 
     typer.echo(f"nightly reconciliation on {settings.home.root} (starting a local Prefect server, ~20 s) ...")
     try:
-        return nightly_reconciliation(home=str(settings.home.root))
+        with temporary_server(settings.home.root / "prefect", log=lambda m: typer.secho(m, fg="yellow", err=True)) as url:
+            os.environ["PREFECT_API_URL"] = url  # before Prefect is imported: it reads its settings then
+            return _nightly(settings.home.root)
+    except ServerDidNotStart as e:
+        fail(str(e), 1)
+
+
+def _nightly(root: Path) -> dict:
+    from mediarecon.flows.nightly_reconciliation import nightly_reconciliation
+    from mediarecon.state.runs import RunInProgress
+
+    try:
+        return nightly_reconciliation(home=str(root))
     except RunInProgress as e:
         fail(str(e), 3)
     except Exception as e:
@@ -165,7 +178,8 @@ def serve(
     Paris time (never two at once) and the 06:00 check. Uses PREFECT_API_URL, or starts a local Prefect
     server (127.0.0.1, database under <home>/prefect/)."""
     from mediarecon.alerts.rules import AlertRulesError, rules_of
-    from mediarecon.flows.schedule import runner_deployments, start_local_server
+    from mediarecon.flows.local_server import start_local_server
+    from mediarecon.flows.schedule import runner_deployments
     from mediarecon.ingest.sources import INBOX_FOLDERS
 
     settings = load_settings(home)

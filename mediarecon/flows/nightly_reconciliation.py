@@ -202,11 +202,15 @@ def nightly_reconciliation(home: str | None = None) -> dict:
 
         try:
             unavailable: dict[str, str] = {}  # source -> why it could not be reached tonight
+            bucket_missed = []  # one sender bucket serves every folder: one entry (and one alert) for it
             for source in [*SOURCES, *LANDED_ONLY]:
                 landed = land_task(home, source, run_id)
                 if landed["unavailable"]:
-                    unavailable[source] = landed["unavailable"]
+                    bucket_missed.append(source)
+                    unavailable.setdefault("s3_inbox", landed["unavailable"])
                 drills.checkpoint(f"land:{source}")
+            if bucket_missed:
+                unavailable["s3_inbox"] += f"; not landed from it tonight: {', '.join(bucket_missed)}"
             lap("land_s")
             files, chorus = [], None
             if settings.chorus.enabled:

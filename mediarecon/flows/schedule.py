@@ -3,16 +3,12 @@
 prefect.yaml is the one place the schedule is written; serve reads it, so the local schedule and a
 production `prefect deploy` never disagree. Schedules need a real Prefect server (an ephemeral one
 does not schedule): serve uses PREFECT_API_URL if set, else starts `prefect server start` on
-127.0.0.1 with its database under <home>/prefect/.
+127.0.0.1 with its database under <home>/prefect/ (`local_server.start_local_server`).
 """
 
 from __future__ import annotations
 
 import importlib
-import os
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import yaml
@@ -49,31 +45,3 @@ def runner_deployments(home: str | None = None, path: Path = PREFECT_YAML) -> li
             concurrency_limit=ConcurrencyLimitConfig(**limit) if limit else None,
         ))
     return out
-
-
-def _healthy(url: str) -> bool:
-    import requests
-
-    try:
-        return requests.get(url.rstrip("/") + "/health", timeout=2).ok
-    except requests.RequestException:
-        return False
-
-
-def start_local_server(home: Path, port: int = 4200, timeout_s: float = 120, log=print) -> subprocess.Popen:
-    """`prefect server start` on 127.0.0.1 with its SQLite database in <home>/prefect/."""
-    prefect_home = home / "prefect"
-    prefect_home.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "PREFECT_HOME": str(prefect_home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
-    log(f"starting a local Prefect server on http://127.0.0.1:{port} (database in {prefect_home}) ...")
-    proc = subprocess.Popen([str(Path(sys.executable).parent / "prefect"), "server", "start", "--host", "127.0.0.1",
-                             "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}/api"
-    deadline = time.monotonic() + timeout_s
-    while not _healthy(url):
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.terminate()
-            raise RuntimeError(f"the local Prefect server did not start on port {port} (is the port taken?)")
-        time.sleep(1)
-    os.environ["PREFECT_API_URL"] = url
-    return proc

@@ -86,14 +86,18 @@ class ChorusSync:
         since = _parse(mark) - dt.timedelta(minutes=self.s.sync_overlap_minutes)
         result = SyncResult(window_from=_iso(since), window_to=_iso(now))
         newest = _parse(mark)
+        seen: set[tuple[int, str]] = set()  # a search that starts again re-reads the rows at its start
         for page in self.client.search_invoices(since=result.window_from, until=result.window_to):
             number = page.data.get("pageCourante") or result.pages + 1
             invoices = page.data.get("listeFactures") or []
             result.pages += 1
-            result.invoices += len(invoices)
-            name = f"search_invoices {result.window_from}..{result.window_to} page {number}"
+            since = page.request.get("periodeDateHeureEtatCourantDu", result.window_from)
+            name = f"search_invoices {since}..{result.window_to} page {number}"
             if sha := self._land(name, page.raw):
                 self._validate("chorus_invoices", [(sha, name, invoices)], result)
+            invoices = [inv for inv in invoices if (inv["idFacture"], inv["dateHeureEtatCourant"]) not in seen]
+            seen.update((inv["idFacture"], inv["dateHeureEtatCourant"]) for inv in invoices)
+            result.invoices += len(invoices)
             histories = []
             for inv in invoices:
                 history = self.client.invoice_history(inv["idFacture"])

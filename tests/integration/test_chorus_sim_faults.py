@@ -1,5 +1,6 @@
 """The Chorus Pro simulator's fault options, as an operator rehearses them on the command line."""
 
+import datetime as dt
 import subprocess
 import sys
 from pathlib import Path
@@ -35,13 +36,18 @@ def client(url, attempts):
     (["--server-errors", "5"], 3, False),  # more 500s than attempts
     (["--too-many-requests", "1", "--retry-after-s", "0"], 2, True),
     (["--unavailable"], 3, False),         # Chorus Pro down: 503 everywhere, the token's included
+    (["--moving-page", "1"], 1, True),     # page 1's invoices move on: read again from where page 1 ended
 ])
 def test_fault_options_are_served(state_year, options, attempts, works):
     proc, url = serve(state_year, *options)
     try:
         c = client(url, attempts)
         if works:
-            assert list(c.search_invoices("2020-01-01T00:00:00+00:00"))
+            now = dt.datetime.now(dt.timezone.utc).isoformat()  # the sync's window ends when its run starts
+            pages = list(c.search_invoices("2020-01-01T00:00:00+00:00", now))
+            assert pages
+            if "--moving-page" in options:  # page 2 asked twice: shrunk the first time, then as page 1 again
+                assert [p.request["paramRecherche"]["pageResultatDemandee"] for p in pages][:2] == [1, 1]
         else:
             with pytest.raises(ChorusError):
                 list(c.search_invoices("2020-01-01T00:00:00+00:00"))

@@ -86,3 +86,23 @@ def test_failure_mid_sync_keeps_the_watermark_and_the_next_run_resumes(sim, tmp_
     n, rows = validated(home, "chorus_status_events", "count(distinct status_event_id), count(*)")[0]
     # what the first run had landed came back with the same bytes: a no-op, so no duplicate either
     assert n == rows == sum(len(i["historique"]) for i in expected(state_year))
+
+
+def test_invoices_moving_on_mid_read_shift_the_pages_and_none_is_missed(sim, tmp_path, state_year):
+    """Page 1's invoices take a new status while the window is read: what was page 2 becomes page 1 of
+    the shrunk list, and the last page disappears. Reading by page number would skip a whole page and
+    move the watermark past it for ever."""
+    home = Settings.from_env(tmp_path).home.ensure(INBOX_FOLDERS)
+    sim.faults.moving_page = 1
+    first = syncer(sim, home, "r1").run()
+    window = sorted(i["idFacture"] for i in expected(state_year))
+    moved = sorted(i["idFacture"] for i in sim.invoices if i["statut"] == "PRISE_EN_COMPTE_DESTINATAIRE")
+    assert len(moved) == 10
+    assert sorted(r[0] for r in validated(home, "chorus_invoices", "distinct invoice_id")) == window
+    assert first.invoices == len(window)  # each once, though the rows at a page's edge are read again
+    syncer(sim, home, "r2").run()  # the moved ones come back with their new status
+    statuses = dict(duckdb.sql(f"select invoice_id, max_by(current_status, current_status_at) from read_parquet("
+                               f"'{home.validated}/chorus_invoices/*.parquet') group by invoice_id").fetchall())
+    assert sorted(i for i, s in statuses.items() if s == "PRISE_EN_COMPTE_DESTINATAIRE") == moved
+    n, rows = validated(home, "chorus_status_events", "count(distinct status_event_id), count(*)")[0]
+    assert n == rows == sum(len(i["historique"]) for i in sim.invoices)

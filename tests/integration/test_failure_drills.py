@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -158,3 +159,52 @@ def test_the_nightly_writes_a_bilingual_data_dictionary_served_on_loopback(first
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def _gone(pid: int, within_s: float = 15) -> bool:
+    import time
+
+    deadline = time.monotonic() + within_s
+    while time.monotonic() < deadline:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1][0]
+        except OSError:
+            return True
+        if state == "Z":  # dead, waiting for its (dead) parent's reaper
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def test_a_killed_run_takes_its_prefect_server_along_and_a_stale_one_is_stopped_at_start(state_year, tmp_path):
+    from mediarecon.ingest.sources import INBOX_FOLDERS
+
+    home = copy_inbox(state_year, tmp_path / "home")
+    Home(home).ensure(INBOX_FOLDERS)
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}  # `run` starts its own server
+    cli = [str(Path(sys.executable).parent / "mediarecon"), "run", "--home", str(home)]
+    p = subprocess.run(cli, env={**env, "MEDIARECON_DRILL_KILL_AT": "land:ad_server"}, capture_output=True,
+                       text=True, timeout=300)
+    assert p.returncode == -9, p.stderr[-3000:]
+    [pid_file] = (home / "prefect").glob("temporary-server-*.json")
+    left = json.loads(pid_file.read_text())
+    assert left["run_pid"] == int(pid_file.stem.rsplit("-", 1)[1])
+    assert _gone(left["pid"]), "the Prefect server outlived its run"
+
+    # a server some older run left listening (started without the parent-death signal)
+    dead = subprocess.Popen(["true"])
+    dead.wait()  # its pid no longer runs: the older run is gone
+    orphan = subprocess.Popen([sys.executable, "-m", "uvicorn", "--factory", "prefect.server.api.server:create_app",
+                               "--host", "127.0.0.1", "--port", "0"], env={**env, "PREFECT_HOME": str(home / "prefect")},
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        (home / "prefect" / f"temporary-server-{dead.pid}.json").write_text(json.dumps(
+            {"pid": orphan.pid, "port": 0, "run_pid": dead.pid, "started_at": "2026-11-30T03:00:00+0100"}))
+        p = subprocess.run(cli, env={**env, "MEDIARECON_DRILL_KILL_AT": "land:purchase_orders"}, capture_output=True,
+                           text=True, timeout=300)
+        assert p.returncode == -9, p.stderr[-3000:]
+        assert (f"a Prefect server left by an earlier run (pid {orphan.pid}, port 0, started 2026-11-30T03:00:00+0100)"
+                " was still running: stopped") in p.stderr
+        assert orphan.wait(15) is not None
+    finally:
+        orphan.kill()
