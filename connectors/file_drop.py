@@ -10,8 +10,14 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
 
 CM360_FIELDS_MARKER = "Report Fields"
 CM360_TOTAL_MARKER = "Grand Total:"
@@ -24,11 +30,29 @@ class StructuralError(Exception):
 
 @dataclass
 class RawTable:
+    """A file's header and its rows as written: one Arrow string column per header position ("0", "1",
+    …), each row's physical line (Excel's row for a workbook), and the rows with a wrong field count."""
+
     columns: list[str]
-    rows: list[list[str | None]]
-    line_numbers: list[int]
+    data: pa.Table
+    lines: pa.Array
     encoding: str
     ragged: list[tuple[int, int]] = field(default_factory=list)  # (line, field count) of bad rows
+
+    @classmethod
+    def from_rows(cls, columns: list[str], rows: list[list[str | None]], lines: list[int], encoding: str,
+                  ragged: list[tuple[int, int]] | None = None) -> "RawTable":
+        data = pa.table({str(i): pa.array([r[i] for r in rows], pa.string()) for i in range(len(columns))}
+                        if columns else {})
+        return cls(columns, data, pa.array(lines, pa.int64()), encoding, ragged or [])
+
+    @property
+    def rows(self) -> list[list[str | None]]:
+        return [list(r.values()) for r in self.data.to_pylist()]
+
+    @property
+    def line_numbers(self) -> list[int]:
+        return self.lines.to_pylist()
 
 
 def read_bytes(path: Path) -> bytes:
@@ -60,6 +84,20 @@ def decode(data: bytes, path: Path) -> tuple[str, str]:
         raise StructuralError(f"{path.name}: neither UTF-8 nor Windows-1252 ({e.reason} at byte {e.start})")
 
 
+def _utf8(data: bytes, path: Path) -> tuple[bytes, str]:
+    """The bytes as UTF-8 and the encoding they were in (see `decode`); UTF-8 input is not copied."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        data = data[3:]
+    if not data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            data.decode("utf-8")
+            return data, "utf-8"
+        except UnicodeDecodeError:
+            pass
+    text, encoding = decode(data, path)
+    return text.encode("utf-8"), encoding
+
+
 def _split(text: str, delimiter: str, path: Path, header_offset: int = 0):
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
@@ -70,50 +108,98 @@ def _split(text: str, delimiter: str, path: Path, header_offset: int = 0):
 
 
 def _table(lines, path: Path, encoding: str, what: str) -> RawTable:
+    """Row by row: the exact path, for files whose physical lines are not their records."""
     try:
         _, header = next(lines)
     except StopIteration:
         raise StructuralError(f"{path.name}: empty file, no {what} header")
     header = [h.strip() for h in header]
-    table = RawTable(columns=header, rows=[], line_numbers=[], encoding=encoding)
+    rows, numbers, ragged = [], [], []
     for line, row in lines:
         if not any(cell.strip() for cell in row):
             continue
         if len(row) != len(header):
-            table.ragged.append((line, len(row)))
+            ragged.append((line, len(row)))
             continue
-        table.rows.append(row)
-        table.line_numbers.append(line)
-    return table
+        rows.append(row)
+        numbers.append(line)
+    return RawTable.from_rows(header, rows, numbers, encoding, ragged)
+
+
+def _columnar(body: bytes, delimiter: str, header_offset: int, encoding: str,
+              null_values: tuple[str, ...] = ()) -> RawTable | None:
+    """The whole body parsed at once by Arrow's CSV reader, when each physical line is one record: then
+    a row's line is its position. None when that cannot be shown (a quoted line break, a blank line, a
+    row with a wrong field count, a lone CR, a NUL): the row-by-row path reads those exactly. Rows of
+    blank cells are left in; the door drops them, as it trims every cell."""
+    end = body.find(b"\n")
+    head, data = (body, b"") if end < 0 else (body[:end], body[end + 1:])
+    if head.count(b'"') % 2 or b"\x00" in body or (b"\r" in body and body.count(b"\r") != body.count(b"\r\n")):
+        return None
+    header = next(csv.reader([head.decode("utf-8").rstrip("\r")], delimiter=delimiter), None)
+    if not header:
+        return None
+    names = [str(i) for i in range(len(header))]
+    if not data:
+        return RawTable([h.strip() for h in header], pa.table({n: pa.array([], pa.string()) for n in names}),
+                        pa.array([], pa.int64()), encoding)
+    records = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+    try:
+        table = pa_csv.read_csv(io.BytesIO(data), read_options=pa_csv.ReadOptions(column_names=names),
+                                parse_options=pa_csv.ParseOptions(delimiter=delimiter, newlines_in_values=True,
+                                                                  ignore_empty_lines=False),
+                                convert_options=pa_csv.ConvertOptions(
+                                    column_types={n: pa.string() for n in names}, null_values=list(null_values),
+                                    strings_can_be_null=bool(null_values), quoted_strings_can_be_null=False))
+    except pa.ArrowInvalid:
+        return None
+    if table.num_rows != records:
+        return None
+    lines = pa.array(np.arange(header_offset + 2, header_offset + 2 + records, dtype=np.int64))
+    return RawTable([h.strip() for h in header], table, lines, encoding)
 
 
 def read_delimited(path: Path, delimiter: str) -> RawTable:
     """A CSV with one header row; French exports use ';' and may be Windows-1252."""
-    text, encoding = decode(read_bytes(path), Path(path))
-    return _table(_split(text, delimiter, Path(path)), Path(path), encoding, "column")
+    path = Path(path)
+    body, encoding = _utf8(read_bytes(path), path)
+    if not body.strip():
+        raise StructuralError(f"{path.name}: empty file, no column header")
+    return _columnar(body, delimiter, 0, encoding) or _table(
+        _split(body.decode("utf-8"), delimiter, path), path, encoding, "column")
 
 
 def read_french_csv(path: Path) -> RawTable:
     return read_delimited(path, ";")
 
 
+# the line that is CM360_FIELDS_MARKER once stripped of spaces, then of trailing commas, then of colons
+_CM360_MARKER = re.compile(rb"^[ \t\f\v]*" + CM360_FIELDS_MARKER.encode() + rb":*,*[ \t\f\v]*\r?$", re.M)
+
+
 def read_cm360_report(path: Path) -> RawTable:
     """Campaign Manager 360 report file: metadata preamble, a `Report Fields` line, one header row of UI
     labels, data rows, an optional `Grand Total:` row; `-` marks an unmeasured metric (read as null)."""
     path = Path(path)
-    text, encoding = decode(read_bytes(path), path)
-    lines = text.splitlines(keepends=True)
-    marker = next(
-        (i for i, ln in enumerate(lines) if ln.strip().rstrip(",").rstrip(":") == CM360_FIELDS_MARKER),
-        None,
-    )
+    data, encoding = _utf8(read_bytes(path), path)
+    marker = _CM360_MARKER.search(data)
     if marker is None:
         raise StructuralError(f"{path.name}: no '{CM360_FIELDS_MARKER}' line: not a Campaign Manager 360 report")
-    body = "".join(lines[marker + 1:])
-    table = _table(_split(body, ",", path, header_offset=marker + 1), path, encoding, "Report Fields")
-    keep = [i for i, row in enumerate(table.rows) if row[0].strip() != CM360_TOTAL_MARKER]
-    table.rows = [[None if c == CM360_UNMEASURED else c for c in table.rows[i]] for i in keep]
-    table.line_numbers = [table.line_numbers[i] for i in keep]
+    start = data.find(b"\n", marker.end())
+    body = b"" if start < 0 else data[start + 1:]
+    offset = data.count(b"\n", 0, start + 1) if start >= 0 else data.count(b"\n") + 1
+    if not body.strip():
+        raise StructuralError(f"{path.name}: empty file, no Report Fields header")
+    table = _columnar(body, ",", offset, encoding, null_values=(CM360_UNMEASURED,))
+    if table is None:
+        table = _table(_split(body.decode("utf-8"), ",", path, header_offset=offset), path, encoding, "Report Fields")
+        unmeasured = pa.scalar(None, pa.string())
+        table.data = pa.table({n: pc.if_else(pc.equal(c, CM360_UNMEASURED), unmeasured, c)
+                               for n, c in zip(table.data.column_names, table.data.columns)})
+    if table.columns and table.data.num_rows:
+        total = pc.match_substring_regex(table.data.column(0), r"^\s*" + CM360_TOTAL_MARKER + r"\s*$")
+        keep = pc.invert(pc.fill_null(total, False))
+        table.data, table.lines = table.data.filter(keep), table.lines.filter(keep)
     return table
 
 
@@ -157,17 +243,17 @@ def read_xlsx(path: Path) -> RawTable:
             raise StructuralError(f"{path.name}: no header row in the first sheet")
         while header and header[-1] is None:
             header.pop()
-        table = RawTable(columns=[h.strip() if h else "" for h in header], rows=[], line_numbers=[], encoding="xlsx")
+        kept, numbers, ragged = [], [], []
         for line, row in rows:
             row = (row + [None] * len(header))[:max(len(header), len(row))]
             if not any(c is not None and c.strip() for c in row):
                 continue
             if any(c is not None and c.strip() for c in row[len(header):]):
-                table.ragged.append((line, len(row)))
+                ragged.append((line, len(row)))
                 continue
-            table.rows.append([c if c is not None else "" for c in row[:len(header)]])
-            table.line_numbers.append(line)
-        return table
+            kept.append([c if c is not None else "" for c in row[:len(header)]])
+            numbers.append(line)
+        return RawTable.from_rows([h.strip() if h else "" for h in header], kept, numbers, "xlsx", ragged)
     finally:
         wb.close()
 

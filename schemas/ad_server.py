@@ -49,9 +49,7 @@ class AdServerDeliveryRow(pa.DataFrameModel):
         strict = True
         coerce = True
         unique = ["delivery_date", "placement_id", "creative_id"]
-
-    @pa.dataframe_check(name="viewable_not_above_impressions")
-    def _viewable(cls, df: pd.DataFrame) -> Series[bool]:
-        imps = pd.to_numeric(df.impressions, errors="coerce")
-        viewable = pd.to_numeric(df.viewable_impressions, errors="coerce")
-        return ~(viewable > imps)
+        # row rules: SQL over the typed columns, broken when false (a NULL operand: the column's own rule)
+        metadata = {"row_rules": {
+            "viewable_not_above_impressions": "viewable_impressions <= impressions",
+        }}

@@ -43,10 +43,7 @@ class EmailDeliverabilityRow(pa.DataFrameModel):
         strict = True
         coerce = True
         unique = ["send_date", "order_line_ref", "isp_domain"]
-
-    @pa.dataframe_check(name="attempted_equals_delivered_plus_failures")
-    def _balance(cls, df: pd.DataFrame) -> Series[bool]:
-        n = {c: pd.to_numeric(df[c], errors="coerce") for c in COUNTS[:5]}
-        ok = n["attempted_count"] == (n["delivered_count"] + n["soft_bounced_count"]
-                                      + n["hard_bounced_count"] + n["blocked_count"])
-        return ok | pd.concat(n.values(), axis=1).isna().any(axis=1)
+        # row rules: SQL over the typed columns, broken when false (a NULL operand: the column's own rule)
+        metadata = {"row_rules": {
+            "attempted_equals_delivered_plus_failures": "attempted_count = delivered_count + soft_bounced_count + hard_bounced_count + blocked_count",
+        }}

@@ -8,8 +8,7 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
 
-from schemas._columns import (DISCOUNTS, date_fr, integer, money, net_equals_gross_minus_discounts, rate, text,
-                              ttc_equals_net_plus_vat)
+from schemas._columns import (NET_EQUALS_GROSS_MINUS_DISCOUNTS, TTC_EQUALS_NET_PLUS_VAT, date_fr, integer, money, rate, siret, text)
 
 HEADERS = {
     "N° facture": "invoice_number",
@@ -40,7 +39,7 @@ class InvoiceExportRow(pa.DataFrameModel):
     invoice_number: Series[str] = text()
     document_type: Series[str] = text(isin=["Facture", "Avoir"])
     issue_date: Series[str] = date_fr()
-    supplier_siret: Series[str] = text(str_matches=r"^\d{14}$", siret_key=())
+    supplier_siret: Series[str] = siret()
     purchase_order_ref: Series[str] = text(nullable=True)
     order_line_number: Series[pd.Int64Dtype] = integer(ge=1, le=999, nullable=True)
     description: Series[str] = text(nullable=True)
@@ -62,11 +61,8 @@ class InvoiceExportRow(pa.DataFrameModel):
         name = "invoice_export_line"
         strict = True
         coerce = True
-
-    @pa.dataframe_check(name="net_equals_gross_minus_discounts")
-    def _waterfall(cls, df: pd.DataFrame) -> Series[bool]:
-        return net_equals_gross_minus_discounts(df, DISCOUNTS)
-
-    @pa.dataframe_check(name="ttc_equals_net_plus_vat")
-    def _ttc(cls, df: pd.DataFrame) -> Series[bool]:
-        return ttc_equals_net_plus_vat(df)
+        # row rules: SQL over the typed columns, broken when false (a NULL operand: the column's own rule)
+        metadata = {"row_rules": {
+            "net_equals_gross_minus_discounts": NET_EQUALS_GROSS_MINUS_DISCOUNTS,
+            "ttc_equals_net_plus_vat": TTC_EQUALS_NET_PLUS_VAT,
+        }}

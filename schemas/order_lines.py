@@ -4,8 +4,7 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
 
-from schemas._columns import (DISCOUNTS, date_fr, integer, money, net_equals_gross_minus_discounts, rate, text,
-                              ttc_equals_net_plus_vat)
+from schemas._columns import (NET_EQUALS_GROSS_MINUS_DISCOUNTS, TTC_EQUALS_NET_PLUS_VAT, date_fr, integer, money, rate, siret, text)
 
 HEADERS = {
     "N° BDC": "purchase_order_id",
@@ -39,7 +38,7 @@ class OrderLineRow(pa.DataFrameModel):
     purchase_order_id: Series[str] = text(str_matches=r"^\d{10}$")
     line_number: Series[pd.Int64Dtype] = integer(ge=1, le=999)
     media_seller_name: Series[str] = text()
-    media_seller_siret: Series[str] = text(str_matches=r"^\d{14}$", siret_key=())
+    media_seller_siret: Series[str] = siret()
     media_type: Series[str] = text(isin=MEDIA_TYPES)
     uo_code: Series[str] = text(str_matches=r"^\d{2}(-\d{2}){0,2}$")
     buying_unit: Series[str] = text(isin=["spot", "insertion", "face", "screening", "impression",
@@ -64,17 +63,9 @@ class OrderLineRow(pa.DataFrameModel):
         strict = True
         coerce = True
         unique = ["purchase_order_id", "line_number"]
-
-    @pa.dataframe_check(name="net_equals_gross_minus_discounts")
-    def _waterfall(cls, df: pd.DataFrame) -> Series[bool]:
-        return net_equals_gross_minus_discounts(df, DISCOUNTS)
-
-    @pa.dataframe_check(name="ttc_equals_net_plus_vat")
-    def _ttc(cls, df: pd.DataFrame) -> Series[bool]:
-        return ttc_equals_net_plus_vat(df)
-
-    @pa.dataframe_check(name="end_not_before_start")
-    def _dates(cls, df: pd.DataFrame) -> Series[bool]:
-        start = pd.to_datetime(df.start_date, format="%d/%m/%Y", errors="coerce")
-        end = pd.to_datetime(df.end_date, format="%d/%m/%Y", errors="coerce")
-        return ~(end < start)
+        # row rules: SQL over the typed columns, broken when false (a NULL operand: the column's own rule)
+        metadata = {"row_rules": {
+            "net_equals_gross_minus_discounts": NET_EQUALS_GROSS_MINUS_DISCOUNTS,
+            "ttc_equals_net_plus_vat": TTC_EQUALS_NET_PLUS_VAT,
+            "end_not_before_start": "end_date >= start_date",
+        }}

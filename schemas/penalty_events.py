@@ -30,7 +30,7 @@ class PenaltyEventRow(pa.DataFrameModel):
         name = "penalty_event"
         strict = True
         coerce = True
-
-    @pa.dataframe_check(name="poor_execution_has_a_level")
-    def _level(cls, df: pd.DataFrame) -> Series[bool]:
-        return (df.event_type != "mauvaise_execution") | df.level.notna()
+        # row rules: SQL over the typed columns, broken when false (a NULL operand: the column's own rule)
+        metadata = {"row_rules": {
+            "poor_execution_has_a_level": "event_type <> 'mauvaise_execution' or level is not null",
+        }}

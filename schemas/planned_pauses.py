@@ -3,7 +3,6 @@ change). One row per pause; the days of a pause are neither judged nor used as a
 detection."""
 
 import pandera.pandas as pa
-import pandas as pd
 from pandera.typing import Series
 
 from schemas._columns import date_fr, text
@@ -27,9 +26,7 @@ class PlannedPauseRow(pa.DataFrameModel):
         name = "planned_pause"
         strict = True
         coerce = True
-
-    @pa.dataframe_check(name="pause_ends_on_or_after_its_start")
-    def _order(cls, df: pd.DataFrame) -> Series[bool]:
-        start = pd.to_datetime(df.pause_start_date, format="%d/%m/%Y", errors="coerce")
-        end = pd.to_datetime(df.pause_end_date, format="%d/%m/%Y", errors="coerce")
-        return start.isna() | end.isna() | (end >= start)
+        # row rules: SQL over the typed columns, broken when false (a NULL operand: the column's own rule)
+        metadata = {"row_rules": {
+            "pause_ends_on_or_after_its_start": "pause_end_date >= pause_start_date",
+        }}

@@ -1,10 +1,9 @@
 """Purchase orders (bons de commande, BDC) from the agency's export. One row per purchase order."""
 
-import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
 
-from schemas._columns import cents, date_fr, money, rate, text, ttc_equals_net_plus_vat
+from schemas._columns import TTC_EQUALS_NET_PLUS_VAT, date_fr, money, rate, siret, text
 
 HEADERS = {
     "N° BDC": "purchase_order_id",
@@ -30,7 +29,7 @@ class PurchaseOrderRow(pa.DataFrameModel):
     purchase_order_id: Series[str] = text(str_matches=r"^\d{10}$")
     order_date: Series[str] = date_fr()
     advertiser_name: Series[str] = text()
-    advertiser_siret: Series[str] = text(str_matches=r"^\d{14}$", siret_key=())
+    advertiser_siret: Series[str] = siret()
     chorus_service_code: Series[str] = text()
     campaign_id: Series[str] = text(str_matches=r"^CMP-\d{4}-\d{4}$")
     campaign_name: Series[str] = text()
@@ -49,12 +48,8 @@ class PurchaseOrderRow(pa.DataFrameModel):
         strict = True
         coerce = True
         unique = ["purchase_order_id"]
-
-    @pa.dataframe_check(name="ttc_equals_net_plus_vat")
-    def _ttc(cls, df: pd.DataFrame) -> Series[bool]:
-        return ttc_equals_net_plus_vat(df)
-
-    @pa.dataframe_check(name="net_not_above_gross")
-    def _net(cls, df: pd.DataFrame) -> Series[bool]:
-        return (cents(df.net_ht_eur) <= cents(df.gross_ht_eur)).fillna(True)
-
+        # row rules: SQL over the typed columns, broken when false (a NULL operand: the column's own rule)
+        metadata = {"row_rules": {
+            "ttc_equals_net_plus_vat": TTC_EQUALS_NET_PLUS_VAT,
+            "net_not_above_gross": "net_ht_eur <= gross_ht_eur",
+        }}

@@ -9,23 +9,25 @@ import datetime as dt
 import fnmatch
 import os
 import stat
+import threading
 import time
 import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pandas as pd
-import pandera.errors
+import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from connectors.file_drop import RawTable, StructuralError
 from connectors.landing_store import ContentChanged, LandingStore, landing_suffix, sha256_file
 from mediarecon import drills
 from mediarecon.state.manifest import Manifest
+from mediarecon.ingest import checks
 from mediarecon.ingest.parquet import LINEAGE, quarantine_table, write_parquet
 from mediarecon.state.home import Home
-from schemas._columns import column_kinds, empty_arrow, french_number, to_arrow
+from schemas._columns import arrow_schema, column_kinds
 from mediarecon.ingest.sources import API_SOURCES, SOURCES, SourceSpec
 
 REASON_MAX = 300  # characters of a reason kept in the manifest, logs and status (the cut is counted)
@@ -62,7 +64,7 @@ class FileOutcome:
 
 @dataclass
 class Validation:
-    valid: pd.DataFrame | None
+    valid: pa.Table | None  # in the validated schema: typed columns, `_source_line`, lineage if given
     quarantine: list[dict]
     reject_reason: str | None
     rows_read: int
@@ -156,66 +158,91 @@ def land_remote_source(spec: SourceSpec, inbox, store: LandingStore, manifest: M
     return new
 
 
-def validate_table(spec: SourceSpec, table: RawTable, file_name: str, file_sha: str) -> Validation:
-    """Map the sender's headers, validate lazily, split valid rows from quarantined ones."""
-    rows_read = len(table.rows) + len(table.ragged)
-    wanted = {h: c for h, c in spec.headers.items()}
-    present = [h for h in table.columns if h in wanted]
-    missing = [h for h, c in wanted.items() if h not in table.columns and c not in spec.optional]
+def _door() -> duckdb.DuckDBPyConnection:
+    """One in-memory DuckDB per thread for the door's queries: no file, no extension, UTC."""
+    con = getattr(_local, "con", None)
+    if con is None:
+        con = _local.con = duckdb.connect(config={"enable_external_access": False, "threads": 1})
+        con.execute("set TimeZone = 'UTC'")  # ICU is built in: nothing is loaded from outside
+    return con
+
+
+_local = threading.local()
+
+
+BATCH_ROWS = 250_000  # rows validated in one query: fewer queries, bounded memory
+
+
+def _missing(spec: SourceSpec, table: RawTable, file_name: str) -> str | None:
+    missing = [h for h, c in spec.headers.items() if h not in table.columns and c not in spec.optional]
     if missing:
-        return Validation(None, [], f"{file_name}: missing column(s) {', '.join(repr(m) for m in missing)}"
-                          f" (found {', '.join(repr(c) for c in table.columns)})", rows_read)
-    positions = [table.columns.index(h) for h in present]
-    df = pd.DataFrame([[row[i] for i in positions] for row in table.rows],
-                      columns=[wanted[h] for h in present], dtype=object)
-    for h, c in wanted.items():
-        if c not in df.columns:
-            df[c] = None
-    df = df[list(column_kinds(spec.model))]
-    for col in df.columns:  # trim, and an empty cell is a missing value
-        stripped = df[col].str.strip()
-        df[col] = stripped.where(stripped.notna() & (stripped != ""), None)
-    if spec.french_numbers:
-        for col, kind in column_kinds(spec.model).items():
-            if kind in ("money", "rate"):
-                df[col] = french_number(df[col].astype("string")).astype(object).where(df[col].notna(), None)
-    raw = df.copy()
-    quarantine = [
-        {"line": line, "column_name": None, "rule": "field_count",
-         "value": f"{n} fields, expected {len(table.columns)}", "row_json": None, "row_index": None}
-        for line, n in table.ragged
-    ]
-    bad_index: set[int] = set()
+        return (f"{file_name}: missing column(s) {', '.join(repr(m) for m in missing)}"
+                f" (found {', '.join(repr(c) for c in table.columns)})")
+    return None
+
+
+def _schema_cells(spec: SourceSpec, table: RawTable) -> dict[str, pa.ChunkedArray]:
+    """The file's cells under the schema's column names, trimmed, an empty one NULL; an absent optional
+    column is all NULL."""
+    n = table.data.num_rows
+    out = {}
+    for header, name in spec.headers.items():
+        cells = (table.data.column(table.columns.index(header)) if header in table.columns
+                 else pa.chunked_array([pa.nulls(n, pa.string())]))
+        trimmed = pc.utf8_trim_whitespace(cells)
+        out[name] = pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
+    return out
+
+
+def validate_tables(spec: SourceSpec, tables: list[RawTable], lineage: dict[str, list]) -> list[Validation]:
+    """Clean, type and check the rows of several files of one source in one DuckDB query
+    (`mediarecon/ingest/checks.py`). Each file (a group) gets its valid rows as Arrow in the validated
+    schema, with `_source_line` and its `lineage` values (one per file), and one quarantine entry per
+    rule each of its other rows breaks. The tables' headers must be complete (see `_missing`)."""
+    kinds = column_kinds(spec.model)
+    raw = pa.concat_tables([
+        pa.table(_schema_cells(spec, t) | {"_line": pa.chunked_array([t.lines]).cast(pa.int64()),
+                                           "_group": pa.nulls(t.data.num_rows, pa.int64()).fill_null(i)})
+        for i, t in enumerate(tables)])
+    con = _door()
+    con.register("raw", raw)
     try:
-        validated = spec.model.validate(df, lazy=True)
-    except pandera.errors.SchemaErrors as err:
-        fc = err.failure_cases
-        # A value that cannot be coerced is reported on its row; pandera then also fails that column's
-        # other checks as a whole (they ran on uncoerced text): those are echoes, not a broken file.
-        coerce_failed = set(fc.loc[fc["index"].notna() & fc["check"].astype(str).str.startswith("coerce_dtype"),
-                                   "column"])
-        whole = fc[fc["index"].isna() & ~fc["column"].isin(coerce_failed)]
-        if len(whole):
-            first = whole.iloc[0]
-            return Validation(None, [], f"{file_name}: column {first['column']!r} fails {first['check']}"
-                              f" for the whole file ({first['failure_case']!r})", rows_read)
-        for rec in fc[fc["index"].notna()].itertuples(index=False):
-            i = int(rec.index)
-            bad_index.add(i)
-            quarantine.append({
-                "row_index": i,
-                "line": table.line_numbers[i],
-                "column_name": None if rec.column == spec.model.Config.name else rec.column,
-                "rule": str(rec.check),
-                "value": None if pd.isna(rec.failure_case) else str(rec.failure_case),
-                "row_json": json.dumps({k: (None if pd.isna(v) else str(v)) for k, v in raw.iloc[i].items()},
-                                       ensure_ascii=False),
-            })
-        good = raw.drop(index=sorted(bad_index))
-        validated = spec.model.validate(good, lazy=True) if len(good) else good
-    validated = validated.copy()
-    validated["_source_line"] = [table.line_numbers[i] for i in validated.index]
-    return Validation(validated, quarantine, None, rows_read)
+        judged = con.execute(checks.door_query(spec.model, {n: checks.quote(n) for n in kinds},
+                                               spec.french_numbers)).to_arrow_table()
+    finally:
+        con.unregister("raw")
+    is_bad = judged.column("_bad")
+    good = judged.filter(pc.invert(is_bad))
+    extra = {"_source_line": pa.int64(), **{k: LINEAGE[k] for k in lineage}}
+    schema = arrow_schema(spec.model, extra)
+    valid = good.select(list(kinds)).append_column("_source_line", good.column("_line"))
+    for name, values in lineage.items():
+        valid = valid.append_column(name, pa.array(values, LINEAGE[name]).take(good.column("_group")))
+    valid = valid.cast(schema)
+    quarantine: list[list[dict]] = [
+        [{"line": line, "column_name": None, "rule": "field_count",
+          "value": f"{n} fields, expected {len(t.columns)}", "row_json": None} for line, n in t.ragged]
+        for t in tables]
+    for row in judged.filter(is_bad).select(["_group", "_line", "_failures", "_cells"]).to_pylist():
+        row_json = json.dumps(json.loads(row["_cells"]), ensure_ascii=False)  # as the quarantine always had it
+        quarantine[row["_group"]] += [{"line": row["_line"], **f, "row_json": row_json} for f in row["_failures"]]
+    kept = pc.value_counts(judged.column("_group")).to_pylist() if judged.num_rows else []
+    read = {c["values"]: c["counts"] for c in kept}
+    groups = good.column("_group")
+    out = []
+    for i, t in enumerate(tables):
+        mine = valid.filter(pc.equal(groups, i)) if len(tables) > 1 else valid
+        out.append(Validation(mine, sorted(quarantine[i], key=lambda q: q["line"]), None,
+                              read.get(i, 0) + len(t.ragged)))
+    return out
+
+
+def validate_table(spec: SourceSpec, table: RawTable, file_name: str, lineage: dict | None = None) -> Validation:
+    """One file: rejected whole when a required column is missing, else `validate_tables`."""
+    reason = _missing(spec, table, file_name)
+    if reason:
+        return Validation(None, [], reason, table.data.num_rows + len(table.ragged))
+    return validate_tables(spec, [table], {k: [v] for k, v in (lineage or {}).items()})[0]
 
 
 def records_table(records: list[dict], fields: dict[str, str]) -> RawTable:
@@ -224,46 +251,30 @@ def records_table(records: list[dict], fields: dict[str, str]) -> RawTable:
     columns = list(fields)
     rows = [[None if r.get(f) is None else (str(r[f]).lower() if isinstance(r[f], bool) else str(r[f]))
              for f in columns] for r in records]
-    return RawTable(columns=columns, rows=rows, line_numbers=list(range(1, len(rows) + 1)), encoding="utf-8")
+    return RawTable.from_rows(columns, rows, list(range(1, len(rows) + 1)), "utf-8")
 
 
 def validate_answers(home: Home, spec: SourceSpec, answers: list[tuple[str, str, list[dict]]],
                      received_at: dt.datetime) -> list[FileOutcome]:
     """Validate the records of several landed API answers (sha256, name, records) in one pass — one
-    pandera call for many small answers — keeping each row's own answer and position as its lineage.
-    Valid rows go to one Parquet file, named by the hash of the answers' hashes."""
+    query for many small answers — keeping each row's own answer and position as its lineage. Valid
+    rows go to one Parquet file, named by the hash of the answers' hashes."""
     if not answers:
         return []
-    rows, lines, owners = [], [], []
-    for i, (_, _, records) in enumerate(answers):
-        part = records_table(records, spec.headers)
-        rows += part.rows
-        lines += part.line_numbers
-        owners += [i] * len(part.rows)
-    table = RawTable(columns=list(spec.headers), rows=rows, line_numbers=lines, encoding="utf-8")
-    result = validate_table(spec, table, answers[0][1] if len(answers) == 1 else f"{len(answers)} answers", "")
-    if result.reject_reason:
-        return [FileOutcome(spec.name, sha, name, "rejected", reason=result.reject_reason, rows_read=len(recs))
-                for sha, name, recs in answers]
-    valid = result.valid
-    valid["_source_file_sha256"] = [answers[owners[i]][0] for i in valid.index]
-    valid["_source_file_name"] = [answers[owners[i]][1] for i in valid.index]
-    valid["_received_at"] = received_at
+    tables = [records_table(records, spec.headers) for _, _, records in answers]
+    lineage = {"_source_file_sha256": [sha for sha, _, _ in answers], "_source_file_name": [n for _, n, _ in answers],
+               "_received_at": [received_at] * len(answers)}
+    results = validate_tables(spec, tables, lineage)
     batch = answers[0][0] if len(answers) == 1 else hashlib.sha256(
         "".join(sorted(sha for sha, _, _ in answers)).encode()).hexdigest()
-    write_parquet(to_arrow(valid, spec.model, LINEAGE), home.validated / spec.name / f"{batch}.parquet")
-    quarantine = [{"source": spec.name, "file_sha256": answers[owners[q["row_index"]]][0],
-                   "file_name": answers[owners[q["row_index"]]][1],
-                   **{k: v for k, v in q.items() if k != "row_index"}} for q in result.quarantine]
-    if quarantine:
-        write_parquet(quarantine_table(quarantine),
-                       home.quarantine / spec.name / f"{batch}.parquet")
-    outcomes = []
-    for sha, name, records in answers:
-        mine = [q for q in quarantine if q["file_sha256"] == sha]
-        outcomes.append(_outcome(spec, sha, name, mine, len(records),
-                                 sum(1 for s in valid["_source_file_sha256"] if s == sha)))
-    return outcomes
+    write_parquet(pa.concat_tables([r.valid for r in results]), home.validated / spec.name / f"{batch}.parquet")
+    quarantine = [[{"source": spec.name, "file_sha256": sha, "file_name": name, **q} for q in r.quarantine]
+                  for (sha, name, _), r in zip(answers, results)]
+    if any(quarantine):
+        write_parquet(quarantine_table([q for qs in quarantine for q in qs]),
+                      home.quarantine / spec.name / f"{batch}.parquet")
+    return [_outcome(spec, sha, name, qs, len(records), len(r.valid))
+            for (sha, name, records), r, qs in zip(answers, results, quarantine)]
 
 
 def _outcome(spec: SourceSpec, sha: str, file_name: str, quarantine: list[dict], rows_read: int,
@@ -280,47 +291,68 @@ def _outcome(spec: SourceSpec, sha: str, file_name: str, quarantine: list[dict],
 
 def validate_landed_file(home: Home, spec: SourceSpec, landed_path: Path, sha: str, file_name: str,
                          received_at: dt.datetime) -> FileOutcome:
+    """One landed file, on its own (the batches of `validate_source` do the same for many)."""
+    read = _read(spec, landed_path, file_name)
+    if isinstance(read, str):
+        return FileOutcome(spec.name, sha, file_name, "rejected", reason=read)
+    lineage = {"_source_file_sha256": sha, "_source_file_name": file_name, "_received_at": received_at}
+    return _write_outcome(home, spec, validate_table(spec, read, file_name, lineage), sha, file_name)
+
+
+def _read(spec: SourceSpec, landed_path: Path, file_name: str) -> RawTable | str:
+    """The file's table, or why it is rejected whole (unreadable, or a required column missing)."""
     try:
         table = spec.reader(landed_path)
-        result = validate_table(spec, table, file_name, sha)
     except StructuralError as e:
-        return FileOutcome(spec.name, sha, file_name, "rejected", reason=str(e).replace(landed_path.name, file_name))
-    return _write_outcome(home, spec, result, sha, file_name, received_at)
+        return str(e).replace(landed_path.name, file_name)
+    return _missing(spec, table, file_name) or table
 
 
-def _write_outcome(home: Home, spec: SourceSpec, result: Validation, sha: str, file_name: str,
-                   received_at: dt.datetime) -> FileOutcome:
+def _write_outcome(home: Home, spec: SourceSpec, result: Validation, sha: str, file_name: str) -> FileOutcome:
     if result.reject_reason:
         return FileOutcome(spec.name, sha, file_name, "rejected", reason=result.reject_reason,
                            rows_read=result.rows_read)
-    valid = result.valid
-    valid["_source_file_sha256"] = sha
-    valid["_source_file_name"] = file_name
-    valid["_received_at"] = received_at
-    write_parquet(to_arrow(valid, spec.model, LINEAGE), home.validated / spec.name / f"{sha}.parquet")
-    quarantine = [{"source": spec.name, "file_sha256": sha, "file_name": file_name,
-                   **{k: v for k, v in q.items() if k != "row_index"}} for q in result.quarantine]
+    write_parquet(result.valid, home.validated / spec.name / f"{sha}.parquet")
+    quarantine = [{"source": spec.name, "file_sha256": sha, "file_name": file_name, **q} for q in result.quarantine]
     if quarantine:
-        write_parquet(quarantine_table(quarantine),
-                       home.quarantine / spec.name / f"{sha}.parquet")
-    return _outcome(spec, sha, file_name, quarantine, result.rows_read, len(valid))
+        write_parquet(quarantine_table(quarantine), home.quarantine / spec.name / f"{sha}.parquet")
+    return _outcome(spec, sha, file_name, quarantine, result.rows_read, len(result.valid))
 
 
 def validate_source(home: Home, spec: SourceSpec, manifest: Manifest, store: LandingStore, run_id: str
                     ) -> list[FileOutcome]:
-    """Validate every landed-but-unvalidated file of one source."""
-    outcomes = []
-    for row in manifest.pending(spec.name):
-        received_at = dt.datetime.fromisoformat(row["received_at"])
-        outcome = validate_landed_file(home, spec, store.fetch(row["landing_key"]), row["sha256"],
-                                       row["original_name"], received_at)
+    """Validate every landed-but-unvalidated file of one source, many files per query."""
+    outcomes: list[FileOutcome] = []
+    batch: list[tuple[dict, RawTable]] = []
+
+    def record(row, outcome: FileOutcome) -> None:
         drills.checkpoint("validate:written")  # Parquet written, outcome not yet recorded
         manifest.record_outcome(spec.name, row["sha256"], outcome.status, outcome.reason, outcome.rows_read,
                                 outcome.rows_valid, outcome.rows_quarantined, run_id)
         outcomes.append(outcome)
+
+    def flush() -> None:
+        if not batch:
+            return
+        lineage = {"_source_file_sha256": [r["sha256"] for r, _ in batch],
+                   "_source_file_name": [r["original_name"] for r, _ in batch],
+                   "_received_at": [dt.datetime.fromisoformat(r["received_at"]) for r, _ in batch]}
+        for (row, _), result in zip(batch, validate_tables(spec, [t for _, t in batch], lineage)):
+            record(row, _write_outcome(home, spec, result, row["sha256"], row["original_name"]))
+        batch.clear()
+
+    for row in manifest.pending(spec.name):
+        read = _read(spec, store.fetch(row["landing_key"]), row["original_name"])
+        if isinstance(read, str):
+            record(row, FileOutcome(spec.name, row["sha256"], row["original_name"], "rejected", reason=read))
+            continue
+        batch.append((row, read))
+        if sum(t.data.num_rows for _, t in batch) >= BATCH_ROWS:
+            flush()
+    flush()
     return outcomes
 
 
 def validated_schemas() -> dict[str, "pa.Schema"]:
     """The Parquet schema of every tabular source's validated folder (for parquet.write_empty_tables)."""
-    return {spec.name: empty_arrow(spec.model, LINEAGE).schema for spec in [*SOURCES.values(), *API_SOURCES.values()]}
+    return {spec.name: arrow_schema(spec.model, LINEAGE) for spec in [*SOURCES.values(), *API_SOURCES.values()]}

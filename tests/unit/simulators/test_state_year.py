@@ -4,7 +4,6 @@ import csv
 import hashlib
 
 from mediarecon.vocabulary import finding_types
-from schemas._columns import luhn_valid
 from mediarecon.paths import read_seed
 from simulators.state_year import generate
 
@@ -37,12 +36,17 @@ def test_labels_use_the_vocabulary_and_cover_every_type(tmp_path):
     assert s.anomalies == {t: sum(r["anomaly_type"] == t for r in rows) for t in finding_types()}
 
 
+def luhn(number: str) -> bool:
+    digits = [int(d) for d in reversed(number)]
+    return sum(d if i % 2 == 0 else (2 * d - 9 if 2 * d > 9 else 2 * d) for i, d in enumerate(digits)) % 10 == 0
+
+
 def test_reference_sirets_have_valid_luhn_keys():
-    import pandas as pd
+    import re
 
     for seed in ("advertisers", "media_sellers"):
-        sirets = pd.Series([r["siret"] for r in read_seed(seed)])
-        assert sirets.str.fullmatch(r"\d{14}").all()
-        assert luhn_valid(sirets).all(), seed
+        sirets = [r["siret"] for r in read_seed(seed)]
+        assert all(re.fullmatch(r"\d{14}", s) for s in sirets)
+        assert all(luhn(s) for s in sirets), seed
     names = {r["short_name"] for r in read_seed("advertisers")}
     assert {"SIG", "ADEME", "INCA", "SPF", "ANAH", "CNSA", "ASC", "OFB", "ANJ", "DGAC", "CNIL", "DILA", "DDD"} <= names
