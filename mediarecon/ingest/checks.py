@@ -158,4 +158,4 @@ def door_query(model, columns: dict[str, str], french_numbers: bool) -> str:
             f"judged as (select *, {bad} as _bad from flagged) "
             f"select {', '.join(quote(n) for n in kinds)}, _line, _group, _bad,"
             f" case when _bad then list_filter([{broken}], x -> x is not null) end as _failures,"
-            f" case when _bad then to_json({{{cells}}}) end as _cells from judged")
+            f" case when _bad then to_json({{{cells}}}) end as _cells from judged order by _group, _line")

@@ -13,10 +13,13 @@ import threading
 import time
 import hashlib
 import json
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -113,15 +116,16 @@ def land_source(home: Home, spec: SourceSpec, store: LandingStore, manifest: Man
     notes. Returns how many were new; same bytes again is a no-op. No file stops the others."""
     to_land, notes = scan_inbox(home, spec, settle_s)
     new = 0
-    for path in to_land:
-        name = printable_name(str(path.relative_to(home.inbox / spec.name)))
-        try:
-            new += _land_file(spec, path, sha256_file(path), name, store, manifest, run_id)
-        except ContentChanged:
-            notes.append((name, "deferred", "its content changed while it was being read: landed at a later run"))
-        except OSError as e:
-            notes.append((name, "skipped", capped(f"could not be read ({e.strerror or e})")))
-    manifest.replace_inbox_notes(spec.name, notes, run_id)
+    with manifest.held():
+        for path in to_land:
+            name = printable_name(str(path.relative_to(home.inbox / spec.name)))
+            try:
+                new += _land_file(spec, path, sha256_file(path), name, store, manifest, run_id)
+            except ContentChanged:
+                notes.append((name, "deferred", "its content changed while it was being read: landed at a later run"))
+            except OSError as e:
+                notes.append((name, "skipped", capped(f"could not be read ({e.strerror or e})")))
+        manifest.replace_inbox_notes(spec.name, notes, run_id)
     return new
 
 
@@ -162,7 +166,7 @@ def _door() -> duckdb.DuckDBPyConnection:
     """One in-memory DuckDB per thread for the door's queries: no file, no extension, UTC."""
     con = getattr(_local, "con", None)
     if con is None:
-        con = _local.con = duckdb.connect(config={"enable_external_access": False, "threads": 1})
+        con = _local.con = duckdb.connect(config={"enable_external_access": False, "threads": DOOR_THREADS})
         con.execute("set TimeZone = 'UTC'")  # ICU is built in: nothing is loaded from outside
     return con
 
@@ -171,6 +175,7 @@ _local = threading.local()
 
 
 BATCH_ROWS = 250_000  # rows validated in one query: fewer queries, bounded memory
+DOOR_THREADS = max(2, min(4, os.cpu_count() or 1))
 
 
 def _missing(spec: SourceSpec, table: RawTable, file_name: str) -> str | None:
@@ -182,16 +187,17 @@ def _missing(spec: SourceSpec, table: RawTable, file_name: str) -> str | None:
 
 
 def _schema_cells(spec: SourceSpec, table: RawTable) -> dict[str, pa.ChunkedArray]:
-    """The file's cells under the schema's column names, trimmed, an empty one NULL; an absent optional
-    column is all NULL."""
+    """The file's cells under the schema's column names; an absent optional column is all NULL."""
     n = table.data.num_rows
-    out = {}
-    for header, name in spec.headers.items():
-        cells = (table.data.column(table.columns.index(header)) if header in table.columns
-                 else pa.chunked_array([pa.nulls(n, pa.string())]))
-        trimmed = pc.utf8_trim_whitespace(cells)
-        out[name] = pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
-    return out
+    return {name: (table.data.column(table.columns.index(header)) if header in table.columns
+                   else pa.chunked_array([pa.nulls(n, pa.string())]))
+            for header, name in spec.headers.items()}
+
+
+def _trimmed(cells: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Without surrounding whitespace (Unicode's), an empty cell as NULL."""
+    trimmed = pc.utf8_trim_whitespace(cells)
+    return pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
 
 
 def validate_tables(spec: SourceSpec, tables: list[RawTable], lineage: dict[str, list]) -> list[Validation]:
@@ -200,10 +206,12 @@ def validate_tables(spec: SourceSpec, tables: list[RawTable], lineage: dict[str,
     schema, with `_source_line` and its `lineage` values (one per file), and one quarantine entry per
     rule each of its other rows breaks. The tables' headers must be complete (see `_missing`)."""
     kinds = column_kinds(spec.model)
-    raw = pa.concat_tables([
-        pa.table(_schema_cells(spec, t) | {"_line": pa.chunked_array([t.lines]).cast(pa.int64()),
-                                           "_group": pa.nulls(t.data.num_rows, pa.int64()).fill_null(i)})
-        for i, t in enumerate(tables)])
+    raw = pa.concat_tables([pa.table(_schema_cells(spec, t)) for t in tables])
+    with ThreadPoolExecutor(DOOR_THREADS) as pool:  # Arrow's kernels release the GIL: a column per core
+        trimmed = list(pool.map(_trimmed, raw.columns))
+    raw = pa.table(dict(zip(raw.column_names, trimmed))
+                   | {"_line": pa.chunked_array([t.lines for t in tables], pa.int64()),
+                      "_group": np.repeat(np.arange(len(tables), dtype=np.int64), [t.data.num_rows for t in tables])})
     con = _door()
     con.register("raw", raw)
     try:
@@ -212,28 +220,31 @@ def validate_tables(spec: SourceSpec, tables: list[RawTable], lineage: dict[str,
     finally:
         con.unregister("raw")
     is_bad = judged.column("_bad")
-    good = judged.filter(pc.invert(is_bad))
-    extra = {"_source_line": pa.int64(), **{k: LINEAGE[k] for k in lineage}}
-    schema = arrow_schema(spec.model, extra)
+    any_bad = pc.any(is_bad).as_py() or False
+    good = judged.filter(pc.invert(is_bad)) if any_bad else judged
     valid = good.select(list(kinds)).append_column("_source_line", good.column("_line"))
-    for name, values in lineage.items():
-        valid = valid.append_column(name, pa.array(values, LINEAGE[name]).take(good.column("_group")))
-    valid = valid.cast(schema)
     quarantine: list[list[dict]] = [
         [{"line": line, "column_name": None, "rule": "field_count",
           "value": f"{n} fields, expected {len(t.columns)}", "row_json": None} for line, n in t.ragged]
         for t in tables]
-    for row in judged.filter(is_bad).select(["_group", "_line", "_failures", "_cells"]).to_pylist():
-        row_json = json.dumps(json.loads(row["_cells"]), ensure_ascii=False)  # as the quarantine always had it
-        quarantine[row["_group"]] += [{"line": row["_line"], **f, "row_json": row_json} for f in row["_failures"]]
-    kept = pc.value_counts(judged.column("_group")).to_pylist() if judged.num_rows else []
-    read = {c["values"]: c["counts"] for c in kept}
-    groups = good.column("_group")
+    if any_bad:
+        for row in judged.filter(is_bad).select(["_group", "_line", "_failures", "_cells"]).to_pylist():
+            row_json = json.dumps(json.loads(row["_cells"]), ensure_ascii=False)  # as the quarantine always had it
+            quarantine[row["_group"]] += [{"line": row["_line"], **f, "row_json": row_json} for f in row["_failures"]]
+    read = np.bincount(judged.column("_group").to_numpy(), minlength=len(tables))
+    groups = good.column("_group").to_numpy()
+    if len(groups) and (np.diff(groups) < 0).any():  # DuckDB keeps the order rows came in; just in case
+        order = np.argsort(groups, kind="stable")
+        valid, groups = valid.take(order), groups[order]
+    counts = np.bincount(groups, minlength=len(tables))
+    schema = arrow_schema(spec.model, {"_source_line": pa.int64(), **{k: LINEAGE[k] for k in lineage}})
     out = []
-    for i, t in enumerate(tables):
-        mine = valid.filter(pc.equal(groups, i)) if len(tables) > 1 else valid
-        out.append(Validation(mine, sorted(quarantine[i], key=lambda q: q["line"]), None,
-                              read.get(i, 0) + len(t.ragged)))
+    for i, (t, end, count) in enumerate(zip(tables, np.cumsum(counts), counts)):
+        mine = valid.slice(end - count, count)
+        for name, values in lineage.items():  # one value per file: a constant column of its slice
+            mine = mine.append_column(name, pa.nulls(count, LINEAGE[name]).fill_null(pa.scalar(values[i], LINEAGE[name])))
+        out.append(Validation(mine.cast(schema), sorted(quarantine[i], key=lambda q: q["line"]), None,
+                              int(read[i]) + len(t.ragged)))
     return out
 
 
@@ -319,6 +330,17 @@ def _write_outcome(home: Home, spec: SourceSpec, result: Validation, sha: str, f
     return _outcome(spec, sha, file_name, quarantine, result.rows_read, len(result.valid))
 
 
+def _ahead(pool: ThreadPoolExecutor, fn, items: list, window: int = 2 * DOOR_THREADS):
+    """fn(item) for each item, in order, at most `window` running or waiting ahead (bounded memory)."""
+    futures = deque()
+    for item in items:
+        futures.append(pool.submit(fn, item))
+        if len(futures) >= window:
+            yield futures.popleft().result()
+    while futures:
+        yield futures.popleft().result()
+
+
 def validate_source(home: Home, spec: SourceSpec, manifest: Manifest, store: LandingStore, run_id: str
                     ) -> list[FileOutcome]:
     """Validate every landed-but-unvalidated file of one source, many files per query."""
@@ -331,25 +353,30 @@ def validate_source(home: Home, spec: SourceSpec, manifest: Manifest, store: Lan
                                 outcome.rows_valid, outcome.rows_quarantined, run_id)
         outcomes.append(outcome)
 
-    def flush() -> None:
+    def flush(pool: ThreadPoolExecutor) -> None:
         if not batch:
             return
         lineage = {"_source_file_sha256": [r["sha256"] for r, _ in batch],
                    "_source_file_name": [r["original_name"] for r, _ in batch],
                    "_received_at": [dt.datetime.fromisoformat(r["received_at"]) for r, _ in batch]}
-        for (row, _), result in zip(batch, validate_tables(spec, [t for _, t in batch], lineage)):
-            record(row, _write_outcome(home, spec, result, row["sha256"], row["original_name"]))
+        results = validate_tables(spec, [t for _, t in batch], lineage)
+        written = pool.map(lambda job: _write_outcome(home, spec, job[1], job[0]["sha256"], job[0]["original_name"]),
+                           zip([r for r, _ in batch], results))  # Parquet writers release the GIL too
+        for (row, _), outcome in zip(batch, written):
+            record(row, outcome)
         batch.clear()
 
-    for row in manifest.pending(spec.name):
-        read = _read(spec, store.fetch(row["landing_key"]), row["original_name"])
-        if isinstance(read, str):
-            record(row, FileOutcome(spec.name, row["sha256"], row["original_name"], "rejected", reason=read))
-            continue
-        batch.append((row, read))
-        if sum(t.data.num_rows for _, t in batch) >= BATCH_ROWS:
-            flush()
-    flush()
+    pending = manifest.pending(spec.name)
+    with manifest.held(), ThreadPoolExecutor(DOOR_THREADS) as pool:  # Arrow's CSV reader releases the GIL
+        reads = _ahead(pool, lambda row: _read(spec, store.fetch(row["landing_key"]), row["original_name"]), pending)
+        for row, read in zip(pending, reads):
+            if isinstance(read, str):
+                record(row, FileOutcome(spec.name, row["sha256"], row["original_name"], "rejected", reason=read))
+                continue
+            batch.append((row, read))
+            if sum(t.data.num_rows for _, t in batch) >= BATCH_ROWS:
+                flush(pool)
+        flush(pool)
     return outcomes
 
 

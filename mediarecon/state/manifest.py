@@ -79,22 +79,46 @@ class Manifest:
     def __init__(self, path: Path):
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._held: sqlite3.Connection | None = None
         with self._connect() as con:
             con.execute("pragma journal_mode=wal")
             con.executescript(SCHEMA)
 
-    @contextmanager
-    def _connect(self):
+    def _open(self) -> sqlite3.Connection:
         con = sqlite3.connect(self.path, timeout=30)
         con.row_factory = sqlite3.Row
         # WAL + NORMAL: never corrupt; a power cut may forget the last commits, which only means a file
         # is landed again (a no-op by content hash) on the next run
         con.execute("pragma synchronous=normal")
+        return con
+
+    @contextmanager
+    def _connect(self):
+        """A transaction: on the connection `held()` keeps open, or on a connection of its own."""
+        if self._held is not None:
+            with self._held:
+                yield self._held
+            return
+        con = self._open()
         try:
             with con:
                 yield con
         finally:
             con.close()
+
+    @contextmanager
+    def held(self):
+        """One connection for the calls made inside (the door's loops make thousands; opening and closing
+        one each cost more than the work). Each call still commits on its own."""
+        if self._held is not None:
+            yield self
+            return
+        self._held = self._open()
+        try:
+            yield self
+        finally:
+            self._held.close()
+            self._held = None
 
     def status(self, source: str, sha256: str) -> str | None:
         with self._connect() as con:
