@@ -16,6 +16,7 @@ import email.utils
 import json
 import logging
 import random
+import threading
 import time
 from dataclasses import dataclass
 from typing import Callable, Iterator
@@ -92,6 +93,10 @@ class ChorusProClient:
         self.clock = clock
         self._token: str | None = None
         self._token_expiry = 0.0
+        # shared by the threads of a parallel sync: one token renewal at a time, and one pause for all
+        # when the service asks for one (429 Retry-After)
+        self._lock = threading.Lock()
+        self._resume_at = 0.0
         self._account = base64.b64encode(f"{settings.login.reveal()}:{settings.password.reveal()}".encode()).decode()
 
     # ------------------------------------------------------------------ auth
@@ -123,9 +128,16 @@ class ChorusProClient:
         log.info("PISTE token obtained, valid %d s", int(expires_in))
 
     def _bearer(self) -> str:
-        if not self._token or self.clock() >= self._token_expiry:
-            self._new_token()
-        return self._token
+        with self._lock:
+            if not self._token or self.clock() >= self._token_expiry:
+                self._new_token()
+            return self._token
+
+    def _renew_after(self, refused: str) -> None:
+        """A 401 on `refused`: the next call gets a new token, unless another thread already got one."""
+        with self._lock:
+            if self._token == refused:
+                self._token = None
 
     # ------------------------------------------------------------------ transport
     def post(self, operation: str, path: str, body: dict, page: int | None = None) -> Response:
@@ -137,7 +149,11 @@ class ChorusProClient:
         attempt = 0
         while True:
             attempt += 1
-            headers = {"Authorization": f"Bearer {self._bearer()}", "cpro-account": self._account,
+            pause = self._resume_at - self.clock()
+            if pause > 0:  # another call was told to wait: so is this one
+                self.sleep(pause)
+            token = self._bearer()
+            headers = {"Authorization": f"Bearer {token}", "cpro-account": self._account,
                        "Content-Type": "application/json;charset=utf-8", "Accept": "application/json;charset=utf-8"}
             try:
                 r = self.session.post(url, data=json.dumps(body).encode(), headers=headers,
@@ -154,7 +170,7 @@ class ChorusProClient:
                         f"{_auth_reason(r)}); check the technical account MEDIARECON_CHORUS_LOGIN / "
                         "MEDIARECON_CHORUS_PASSWORD and the PISTE application's API subscriptions")
                 renewed = True
-                self._token = None  # the token may have expired early: renew once
+                self._renew_after(token)  # the token may have expired early: renew once
                 attempt -= 1  # a renewal is not a failed attempt
                 continue
             if r.status_code == 403:
@@ -182,8 +198,12 @@ class ChorusProClient:
 
     def _wait(self, attempt: int, retry_after: str | None, where: str, why: str) -> None:
         delay = _retry_after_seconds(retry_after)
-        if delay is None:
-            delay = self.s.backoff_s * (2 ** (attempt - 1)) * (0.5 + random.random())
+        if delay is not None:  # the service's own pause holds for every call, this thread's or another's:
+            with self._lock:   # each waits for it before sending (see `post`)
+                self._resume_at = max(self._resume_at, self.clock() + delay)
+            log.warning("%s: %s, every call waits %.1f s (Retry-After)", where, why, delay)
+            return
+        delay = self.s.backoff_s * (2 ** (attempt - 1)) * (0.5 + random.random())
         log.warning("%s: %s, retry %d in %.1f s", where, why, attempt, delay)
         self.sleep(delay)
 

@@ -90,6 +90,7 @@ class ChorusSettings(_Group):
     sync_overlap_minutes: Annotated[int, Field(ge=0)] = 60
     sync_from: str = "2020-01-01T00:00:00+00:00"
     download_documents: bool = True
+    concurrency: Annotated[int, Field(ge=1, le=16)] = 4  # calls in flight at once (one token, one pause)
 
     @field_validator("api_url")
     @classmethod

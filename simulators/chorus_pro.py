@@ -46,6 +46,10 @@ class Faults:
     moving_page: int | None = None  # once this search page is served, its invoices take a new status (now):
     # they leave the window being read, the later pages shift up by one page, and the last page disappears
     calls: list[str] = field(default_factory=list)  # what was called, for assertions
+    arrivals: list[tuple[float, str]] = field(default_factory=list)  # (monotonic time, operation) of API calls
+    throttled_at: list[float] = field(default_factory=list)  # when a 429 was answered
+    in_flight: int = 0
+    max_in_flight: int = 0  # the most API calls served at once
 
 
 def _load(home_or_state: Path) -> list[dict]:
@@ -327,7 +331,19 @@ class ChorusProSimulator:
                 if op is None:
                     return self._send(404, {"codeRetour": 404, "libelle": f"unknown path {self.path}"})
                 f.calls.append(op)
-                if f.slow_s:
+                with sim.lock:
+                    f.arrivals.append((time.monotonic(), op))
+                    f.in_flight += 1
+                    f.max_in_flight = max(f.max_in_flight, f.in_flight)
+                try:
+                    self._api(op, raw)
+                finally:
+                    with sim.lock:
+                        f.in_flight -= 1
+
+            def _api(self, op: str, raw: bytes):
+                f = sim.faults
+                if f.slow_s:  # latency: every API call waits this long (calls in parallel overlap)
                     time.sleep(f.slow_s)
                 status, body, headers = sim.authorize(self.headers)
                 if status:
@@ -335,6 +351,7 @@ class ChorusProSimulator:
                 with sim.lock:
                     if f.too_many_requests > 0:
                         f.too_many_requests -= 1
+                        f.throttled_at.append(time.monotonic())
                         return self._send(429, {"message": "Too Many Requests"},
                                           {"Retry-After": str(f.retry_after_s)})
                     if f.server_errors > 0:

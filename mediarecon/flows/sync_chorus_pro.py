@@ -4,6 +4,7 @@ nightly, or on its own)."""
 from __future__ import annotations
 
 import requests
+import requests.adapters
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
@@ -19,6 +20,10 @@ def chorus_sync_task(home: str, run_id: str) -> dict:
     settings = Settings.from_env(home)  # the credentials are read here, never passed as parameters
     home = settings.home
     with requests.Session() as session:
+        # a connection per call in flight (requests keeps 10 by default)
+        adapter = requests.adapters.HTTPAdapter(pool_connections=1, pool_maxsize=settings.chorus.concurrency)
+        session.mount("http://", adapter)
+        session.mount("https://", adapter)
         client = ChorusProClient(session, settings.chorus.client_config())
         result = ChorusSync(home, client, storage.landing_store(settings), Manifest(home.manifest),
                             settings.chorus, run_id).run()

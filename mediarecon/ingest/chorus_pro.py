@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from connectors.chorus_pro import ChorusProClient
@@ -85,6 +86,13 @@ class ChorusSync:
         mark = self.manifest.watermark(WATERMARK) or self.s.sync_from
         since = _parse(mark) - dt.timedelta(minutes=self.s.sync_overlap_minutes)
         result = SyncResult(window_from=_iso(since), window_to=_iso(now))
+        with self.manifest.held(), ThreadPoolExecutor(self.s.concurrency) as pool:
+            self._walk(result, mark, now, pool)
+        return result
+
+    def _walk(self, result: SyncResult, mark: str, now: dt.datetime, pool: ThreadPoolExecutor) -> None:
+        """The window page by page; a page's histories, and the documents, fetched `concurrency` at a
+        time (the HTTP calls only: landing and the manifest stay on this thread, in order)."""
         newest = _parse(mark)
         seen: set[tuple[int, str]] = set()  # a search that starts again re-reads the rows at its start
         for page in self.client.search_invoices(since=result.window_from, until=result.window_to):
@@ -99,8 +107,8 @@ class ChorusSync:
             seen.update((inv["idFacture"], inv["dateHeureEtatCourant"]) for inv in invoices)
             result.invoices += len(invoices)
             histories = []
-            for inv in invoices:
-                history = self.client.invoice_history(inv["idFacture"])
+            answers = pool.map(self.client.invoice_history, [inv["idFacture"] for inv in invoices])
+            for inv, history in zip(invoices, answers):
                 events = [{**e, "idFacture": inv["idFacture"]}
                           for e in (history.data.get("historiquesDesStatuts") or {}).get("histoStatut") or []]
                 result.status_events += len(events)
@@ -113,22 +121,20 @@ class ChorusSync:
             # the page's histories are validated together: one pandera pass, one Parquet file
             self._validate("chorus_status_events", histories, result)
         if self.s.download_documents:
-            result.documents = self._download(self.manifest.pending_documents())
+            result.documents = self._download(self.manifest.pending_documents(), pool)
         # only now is the whole window landed: the next run may start after it
         result.watermark = _iso(min(newest, now))
         self.manifest.set_watermark(WATERMARK, result.watermark, self.run_id)
         log.info("Chorus Pro sync %s..%s: %d page(s), %d invoice(s), %d status event(s), %d document(s),"
                  " %d new answer(s); watermark %s", result.window_from, result.window_to, result.pages,
                  result.invoices, result.status_events, result.documents, result.new_answers, result.watermark)
-        return result
 
-    def _download(self, ids: list[int]) -> int:
+    def _download(self, ids: list[int], pool: ThreadPoolExecutor) -> int:
         """The invoice documents (structured PIVOT) of invoices whose history changed (in this run or in one
         stopped before downloading them), landed as received."""
         landed = 0
-        for i in range(0, len(ids), DOCUMENT_BATCH):
-            batch = sorted(set(ids[i:i + DOCUMENT_BATCH]))
-            _, data, kind = self.client.download_invoices(batch)
+        batches = [sorted(set(ids[i:i + DOCUMENT_BATCH])) for i in range(0, len(ids), DOCUMENT_BATCH)]
+        for batch, (_, data, kind) in zip(batches, pool.map(self.client.download_invoices, batches)):
             obj = self.store.put_bytes(DOCUMENT_SOURCE, data, f".{kind}")
             name = f"documents {batch[0]}..{batch[-1]}.{kind}"
             self.manifest.record_receipt(DOCUMENT_SOURCE, obj.sha256, name, self.run_id)
