@@ -9,6 +9,7 @@ for the fields not given.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 from pathlib import Path
 from typing import Annotated
@@ -175,7 +176,8 @@ class Settings(_Group):
     invoice_tolerance_pct: Annotated[float, Field(ge=0, le=100)] = 0.5
     invoice_tolerance_eur: Annotated[float, Field(ge=0)] = 1.0
     as_of_date: dt.date | None = None
-    dbt_threads: Annotated[int, Field(ge=1, le=16)] = 1
+    # dbt runs independent models side by side: one thread per core by default
+    dbt_threads: Annotated[int, Field(ge=1, le=16)] = Field(default_factory=lambda: min(os.cpu_count() or 1, 8))
     inbox_settle_s: Annotated[float, Field(ge=0, le=86400)] = 60.0  # a file modified more recently waits a run
     chorus: ChorusSettings = Field(default_factory=ChorusSettings)
     storage: StorageSettings = Field(default_factory=StorageSettings)

@@ -9,6 +9,7 @@ the docs' manifest.json, and listed in data_dictionary.csv for people who do not
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import shutil
 from pathlib import Path
@@ -17,6 +18,27 @@ from mediarecon.paths import DBT_PROJECT_DIR
 
 GLOSSARY = DBT_PROJECT_DIR / "docs" / "column_glossary.csv"
 MART_PREFIXES = ("fct_", "dim_", "rpt_")
+FINGERPRINT = "fingerprint.txt"  # in the published docs: what they were generated from
+BUILD_OUTPUTS = ("target", "logs", "dbt_packages")
+
+
+def fingerprint(dbt_vars: dict) -> str:
+    """What the docs depend on: every file of the dbt project (models, macros, seeds, the glossary) and
+    the vars but the as-of date. The data does not change them: a night with the same project keeps
+    last night's docs."""
+    shaping = {k: v for k, v in dbt_vars.items() if k != "as_of_date"}
+    h = hashlib.sha256(json.dumps(shaping, sort_keys=True, default=str).encode())
+    for path in sorted(p for p in DBT_PROJECT_DIR.rglob("*")
+                       if p.is_file() and p.relative_to(DBT_PROJECT_DIR).parts[0] not in BUILD_OUTPUTS):
+        h.update(str(path.relative_to(DBT_PROJECT_DIR)).encode() + b"\0" + path.read_bytes())
+    return h.hexdigest()
+
+
+def is_current(out: Path, stamp: str) -> bool:
+    try:
+        return (out / FINGERPRINT).read_text(encoding="utf-8") == stamp and (out / "manifest.json").is_file()
+    except OSError:
+        return False
 
 
 def glossary() -> dict[tuple[str, str], tuple[str, str]]:
@@ -32,7 +54,7 @@ def bilingual(en: str, fr: str) -> str:
     return f"EN: {en} — FR: {fr}"
 
 
-def publish_docs(target: Path, out: Path, log=print) -> dict:
+def publish_docs(target: Path, out: Path, stamp: str, log=print) -> dict:
     """Copy dbt's generated docs (index.html, manifest.json, catalog.json) from `target` to `out`, with
     every mart column's description in both languages; write data_dictionary.csv beside them."""
     manifest = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
@@ -60,6 +82,7 @@ def publish_docs(target: Path, out: Path, log=print) -> dict:
         w = csv.writer(f, delimiter=";")
         w.writerow(["table", "colonne / column", "type", "description (EN)", "description (FR)"])
         w.writerows(rows)
+    (out / FINGERPRINT).write_text(stamp, encoding="utf-8")
     if missing:
         log(f"data dictionary: {len(missing)} mart column(s) without a glossary entry, e.g. {missing[0]}"
             f" (add them to {GLOSSARY})")

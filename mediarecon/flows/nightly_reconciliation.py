@@ -106,13 +106,17 @@ def dbt_build_task(home: str, dbt_vars: dict) -> None:
 
 @task(name="data-dictionary", cache_policy=NO_CACHE)
 def data_dictionary_task(home: str, dbt_vars: dict) -> dict:
-    """dbt docs of tonight's build into exports/docs/, every mart column in English and French."""
+    """dbt docs of tonight's build into exports/docs/, every mart column in English and French; kept as
+    they are when neither the dbt project nor the vars changed."""
     settings = Settings.from_env(home)
+    out, stamp = settings.home.exports / "docs", data_dictionary.fingerprint(dbt_vars)
+    if data_dictionary.is_current(out, stamp):  # same models, same vars: the same docs
+        get_run_logger().info("data dictionary unchanged (same dbt project and vars): kept")
+        return {"kept": True}
     work_dir = settings.home.runs / "dbt" / "docs"
     build.run_dbt(["docs", "generate"], work_dir=work_dir, environment=build.build_environment(settings),
                   dbt_vars=dbt_vars, log=get_run_logger().info)
-    return data_dictionary.publish_docs(work_dir / "target", settings.home.exports / "docs",
-                                        log=get_run_logger().warning)
+    return data_dictionary.publish_docs(work_dir / "target", out, stamp, log=get_run_logger().warning)
 
 
 @task(name="publish", retries=2, retry_delay_seconds=[2, 10], cache_policy=NO_CACHE)
