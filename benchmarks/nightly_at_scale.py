@@ -1,67 +1,193 @@
-"""Benchmark (not a test): generate a State-year at a given scale, run the real nightly flow on it,
-print how long each phase took and how the findings compare with the labels.
+"""Benchmark (not a test; `make benchmark`): the whole nightly on generated State-years, each phase set
+against a lower bound measured in the same run on the same files, as ratios (this machine is noisy:
+medians of several runs, and ratios, mean more than one time).
 
-    .venv/bin/python benchmarks/nightly_at_scale.py [--scale 1.0] [--seed 1] [--home DIR]
+    .venv/bin/python benchmarks/nightly_at_scale.py [--scales 1,3,10] [--runs 3] [--seed 1]
+
+For each scale: a State-year is generated once; each run lands it in a fresh home, runs the first
+nightly against the Chorus Pro simulator, then a second one with nothing new. Printed, and written to
+benchmarks/results.md with the date and the machine:
+
+- door (land + validate, every source) and its ratio to DuckDB parsing and typing the same CM360
+  files in one pass, every column used (the lower bound);
+- Chorus Pro backfill in invoices/s, and (scale 1) the backfill alone with 100 ms of latency per call;
+- dbt build wall time and its ratio to the sum of the nodes' own execution times (run_results.json);
+- first and second nightly, ad-server rows/s of the door, and the labelled anomalies found.
 """
+
+from __future__ import annotations
 
 import argparse
 import csv
+import datetime as dt
+import json
 import os
+import platform
+import resource
+import shutil
+import statistics
 import tempfile
 import time
 from pathlib import Path
 
+RESULTS = Path(__file__).with_name("results.md")
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--scale", type=float, default=1.0)
-    ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--home", type=Path, default=None, help="default: a new temporary folder")
-    args = ap.parse_args()
-    home = args.home or Path(tempfile.mkdtemp(prefix="mediarecon-bench-"))
 
-    from simulators.state_year import generate
+def duckdb_single_pass(files: list[Path]) -> float:
+    """Seconds for DuckDB to parse and type the CM360 files in one pass, every column used."""
+    import duckdb
 
+    types = {"Date": "DATE", "Advertiser": "VARCHAR", "Advertiser ID": "BIGINT", "Campaign": "VARCHAR",
+             "Campaign External ID": "VARCHAR", "Placement": "VARCHAR", "Placement ID": "BIGINT",
+             "Placement External ID": "VARCHAR", "Site (CM360)": "VARCHAR", "Creative": "VARCHAR",
+             "Creative ID": "BIGINT", "Impressions": "BIGINT", "Clicks": "BIGINT",
+             "Active View: Viewable Impressions": "BIGINT", "Media Cost": "DECIMAL(18,2)"}
+    used = ", ".join(f'sum("{c}")' if t in ("BIGINT", "DECIMAL(18,2)") else f'max("{c}")' for c, t in types.items())
+    columns = "{" + ", ".join(f"'{c}': '{t}'" for c, t in types.items()) + "}"
+    paths = "[" + ", ".join(f"'{p}'" for p in files) + "]"
+    con = duckdb.connect()
     t = time.perf_counter()
-    g = generate(home, seed=args.seed, scale=args.scale)
-    gen_s = time.perf_counter() - t
-    inbox_mb = sum(p.stat().st_size for p in (home / "inbox").rglob("*") if p.is_file()) / 1e6
+    con.execute(f"select count(*), {used} from read_csv({paths}, skip=7, header=true, delim=',', quote='\"',"
+                f" nullstr='-', columns={columns}, ignore_errors=true)").fetchall()
+    return time.perf_counter() - t
 
+
+def dbt_ratio(home: Path) -> tuple[float, float]:
+    """(sum of the nodes' execution times, the build's elapsed time) from the last run_results.json."""
+    results = next((home / "runs" / "dbt" / "target").rglob("run_results.json"))
+    data = json.loads(results.read_text(encoding="utf-8"))
+    return sum(r["execution_time"] for r in data["results"]), data["elapsed_time"]
+
+
+def chorus_with_latency(state: Path, work: Path, latency_s: float, concurrency: int) -> tuple[float, int]:
+    """Invoices/s of the Chorus Pro backfill alone (no Prefect) when every call takes `latency_s`."""
+    import requests
+    import requests.adapters
+
+    from connectors.chorus_pro import ChorusProClient
+    from connectors.landing_store import LocalLandingStore
+    from mediarecon.ingest.chorus_pro import ChorusSync
+    from mediarecon.ingest.sources import INBOX_FOLDERS
+    from mediarecon.settings import ChorusSettings, Settings
+    from mediarecon.state.manifest import Manifest
+    from simulators.chorus_pro import ChorusProSimulator, Faults
+
+    home = Settings.from_env(work / f"latency-{concurrency}").home.ensure(INBOX_FOLDERS)
+    with ChorusProSimulator(state, ChorusSettings.from_env().client_config(), faults=Faults(slow_s=latency_s)) as sim, \
+            requests.Session() as session:
+        s = ChorusSettings.from_env().model_copy(update=dict(api_url=sim.url, token_url=sim.url + "/api/oauth/token",
+                                                             concurrency=concurrency))
+        session.mount("http://", requests.adapters.HTTPAdapter(pool_maxsize=concurrency))
+        t = time.perf_counter()
+        result = ChorusSync(home, ChorusProClient(session, s.client_config()), LocalLandingStore(home.landing),
+                            Manifest(home.manifest), s, "benchmark").run()
+        elapsed = time.perf_counter() - t
+    shutil.rmtree(home.root, ignore_errors=True)
+    return result.invoices / elapsed, result.invoices
+
+
+def one_run(state: Path, work: Path) -> dict:
     from mediarecon.flows.nightly_reconciliation import nightly_reconciliation
-    from mediarecon.settings import ChorusSettings
+    from mediarecon.settings import ChorusSettings, ReaderSettings
     from mediarecon.state.home import Home
     from mediarecon.warehouse.reader import open_reader
-    from mediarecon.settings import ReaderSettings
-    from simulators.chorus_pro import ChorusProSimulator, demo_credentials
+    from simulators.chorus_pro import ChorusProSimulator
 
-    os.environ.update(demo_credentials())
-    with ChorusProSimulator(home, ChorusSettings.from_env().client_config()) as sim:
+    home = work / "home"
+    shutil.rmtree(home, ignore_errors=True)
+    shutil.copytree(state / "inbox", home / "inbox")
+    with ChorusProSimulator(state, ChorusSettings.from_env().client_config()) as sim:
         os.environ.update({"MEDIARECON_CHORUS_ENABLED": "true", "MEDIARECON_CHORUS_API_URL": sim.url,
                            "MEDIARECON_CHORUS_TOKEN_URL": sim.url + "/api/oauth/token"})
         t = time.perf_counter()
         first = nightly_reconciliation(home=str(home))
         first_s = time.perf_counter() - t
+        nodes_s, dbt_s = dbt_ratio(home)
         t = time.perf_counter()
         second = nightly_reconciliation(home=str(home))
         second_s = time.perf_counter() - t
-
-    with open(home / "ground_truth" / "anomalies.csv", encoding="utf-8") as f:
+    with open(state / "ground_truth" / "anomalies.csv", encoding="utf-8") as f:
         labels = {(r["anomaly_type"], r["entity_key"]) for r in csv.DictReader(f)}
     with open_reader(Home(home), ReaderSettings()) as reader:
         found = set(reader.execute("select finding_type, entity_key from fct_findings").fetchall())
-    rows = g.ad_server_rows + g.regie_rows + g.email_rows + g.order_lines + g.purchase_orders
-    print(f"scale {args.scale}, seed {args.seed}: {g.campaigns} campaigns, {g.order_lines} order lines, "
-          f"{g.ad_server_rows} ad-server rows, {g.files} files, {inbox_mb:.0f} MB")
-    print(f"generate:            {gen_s:8.1f} s")
-    print(f"first nightly run:   {first_s:8.1f} s  {first['timings']}")
-    print(f"  chorus pro:        {first['chorus_pro']['invoices']} invoices,"
-          f" {first['chorus_pro']['status_events']} status events in {first['timings']['chorus_pro_s']} s")
-    ingest_s = first["timings"]["land_s"] + first["timings"]["validate_s"]
-    print(f"  ingestion rate:    {rows / ingest_s:8.0f} rows/s ({rows} rows)")
-    print(f"second run (no new): {second_s:8.1f} s  {second['timings']}")
-    print(f"labels {len(labels)}, findings {len(found)}, found {len(labels & found)}, "
-          f"missed {len(labels - found)}, extra {len(found - labels)}")
-    print(f"home: {home}")
+    return {"first_s": first_s, "second_s": second_s, "door_s": first["timings"]["land_s"] + first["timings"]["validate_s"],
+            "chorus_s": first["timings"]["chorus_pro_s"], "invoices": first["chorus_pro"]["invoices"],
+            "dbt_s": dbt_s, "nodes_s": nodes_s, "found": len(labels & found), "labels": len(labels),
+            "extra": len(found - labels)}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--scales", default="1,3,10")
+    ap.add_argument("--runs", type=int, default=3, help="runs at scale 1 (larger scales: one)")
+    ap.add_argument("--seed", type=int, default=1)
+    args = ap.parse_args()
+    os.environ.setdefault("MEDIARECON_INBOX_SETTLE_S", "0")  # the generated inbox was written a moment ago
+    from simulators.chorus_pro import demo_credentials
+
+    for name, value in demo_credentials().items():
+        os.environ.setdefault(name, value)
+    from mediarecon.flows.local_server import temporary_server
+
+    with temporary_server(Path(tempfile.mkdtemp(prefix="mediarecon-bench-prefect-"))) as url:
+        os.environ["PREFECT_API_URL"] = url  # before Prefect is imported (one_run imports the flow)
+        rows = measure(args)
+    write_results(rows)
+
+
+def measure(args) -> list[dict]:
+    from simulators.state_year import generate
+
+    rows = []
+    for scale in [float(s) for s in args.scales.split(",")]:
+        work = Path(tempfile.mkdtemp(prefix=f"mediarecon-bench-{scale:g}-"))
+        state = work / "state"
+        g = generate(state, seed=args.seed, scale=scale)
+        cm360 = sorted((state / "inbox" / "ad_server").glob("*.csv"))
+        bound = statistics.median(duckdb_single_pass(cm360) for _ in range(5))
+        runs = [one_run(state, work) for _ in range(args.runs if scale == 1 else 1)]
+        med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+        latency = chorus_with_latency(state, work, 0.1, 4)[0] if scale == 1 else None
+        peak_gb = max(resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)) / 2**20
+        rows.append({"scale": scale, "ad_rows": g.ad_server_rows, "files": len(cm360), "bound_s": bound,
+                     "runs": len(runs), "latency_per_s": latency, "peak_gb": peak_gb, **med})
+        print(f"scale {scale:g}: {g.ad_server_rows} ad-server rows in {len(cm360)} CM360 files;"
+              f" {len(runs)} run(s), medians:")
+        print(f"  door (land + validate) {med['door_s']:6.1f} s = {med['door_s'] / bound:5.1f} x DuckDB's single"
+              f" pass ({bound:.2f} s); {g.ad_server_rows / med['door_s']:,.0f} ad-server rows/s")
+        print(f"  chorus pro backfill    {med['chorus_s']:6.1f} s: {med['invoices'] / med['chorus_s']:,.0f} invoices/s"
+              f" ({med['invoices']:.0f} invoices)" + (f"; with 100 ms per call, 4 in flight: {latency:,.1f} invoices/s"
+                                                     if latency else ""))
+        print(f"  dbt build              {med['dbt_s']:6.1f} s = {med['dbt_s'] / med['nodes_s']:5.2f} x the nodes'"
+              f" own time ({med['nodes_s']:.1f} s)")
+        print(f"  first nightly {med['first_s']:6.1f} s; second, nothing new {med['second_s']:6.1f} s;"
+              f" labelled anomalies found {med['found']:.0f}/{med['labels']:.0f}, extra {med['extra']:.0f};"
+              f" memory peak so far {peak_gb:.1f} GB (one process)")
+        shutil.rmtree(work, ignore_errors=True)
+    return rows
+
+
+def write_results(rows: list[dict]) -> None:
+    cores = os.cpu_count()
+    memory_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    lines = [f"# Benchmark results", "",
+             f"{dt.date.today().isoformat()}, {platform.machine()} {cores} cores, {memory_gb:.0f} GiB,"
+             f" Python {platform.python_version()}; `make benchmark` (medians; ratios to lower bounds measured"
+             " in the same run)", "",
+             "| scale | ad-server rows | runs | door s | door ÷ DuckDB pass | ad rows/s | Chorus Pro invoices/s |"
+             " … with 100 ms per call | dbt s | dbt ÷ nodes | first nightly s | second nightly s | labels found |",
+             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        latency = f"{r['latency_per_s']:.1f}" if r["latency_per_s"] else "—"
+        lines.append(f"| {r['scale']:g} | {r['ad_rows']:,} | {r['runs']} | {r['door_s']:.1f} |"
+                     f" {r['door_s'] / r['bound_s']:.1f} ({r['bound_s']:.2f} s) | {r['ad_rows'] / r['door_s']:,.0f} |"
+                     f" {r['invoices'] / r['chorus_s']:,.0f} |"
+                     f" {latency} |"
+                     f" {r['dbt_s']:.1f} | {r['dbt_s'] / r['nodes_s']:.2f} |"
+                     f" {r['first_s']:.1f} | {r['second_s']:.1f} | {r['found']:.0f}/{r['labels']:.0f}"
+                     f" (+{r['extra']:.0f}) | {r['peak_gb']:.1f} |")
+    RESULTS.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print(f"written to {RESULTS}")
 
 
 if __name__ == "__main__":
