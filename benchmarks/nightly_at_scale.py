@@ -175,8 +175,9 @@ def write_results(rows: list[dict]) -> None:
              f" Python {platform.python_version()}; `make benchmark` (medians; ratios to lower bounds measured"
              " in the same run)", "",
              "| scale | ad-server rows | runs | door s | door ÷ DuckDB pass | ad rows/s | Chorus Pro invoices/s |"
-             " … with 100 ms per call | dbt s | dbt ÷ nodes | first nightly s | second nightly s | labels found |",
-             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             " … with 100 ms per call | dbt s | dbt ÷ nodes | first nightly s | second nightly s | labels found |"
+             " peak GB |",
+             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
         latency = f"{r['latency_per_s']:.1f}" if r["latency_per_s"] else "—"
         lines.append(f"| {r['scale']:g} | {r['ad_rows']:,} | {r['runs']} | {r['door_s']:.1f} |"
