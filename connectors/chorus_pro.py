@@ -212,9 +212,10 @@ class ChorusProClient:
                         **filters) -> Iterator[Response]:
         """rechercherFactureParRecipiendaire, page by page, over a current-status timestamp window, oldest
         first. Invoices that take a new status while the window is read leave it (their new timestamp is
-        past `until`, which the sync always sets), and every later row moves up: page k+1 then starts past rows never seen. When the list shrinks (a smaller total, or a
-        page gone), the read starts again at page 1 from the newest timestamp seen, so no row is skipped;
-        rows at that timestamp come twice, which the caller recognises by (idFacture, dateHeureEtatCourant)."""
+        past `until`, which the sync always sets), and every later row moves up: page k+1 then starts
+        past rows never seen. When the list shrinks (a smaller total, or a page gone), the read starts
+        again at page 1 from the newest timestamp seen, so no row is skipped; rows at that timestamp come
+        twice, which the caller recognises by (idFacture, dateHeureEtatCourant)."""
         page, total, newest = 1, None, since
         last_seen = since  # the newest timestamp read so far
         while True:

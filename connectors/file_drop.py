@@ -148,9 +148,10 @@ def _columnar(body: bytes, delimiter: str, header_offset: int, encoding: str,
         table = pa_csv.read_csv(io.BytesIO(data), read_options=pa_csv.ReadOptions(column_names=names),
                                 parse_options=pa_csv.ParseOptions(delimiter=delimiter, newlines_in_values=True,
                                                                   ignore_empty_lines=False),
-                                convert_options=pa_csv.ConvertOptions(
+                                convert_options=pa_csv.ConvertOptions(  # UTF-8 already checked by _utf8
                                     column_types={n: pa.string() for n in names}, null_values=list(null_values),
-                                    strings_can_be_null=bool(null_values), quoted_strings_can_be_null=False))
+                                    strings_can_be_null=bool(null_values), quoted_strings_can_be_null=False,
+                                    check_utf8=False))
     except pa.ArrowInvalid:
         return None
     if table.num_rows != records:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from schemas._columns import column_kinds
 
-# the spaces a French amount may hold (thousands separators) and around a cell
+# the spaces a French amount may hold as thousands separators (what Python's str.isspace() accepts)
 WHITESPACE = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007"
               "\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
 INT_RE = "[+-]?[0-9]+"
@@ -133,14 +133,12 @@ def failures(model) -> list[Failure]:
     return out
 
 
-def door_query(model, columns: dict[str, str], french_numbers: bool) -> str:
-    """The query over `raw` (trimmed cells, an empty one NULL; `_line`, `_group`): one row per non-blank
-    row with its typed columns, `_line`, `_group`, `_bad`, and for a bad row only `_failures` (the rules
-    it breaks: column, rule, value) and `_cells` (its cleaned text as JSON). `columns` maps each schema
-    column to its cell in `raw` (absent optional ones are NULL)."""
+def door_query(model, french_numbers: bool) -> str:
+    """The query over `raw` (the model's columns as trimmed text, an empty cell NULL; `_line`, `_group`):
+    one row per non-blank row with its typed columns, `_line`, `_group`, `_bad`, and for a bad row only
+    `_failures` (the rules it breaks: column, rule, value) and `_cells` (its cleaned text as JSON)."""
     kinds = column_kinds(model)
-    cleaned = ", ".join(f"{clean(columns[n], k, french_numbers) if n in columns else 'null::varchar'}"
-                        f" as {quote('v__' + n)}" for n, k in kinds.items())
+    cleaned = ", ".join(f"{clean(quote(n), k, french_numbers)} as {quote('v__' + n)}" for n, k in kinds.items())
     blank = " and ".join(f"{quote('v__' + n)} is null" for n in kinds)
     typed_cols = ", ".join(f"{typed(quote('v__' + n), k)} as {quote(n)}" for n, k in kinds.items())
     rules = failures(model)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from connectors.chorus_pro import ChorusProClient
 from connectors.landing_store import LandingStore
 from mediarecon import drills
-from mediarecon.ingest.tabular import FileOutcome, validate_answers
+from mediarecon.ingest.tabular import FileOutcome, ahead, validate_answers
 from mediarecon.state.manifest import Manifest
 from mediarecon.settings import ChorusSettings
 from mediarecon.state.home import Home
@@ -118,7 +118,7 @@ class ChorusSync:
                     # its document is due, even if this run stops before downloading it
                     self.manifest.add_pending_documents([inv["idFacture"]], self.run_id)
                 newest = max(newest, _parse(inv["dateHeureEtatCourant"]))
-            # the page's histories are validated together: one pandera pass, one Parquet file
+            # the page's histories are validated together: one door query, one Parquet file
             self._validate("chorus_status_events", histories, result)
         if self.s.download_documents:
             result.documents = self._download(self.manifest.pending_documents(), pool)
@@ -134,7 +134,9 @@ class ChorusSync:
         stopped before downloading them), landed as received."""
         landed = 0
         batches = [sorted(set(ids[i:i + DOCUMENT_BATCH])) for i in range(0, len(ids), DOCUMENT_BATCH)]
-        for batch, (_, data, kind) in zip(batches, pool.map(self.client.download_invoices, batches)):
+        # a few ZIPs ahead of the landing, not a whole year of them in memory
+        for batch, (_, data, kind) in zip(batches, ahead(pool, self.client.download_invoices, batches,
+                                                         2 * self.s.concurrency)):
             obj = self.store.put_bytes(DOCUMENT_SOURCE, data, f".{kind}")
             name = f"documents {batch[0]}..{batch[-1]}.{kind}"
             self.manifest.record_receipt(DOCUMENT_SOURCE, obj.sha256, name, self.run_id)

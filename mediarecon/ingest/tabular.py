@@ -162,6 +162,9 @@ def land_remote_source(spec: SourceSpec, inbox, store: LandingStore, manifest: M
     return new
 
 
+_local = threading.local()
+
+
 def _door() -> duckdb.DuckDBPyConnection:
     """One in-memory DuckDB per thread for the door's queries: no file, no extension, UTC."""
     con = getattr(_local, "con", None)
@@ -169,9 +172,6 @@ def _door() -> duckdb.DuckDBPyConnection:
         con = _local.con = duckdb.connect(config={"enable_external_access": False, "threads": DOOR_THREADS})
         con.execute("set TimeZone = 'UTC'")  # ICU is built in: nothing is loaded from outside
     return con
-
-
-_local = threading.local()
 
 
 BATCH_ROWS = 250_000  # rows validated in one query: fewer queries, bounded memory
@@ -215,8 +215,7 @@ def validate_tables(spec: SourceSpec, tables: list[RawTable], lineage: dict[str,
     con = _door()
     con.register("raw", raw)
     try:
-        judged = con.execute(checks.door_query(spec.model, {n: checks.quote(n) for n in kinds},
-                                               spec.french_numbers)).to_arrow_table()
+        judged = con.execute(checks.door_query(spec.model, spec.french_numbers)).to_arrow_table()
     finally:
         con.unregister("raw")
     is_bad = judged.column("_bad")
@@ -300,16 +299,6 @@ def _outcome(spec: SourceSpec, sha: str, file_name: str, quarantine: list[dict],
                        rows_valid, n_bad, quarantine)
 
 
-def validate_landed_file(home: Home, spec: SourceSpec, landed_path: Path, sha: str, file_name: str,
-                         received_at: dt.datetime) -> FileOutcome:
-    """One landed file, on its own (the batches of `validate_source` do the same for many)."""
-    read = _read(spec, landed_path, file_name)
-    if isinstance(read, str):
-        return FileOutcome(spec.name, sha, file_name, "rejected", reason=read)
-    lineage = {"_source_file_sha256": sha, "_source_file_name": file_name, "_received_at": received_at}
-    return _write_outcome(home, spec, validate_table(spec, read, file_name, lineage), sha, file_name)
-
-
 def _read(spec: SourceSpec, landed_path: Path, file_name: str) -> RawTable | str:
     """The file's table, or why it is rejected whole (unreadable, or a required column missing)."""
     try:
@@ -330,7 +319,7 @@ def _write_outcome(home: Home, spec: SourceSpec, result: Validation, sha: str, f
     return _outcome(spec, sha, file_name, quarantine, result.rows_read, len(result.valid))
 
 
-def _ahead(pool: ThreadPoolExecutor, fn, items: list, window: int = 2 * DOOR_THREADS):
+def ahead(pool: ThreadPoolExecutor, fn, items: list, window: int = 2 * DOOR_THREADS):
     """fn(item) for each item, in order, at most `window` running or waiting ahead (bounded memory)."""
     futures = deque()
     for item in items:
@@ -367,15 +356,18 @@ def validate_source(home: Home, spec: SourceSpec, manifest: Manifest, store: Lan
         batch.clear()
 
     pending = manifest.pending(spec.name)
+    rows = 0  # in the batch
     with manifest.held(), ThreadPoolExecutor(DOOR_THREADS) as pool:  # Arrow's CSV reader releases the GIL
-        reads = _ahead(pool, lambda row: _read(spec, store.fetch(row["landing_key"]), row["original_name"]), pending)
+        reads = ahead(pool, lambda row: _read(spec, store.fetch(row["landing_key"]), row["original_name"]), pending)
         for row, read in zip(pending, reads):
             if isinstance(read, str):
                 record(row, FileOutcome(spec.name, row["sha256"], row["original_name"], "rejected", reason=read))
                 continue
             batch.append((row, read))
-            if sum(t.data.num_rows for _, t in batch) >= BATCH_ROWS:
+            rows += read.data.num_rows
+            if rows >= BATCH_ROWS:
                 flush(pool)
+                rows = 0
         flush(pool)
     return outcomes
 
