@@ -37,9 +37,10 @@ QUARANTINE_FOLDERS = ("_schema", "einvoices")
 
 
 def write_parquet(table: pa.Table, target: Path) -> None:
-    """Write atomically: a reader (or a crash) never sees half a file."""
+    """Write atomically: a reader (or a crash) never sees half a file. The half-written one is not named
+    *.parquet: the warehouse reads each folder by that glob, and a kill -9 mid-write leaves it behind."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".parquet")
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".partial")
     os.close(fd)
     try:
         pq.write_table(table, tmp)
