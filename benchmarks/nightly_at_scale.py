@@ -5,32 +5,38 @@ medians of several runs, and ratios, mean more than one time).
     .venv/bin/python benchmarks/nightly_at_scale.py [--scales 1,3,10] [--runs 3] [--seed 1]
 
 For each scale: a State-year is generated once; each run lands it in a fresh home, runs the first
-nightly against the Chorus Pro simulator, then a second one with nothing new. Printed, and written to
+`mediarecon run` against the Chorus Pro simulator (its own process, as the real service), then a second
+one with nothing new. Printed, and written to
 benchmarks/results.md with the date and the machine:
 
 - door (land + validate, every source) and its ratio to DuckDB parsing and typing the same CM360
   files in one pass, every column used (the lower bound);
 - Chorus Pro backfill in invoices/s, and (scale 1) the backfill alone with 100 ms of latency per call;
 - dbt build wall time and its ratio to the sum of the nodes' own execution times (run_results.json);
-- first and second nightly, ad-server rows/s of the door, and the labelled anomalies found.
+- first and second nightly, ad-server rows/s of the door, the labelled anomalies found, and the memory
+  peak of a nightly (the run's process and every process it waited for).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import datetime as dt
 import json
 import os
 import platform
-import resource
+import re
 import shutil
 import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 RESULTS = Path(__file__).with_name("results.md")
+BIN = Path(sys.executable).parent  # the commands installed beside this interpreter
 
 
 def duckdb_single_pass(files: list[Path]) -> float:
@@ -59,6 +65,28 @@ def dbt_ratio(home: Path) -> tuple[float, float]:
     return sum(r["execution_time"] for r in data["results"]), data["elapsed_time"]
 
 
+@contextlib.contextmanager
+def chorus_simulator(state: Path, *faults: str):
+    """The Chorus Pro simulator in its own process, as the real service is (it would otherwise share the
+    nightly's interpreter and memory): its URL, until the block ends."""
+    sim = subprocess.Popen([str(BIN / "mediarecon-demo"), "chorus-sim", "--home", str(state), "--port", "0", *faults],
+                           stdout=subprocess.PIPE, text=True)
+    try:
+        line = sim.stdout.readline()
+        url = re.search(r"on (http://127\.0\.0\.1:\d+)", line)
+        if not url:
+            raise RuntimeError(f"the Chorus Pro simulator did not start: {line!r}")
+        yield url.group(1)
+    finally:
+        sim.terminate()
+        sim.wait(30)
+
+
+def chorus_env(url: str) -> dict:
+    return {"MEDIARECON_CHORUS_ENABLED": "true", "MEDIARECON_CHORUS_API_URL": url,
+            "MEDIARECON_CHORUS_TOKEN_URL": url + "/api/oauth/token"}
+
+
 def chorus_with_latency(state: Path, work: Path, latency_s: float, concurrency: int) -> tuple[float, int]:
     """Invoices/s of the Chorus Pro backfill alone (no Prefect) when every call takes `latency_s`."""
     import requests
@@ -70,12 +98,10 @@ def chorus_with_latency(state: Path, work: Path, latency_s: float, concurrency: 
     from mediarecon.ingest.sources import INBOX_FOLDERS
     from mediarecon.settings import ChorusSettings, Settings
     from mediarecon.state.manifest import Manifest
-    from simulators.chorus_pro import ChorusProSimulator, Faults
 
     home = Settings.from_env(work / f"latency-{concurrency}").home.ensure(INBOX_FOLDERS)
-    with ChorusProSimulator(state, ChorusSettings.from_env().client_config(), faults=Faults(slow_s=latency_s)) as sim, \
-            requests.Session() as session:
-        s = ChorusSettings.from_env().model_copy(update=dict(api_url=sim.url, token_url=sim.url + "/api/oauth/token",
+    with chorus_simulator(state, "--slow-s", str(latency_s)) as url, requests.Session() as session:
+        s = ChorusSettings.from_env().model_copy(update=dict(api_url=url, token_url=url + "/api/oauth/token",
                                                              concurrency=concurrency))
         session.mount("http://", requests.adapters.HTTPAdapter(pool_maxsize=concurrency))
         t = time.perf_counter()
@@ -86,26 +112,34 @@ def chorus_with_latency(state: Path, work: Path, latency_s: float, concurrency: 
     return result.invoices / elapsed, result.invoices
 
 
+def nightly(home: Path, env: dict) -> tuple[float, dict, float]:
+    """One `mediarecon run` command: (wall seconds, its run record's summary, its memory peak in GB)."""
+    before = set(home.joinpath("runs").glob("*.json")) if home.joinpath("runs").exists() else set()
+    t = time.perf_counter()
+    run = subprocess.Popen([str(BIN / "mediarecon"), "run", "--home", str(home)], env={**os.environ, **env},
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    stderr = run.stderr.read()
+    _, status, usage = os.wait4(run.pid, 0)  # the rusage of the run and of every process it waited for
+    wall = time.perf_counter() - t
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise RuntimeError(f"mediarecon run exited {os.waitstatus_to_exitcode(status)}: {stderr.decode()[-2000:]}")
+    (record,) = set(home.joinpath("runs").glob("*.json")) - before
+    return wall, json.loads(record.read_text(encoding="utf-8"))["summary"], usage.ru_maxrss / 2**20
+
+
 def one_run(state: Path, work: Path) -> dict:
-    from mediarecon.flows.nightly_reconciliation import nightly_reconciliation
-    from mediarecon.settings import ChorusSettings, ReaderSettings
+    from mediarecon.settings import ReaderSettings
     from mediarecon.state.home import Home
     from mediarecon.warehouse.reader import open_reader
-    from simulators.chorus_pro import ChorusProSimulator
 
     home = work / "home"
     shutil.rmtree(home, ignore_errors=True)
-    shutil.copytree(state / "inbox", home / "inbox")
-    with ChorusProSimulator(state, ChorusSettings.from_env().client_config()) as sim:
-        os.environ.update({"MEDIARECON_CHORUS_ENABLED": "true", "MEDIARECON_CHORUS_API_URL": sim.url,
-                           "MEDIARECON_CHORUS_TOKEN_URL": sim.url + "/api/oauth/token"})
-        t = time.perf_counter()
-        first = nightly_reconciliation(home=str(home))
-        first_s = time.perf_counter() - t
+    subprocess.run([str(BIN / "mediarecon"), "init", "--home", str(home)], check=True, stdout=subprocess.DEVNULL)
+    shutil.copytree(state / "inbox", home / "inbox", dirs_exist_ok=True)
+    with chorus_simulator(state) as url:
+        first_s, first, first_gb = nightly(home, chorus_env(url))
         nodes_s, dbt_s = dbt_ratio(home)
-        t = time.perf_counter()
-        second = nightly_reconciliation(home=str(home))
-        second_s = time.perf_counter() - t
+        second_s, second, second_gb = nightly(home, chorus_env(url))
     with open(state / "ground_truth" / "anomalies.csv", encoding="utf-8") as f:
         labels = {(r["anomaly_type"], r["entity_key"]) for r in csv.DictReader(f)}
     with open_reader(Home(home), ReaderSettings()) as reader:
@@ -113,7 +147,8 @@ def one_run(state: Path, work: Path) -> dict:
     return {"first_s": first_s, "second_s": second_s, "door_s": first["timings"]["land_s"] + first["timings"]["validate_s"],
             "chorus_s": first["timings"]["chorus_pro_s"], "invoices": first["chorus_pro"]["invoices"],
             "dbt_s": dbt_s, "nodes_s": nodes_s, "found": len(labels & found), "labels": len(labels),
-            "extra": len(found - labels)}
+            "extra": len(found - labels), "peak_gb": max(first_gb, second_gb),
+            "second_dbt_s": second["timings"]["dbt_build_s"]}
 
 
 def main() -> None:
@@ -148,9 +183,8 @@ def measure(args) -> list[dict]:
         runs = [one_run(state, work) for _ in range(args.runs if scale == 1 else 1)]
         med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
         latency = chorus_with_latency(state, work, 0.1, 4)[0] if scale == 1 else None
-        peak_gb = max(resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)) / 2**20
         rows.append({"scale": scale, "ad_rows": g.ad_server_rows, "files": len(cm360), "bound_s": bound,
-                     "runs": len(runs), "latency_per_s": latency, "peak_gb": peak_gb, **med})
+                     "runs": len(runs), "latency_per_s": latency, **med})
         print(f"scale {scale:g}: {g.ad_server_rows} ad-server rows in {len(cm360)} CM360 files;"
               f" {len(runs)} run(s), medians:")
         print(f"  door (land + validate) {med['door_s']:6.1f} s = {med['door_s'] / bound:5.1f} x DuckDB's single"
@@ -160,9 +194,10 @@ def measure(args) -> list[dict]:
                                                      if latency else ""))
         print(f"  dbt build              {med['dbt_s']:6.1f} s = {med['dbt_s'] / med['nodes_s']:5.2f} x the nodes'"
               f" own time ({med['nodes_s']:.1f} s)")
-        print(f"  first nightly {med['first_s']:6.1f} s; second, nothing new {med['second_s']:6.1f} s;"
+        print(f"  first nightly {med['first_s']:6.1f} s; second, nothing new {med['second_s']:6.1f} s"
+              f" (dbt {med['second_dbt_s']:.1f} s);"
               f" labelled anomalies found {med['found']:.0f}/{med['labels']:.0f}, extra {med['extra']:.0f};"
-              f" memory peak so far {peak_gb:.1f} GB (one process)")
+              f" memory peak of a nightly {med['peak_gb']:.1f} GB")
         shutil.rmtree(work, ignore_errors=True)
     return rows
 
@@ -170,7 +205,7 @@ def measure(args) -> list[dict]:
 def write_results(rows: list[dict]) -> None:
     cores = os.cpu_count()
     memory_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    lines = [f"# Benchmark results", "",
+    lines = ["# Benchmark results", "",
              f"{dt.date.today().isoformat()}, {platform.machine()} {cores} cores, {memory_gb:.0f} GiB,"
              f" Python {platform.python_version()}; `make benchmark` (medians; ratios to lower bounds measured"
              " in the same run)", "",

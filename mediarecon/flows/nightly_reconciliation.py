@@ -15,17 +15,17 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.artifacts import create_markdown_artifact
 
-from mediarecon import drills
+from mediarecon import __version__, drills
 from mediarecon.alerts import process as alerts
 from mediarecon.alerts.rules import channels_of, rules_of
 from mediarecon.alerts.store import store_for
 from mediarecon.exports import data_dictionary
-from mediarecon.flows.sync_chorus_pro import sync_chorus_pro
-from mediarecon.ingest import einvoices, parquet, storage, tabular
+from mediarecon.flows.sync_chorus_pro import chorus_sync_task
+from mediarecon.ingest import chorus_pro, einvoices, parquet, storage, tabular
 from mediarecon.ingest.sources import INBOX_FOLDERS, LANDED_ONLY, SOURCES
 from mediarecon.settings import Settings
 from mediarecon.state.manifest import Manifest
-from mediarecon.state.runs import RunRecord, heal_interrupted, new_run_id, run_lock
+from mediarecon.state.runs import RunRecord, engine_versions, heal_interrupted, new_run_id, run_lock
 from mediarecon.warehouse import build, publish, replay
 from mediarecon.warehouse.reader import open_reader
 
@@ -119,9 +119,16 @@ def data_dictionary_task(home: str, dbt_vars: dict) -> dict:
     return data_dictionary.publish_docs(work_dir / "target", out, stamp, log=get_run_logger().warning)
 
 
+def build_key(settings: Settings, dbt_vars: dict, inputs: dict) -> dict:
+    """Everything but the landed files that makes a build what it is (publish.kept_warehouse)."""
+    return {"dbt_vars": dbt_vars, "dbt_project_sha256": inputs["dbt_project_sha256"],
+            "reference_sha256": inputs["reference_sha256"], "validated": storage.validated_location(settings),
+            "code_version": __version__, "engine_versions": engine_versions()}
+
+
 @task(name="publish", retries=2, retry_delay_seconds=[2, 10], cache_policy=NO_CACHE)
-def publish_task(home: str) -> dict:
-    result = publish.publish(Settings.from_env(home).home)
+def publish_task(home: str, built_from: dict | None = None) -> dict:
+    result = publish.publish(Settings.from_env(home).home, built_from)
     get_run_logger().info("published %s (%s)", result.published,
                           ", ".join(f"{k}: {v} rows" for k, v in result.row_counts.items()))
     return {"published": str(result.published), "row_counts": result.row_counts}
@@ -219,7 +226,7 @@ def nightly_reconciliation(home: str | None = None) -> dict:
             files, chorus = [], None
             if settings.chorus.enabled:
                 try:  # its watermark moves only after a whole window: the next run catches up, no gap
-                    chorus = sync_chorus_pro(home, run_id)
+                    chorus = chorus_sync_task(home, run_id)  # a task: a subflow costs ~2 s of API calls
                 except Exception as e:
                     unavailable["chorus_pro"] = f"{type(e).__name__}: {e}"
                     logger.error("Chorus Pro not synced tonight; the night is published without it: %s", e)
@@ -236,15 +243,25 @@ def nightly_reconciliation(home: str | None = None) -> dict:
             lap("validate_s")
             # what this build consumes, recorded so that `mediarecon replay` can rebuild it
             dbt_vars = settings.dbt_vars(rules)
-            record.update(dbt_vars=dbt_vars, inputs=replay.inputs_record(Manifest(settings.home.manifest), run_id))
-            dbt_build_task(home, dbt_vars)
-            lap("dbt_build_s")
-            try:
-                data_dictionary_task(home, dbt_vars)
-            except Exception as e:  # the docs are a by-product: never a reason to hold the warehouse back
-                logger.error("data dictionary not generated: %s", e)
-            lap("docs_s")
-            publish_task(home)
+            inputs = replay.inputs_record(Manifest(settings.home.manifest), run_id)
+            record.update(dbt_vars=dbt_vars, inputs=inputs)
+            key = build_key(settings, dbt_vars, inputs)
+            kept = publish.kept_warehouse(settings.home, Manifest(settings.home.manifest), key, chorus_pro.REPEAT)
+            if kept:
+                logger.info("nothing new since run %s (same files, vars and dbt project): its published"
+                            " warehouse is kept, not rebuilt", kept)
+                record.update(warehouse_kept_from=kept)
+                lap("dbt_build_s")
+                lap("docs_s")
+            else:
+                dbt_build_task(home, dbt_vars)
+                lap("dbt_build_s")
+                try:
+                    data_dictionary_task(home, dbt_vars)
+                except Exception as e:  # the docs are a by-product: never a reason to hold the warehouse back
+                    logger.error("data dictionary not generated: %s", e)
+                lap("docs_s")
+                publish_task(home, {"run_id": run_id, "key": key})
             findings = findings_by_type(settings)
             lap("publish_s")
         except Exception as e:

@@ -30,6 +30,9 @@ RAW_SOURCE = "chorus_pro"  # landing folder and manifest source of the raw answe
 DOCUMENT_SOURCE = "chorus_pro_documents"
 WATERMARK = "chorus_pro.current_status_at"
 DOCUMENT_BATCH = 50
+# a search page that only shows invoice versions already received (the window's overlap shows the last
+# ones again every night): kept as received, and the nightly knows it brings the warehouse nothing
+REPEAT = "nothing new: every invoice on this page was already received at this status"
 
 
 @dataclass
@@ -43,6 +46,10 @@ class SyncResult:
     new_answers: int = 0
     watermark: str | None = None
     outcomes: list[FileOutcome] = field(default_factory=list)
+
+
+def _history_name(invoice: dict) -> str:
+    return f"invoice_history {invoice['idFacture']} at {invoice['dateHeureEtatCourant']}"
 
 
 def _iso(t: dt.datetime) -> str:
@@ -72,9 +79,12 @@ class ChorusSync:
             return None
         return obj.sha256
 
-    def _validate(self, source: str, answers: list[tuple[str, str, list[dict]]], result: SyncResult) -> None:
+    def _validate(self, source: str, answers: list[tuple[str, str, list[dict]]], result: SyncResult,
+                  repeat: bool = False) -> None:
         outcomes = validate_answers(self.home, API_SOURCES[source], answers, dt.datetime.now(dt.timezone.utc))
         for o in outcomes:
+            if repeat and o.status == "validated":
+                o.reason = REPEAT
             self.manifest.record_outcome(RAW_SOURCE, o.sha256, o.status, o.reason, o.rows_read, o.rows_valid,
                                          o.rows_quarantined, self.run_id)
         result.new_answers += len(outcomes)
@@ -100,9 +110,12 @@ class ChorusSync:
             invoices = page.data.get("listeFactures") or []
             result.pages += 1
             since = page.request.get("periodeDateHeureEtatCourantDu", result.window_from)
-            name = f"search_invoices {since}..{result.window_to} page {number}"
-            if sha := self._land(name, page.raw):
-                self._validate("chorus_invoices", [(sha, name, invoices)], result)
+            page_name = f"search_invoices {since}..{result.window_to} page {number}"
+            if sha := self._land(page_name, page.raw):
+                # a version (invoice, status time) was received before if its history was
+                versions = {_history_name(inv) for inv in invoices}
+                repeat = self.manifest.received_names(RAW_SOURCE, list(versions)) == versions
+                self._validate("chorus_invoices", [(sha, page_name, invoices)], result, repeat=repeat)
             invoices = [inv for inv in invoices if (inv["idFacture"], inv["dateHeureEtatCourant"]) not in seen]
             seen.update((inv["idFacture"], inv["dateHeureEtatCourant"]) for inv in invoices)
             result.invoices += len(invoices)
@@ -112,7 +125,7 @@ class ChorusSync:
                 events = [{**e, "idFacture": inv["idFacture"]}
                           for e in (history.data.get("historiquesDesStatuts") or {}).get("histoStatut") or []]
                 result.status_events += len(events)
-                name = f"invoice_history {inv['idFacture']} at {inv['dateHeureEtatCourant']}"
+                name = _history_name(inv)
                 if sha := self._land(name, history.raw):
                     histories.append((sha, name, events))
                     # its document is due, even if this run stops before downloading it

@@ -46,6 +46,11 @@ class Home:
         return self.warehouse_dir / "mediarecon.duckdb"
 
     @property
+    def published_inputs(self) -> Path:
+        """What the published warehouse was built from (publish.py): a night with nothing new keeps it."""
+        return self.warehouse_dir / "mediarecon.inputs.json"
+
+    @property
     def previous_db(self) -> Path:
         return self.warehouse_dir / "mediarecon.prev.duckdb"
 

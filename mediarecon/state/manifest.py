@@ -133,6 +133,15 @@ class Manifest:
             con.execute("insert or ignore into receipts values (?, ?, ?, ?, ?)",
                         (source, sha256, name, utcnow(), run_id))
 
+    def received_names(self, source: str, names: list[str]) -> set[str]:
+        """Those of `names` under which an answer of `source` was already received."""
+        with self._connect() as con:
+            con.execute("create temp table if not exists asked (name text primary key)")
+            con.execute("delete from asked")
+            con.executemany("insert or ignore into asked values (?)", [(n,) for n in names])
+            return {r[0] for r in con.execute("select distinct original_name from receipts join asked"
+                                              " on original_name = name where source = ?", (source,))}
+
     def replace_inbox_notes(self, source: str, notes: list[tuple[str, str, str]], run_id: str) -> None:
         """What the inbox of `source` holds tonight that was not landed: (name, status, reason) each."""
         with self._connect() as con:
@@ -227,6 +236,12 @@ class Manifest:
             sql, args = sql + " and received_at <= ?", args + [received_until]
         with self._connect() as con:
             return sorted(tuple(r) for r in con.execute(sql + " order by source, sha256", args).fetchall())
+
+    def processed_after(self, run_id: str) -> list[sqlite3.Row]:
+        """The landed files processed (validated, partial or rejected) by a run later than `run_id`."""
+        with self._connect() as con:
+            return con.execute("select source, sha256, original_name, status, reason from files"
+                               " where processed_run_id > ? order by source, sha256", (run_id,)).fetchall()
 
     def evidence_names(self) -> dict[str, str]:
         """sha256 -> `<source>/<original name>`, to name a finding's evidence as its sender named it."""

@@ -9,7 +9,7 @@ import requests
 from connectors.chorus_pro import ChorusError, ChorusProClient
 from connectors.landing_store import LocalLandingStore
 from mediarecon.ingest.sources import INBOX_FOLDERS
-from mediarecon.ingest.chorus_pro import WATERMARK, ChorusSync
+from mediarecon.ingest.chorus_pro import REPEAT, WATERMARK, ChorusSync
 from mediarecon.state.manifest import Manifest
 from mediarecon.settings import ChorusSettings, Settings
 from simulators.chorus_pro import ChorusProSimulator, Faults
@@ -55,6 +55,11 @@ def test_sync_twice_gives_the_same_rows(sim, tmp_path, state_year):
     assert validated(home, "chorus_status_events", "count(*)")[0][0] == events[0]  # histories unchanged
     new = sorted(set(p.name for p in (home.landing / "chorus_pro").iterdir()) - set(landed))
     assert len(new) <= 1  # at most the overlap page, whose bytes differ from the full first page
+    # kept as received, and marked as bringing nothing: the nightly then keeps its warehouse
+    manifest = Manifest(home.manifest)
+    by_r2 = manifest.processed_after("r1")
+    assert len(by_r2) == len(new) and all(f["reason"] == REPEAT for f in by_r2)
+    assert not any(f["reason"] == REPEAT for f in manifest.processed_after("r0") if f not in by_r2)
     docs = list((home.landing / "chorus_pro_documents").iterdir())
     assert docs and all(p.suffix in (".zip", ".xml") for p in docs)
 
@@ -101,6 +106,9 @@ def test_invoices_moving_on_mid_read_shift_the_pages_and_none_is_missed(sim, tmp
     assert sorted(r[0] for r in validated(home, "chorus_invoices", "distinct invoice_id")) == window
     assert first.invoices == len(window)  # each once, though the rows at a page's edge are read again
     syncer(sim, home, "r2").run()  # the moved ones come back with their new status
+    changed = [f for f in Manifest(home.manifest).processed_after("r1") if f["original_name"].startswith("search")]
+    # the page showing the new statuses is news (a page of the overlap may still repeat)
+    assert any(f["reason"] != REPEAT for f in changed)
     statuses = dict(duckdb.sql(f"select invoice_id, max_by(current_status, current_status_at) from read_parquet("
                                f"'{home.validated}/chorus_invoices/*.parquet') group by invoice_id").fetchall())
     assert sorted(i for i, s in statuses.items() if s == "PRISE_EN_COMPTE_DESTINATAIRE") == moved
