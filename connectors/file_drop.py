@@ -198,9 +198,15 @@ def read_cm360_report(path: Path) -> RawTable:
         table.data = pa.table({n: pc.if_else(pc.equal(c, CM360_UNMEASURED), unmeasured, c)
                                for n, c in zip(table.data.column_names, table.data.columns)})
     if table.columns and table.data.num_rows:
-        total = pc.match_substring_regex(table.data.column(0), r"^\s*" + CM360_TOTAL_MARKER + r"\s*$")
-        keep = pc.invert(pc.fill_null(total, False))
-        table.data, table.lines = table.data.filter(keep), table.lines.filter(keep)
+        total = pc.fill_null(pc.match_substring_regex(table.data.column(0), r"^\s*" + CM360_TOTAL_MARKER + r"\s*$"),
+                             False)
+        at = pc.indices_nonzero(total).to_pylist()
+        n = table.data.num_rows
+        if at == [n - 1]:  # where CM360 writes it: the table without its last row is a view, not a copy
+            table.data, table.lines = table.data.slice(0, n - 1), table.lines.slice(0, n - 1)
+        elif at:
+            keep = pc.invert(total)
+            table.data, table.lines = table.data.filter(keep), table.lines.filter(keep)
     return table
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -77,24 +76,43 @@ class LocalLandingStore:
         size = path.stat().st_size
         if target.exists():
             return LandedObject(source, sha256, key, size, is_new=False)
+        h = hashlib.sha256()  # of the bytes as copied: one read, and a change since hashing shows
+
+        def copy(out):
+            with open(path, "rb") as src:
+                while chunk := src.read(CHUNK):
+                    h.update(chunk)
+                    out.write(chunk)
+            if h.hexdigest() != sha256:
+                raise ContentChanged(f"{path.name}: content changed while being landed (hash mismatch)")
+
+        self._write(target, copy)
+        return LandedObject(source, sha256, key, size, is_new=True)
+
+    def put_bytes(self, source: str, data: bytes, suffix: str) -> LandedObject:
+        """Bytes received from an API, written straight under their content name (no copy of a copy)."""
+        sha256 = hashlib.sha256(data).hexdigest()
+        key = f"{source}/{sha256}{suffix}"
+        target = self.root / key
+        if target.exists():
+            return LandedObject(source, sha256, key, len(data), is_new=False)
+        self._write(target, lambda out: out.write(data))
+        return LandedObject(source, sha256, key, len(data), is_new=True)
+
+    @staticmethod
+    def _write(target: Path, fill) -> None:
+        """Write to a temp name, fsync, then rename: a crash never leaves a half file under the final name."""
         target.parent.mkdir(parents=True, exist_ok=True)
-        # copy to a temp name then rename: a crash never leaves a half file under the final name
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".landing-")
         try:
-            with os.fdopen(fd, "wb") as out, open(path, "rb") as src:
-                shutil.copyfileobj(src, out, CHUNK)
+            with os.fdopen(fd, "wb") as out:
+                fill(out)
                 out.flush()
                 os.fsync(out.fileno())
-            if sha256_file(Path(tmp)) != sha256:
-                raise ContentChanged(f"{path.name}: content changed while being landed (hash mismatch)")
             os.replace(tmp, target)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-        return LandedObject(source, sha256, key, size, is_new=True)
-
-    def put_bytes(self, source: str, data: bytes, suffix: str) -> LandedObject:
-        return put_bytes_via_file(self, source, data, suffix)
 
     def fetch(self, key: str) -> Path:
         return self.root / key

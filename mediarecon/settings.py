@@ -121,6 +121,12 @@ class ChorusSettings(_Group):
 _MEMORY = re.compile(r"^(\d+(?:\.\d+)?)\s*([KMGT])(i?)B$", re.IGNORECASE)
 
 
+def _size(v: str) -> str:
+    if not _MEMORY.match(v.strip()):
+        raise ValueError("is not a size such as 2GB or 512MB")
+    return v.strip()
+
+
 class ReaderSettings(_Group):
     """Limits of the one connection every read path uses on the published warehouse (warehouse.reader)."""
 
@@ -134,9 +140,7 @@ class ReaderSettings(_Group):
     @field_validator("memory_limit")
     @classmethod
     def _size(cls, v: str) -> str:
-        if not _MEMORY.match(v.strip()):
-            raise ValueError("is not a size such as 2GB or 512MB")
-        return v.strip()
+        return _size(v)
 
     @property
     def memory_limit_bytes(self) -> int:
@@ -178,6 +182,8 @@ class Settings(_Group):
     as_of_date: dt.date | None = None
     # dbt runs independent models side by side: one thread per core by default
     dbt_threads: Annotated[int, Field(ge=1, le=16)] = Field(default_factory=lambda: min(os.cpu_count() or 1, 8))
+    # DuckDB's own default is 80 % of the machine: the build spills to warehouse/build/ beyond this
+    build_memory_limit: str = "3GB"
     inbox_settle_s: Annotated[float, Field(ge=0, le=86400)] = 60.0  # a file modified more recently waits a run
     chorus: ChorusSettings = Field(default_factory=ChorusSettings)
     storage: StorageSettings = Field(default_factory=StorageSettings)
@@ -189,6 +195,11 @@ class Settings(_Group):
     @classmethod
     def _home(cls, v) -> Home:
         return v if isinstance(v, Home) else Home(Path(v).expanduser().resolve())
+
+    @field_validator("build_memory_limit")
+    @classmethod
+    def _build_size(cls, v: str) -> str:
+        return _size(v)
 
     @field_validator("alert_rules")
     @classmethod

@@ -12,6 +12,7 @@ Fault switches (`Faults`) let tests reproduce what a real gateway does on a bad 
 from __future__ import annotations
 
 import base64
+import bisect
 import datetime as dt
 import io
 import json
@@ -87,6 +88,7 @@ class ChorusProSimulator:
                              " not set")
         self.invoices = _load(home)
         self.by_id = {inv["idFacture"]: inv for inv in self.invoices}
+        self._ordered: tuple[list[dt.datetime], list[dict]] | None = None  # see _by_status_time
         self.settings = settings
         self.faults = faults or Faults()
         self.tokens: dict[str, float] = {}  # token -> expiry (monotonic)
@@ -147,17 +149,27 @@ class ChorusProSimulator:
                                                    'error_description="login or password incorrects"'}
         return 0, None, {}
 
+    def _by_status_time(self) -> tuple[list[dt.datetime], list[dict]]:
+        """The invoices in the search's order (current-status time, id) and their times, made once per
+        change of status: a year's search is then a bisection, not a parse and sort of every invoice."""
+        with self.lock:
+            if self._ordered is None:
+                keyed = sorted(((_parse_ts(i["dateHeureEtatCourant"]), i["idFacture"], i) for i in self.invoices),
+                               key=lambda k: k[:2])
+                self._ordered = ([k[0] for k in keyed], [k[2] for k in keyed])
+            return self._ordered
+
     def search_invoices(self, body: dict) -> dict:
         page_params = body.get("paramRecherche") or {}
         page = max(int(page_params.get("pageResultatDemandee") or 1), 1)
         size = min(max(int(page_params.get("nbResultatsParPage") or 100), 1), MAX_PAGE_SIZE)
         since = _parse_ts(body.get("periodeDateHeureEtatCourantDu"))
         until = _parse_ts(body.get("periodeDateHeureEtatCourantAu"))
+        times, ordered = self._by_status_time()
+        lo = bisect.bisect_left(times, since) if since else 0
+        hi = bisect.bisect_right(times, until) if until else len(times)
         rows = []
-        for inv in self.invoices:
-            at = _parse_ts(inv["dateHeureEtatCourant"])
-            if since and at < since or until and at > until:
-                continue
+        for inv in ordered[lo:hi]:
             if body.get("idDestinataire") and inv["idDestinataire"] != int(body["idDestinataire"]):
                 continue
             if body.get("numeroBonCommande") and inv["numeroBonCommande"] != body["numeroBonCommande"]:
@@ -168,7 +180,6 @@ class ChorusProSimulator:
                 if inv["statut"] not in wanted:
                     continue
             rows.append(inv)
-        rows.sort(key=lambda i: (_parse_ts(i["dateHeureEtatCourant"]), i["idFacture"]))
         if not rows:
             code, label = EMPTY_SEARCH
             return {"codeRetour": code, "libelle": label}
@@ -193,6 +204,7 @@ class ChorusProSimulator:
                                           "histoStatutCode": inv["statut"],
                                           "histoStatutDatePassage": now.strftime("%Y-%m-%d %H:%M"),
                                           "histoStatutCommentaire": None})
+            self._ordered = None
 
     def consult_invoice(self, body: dict) -> dict:
         inv = self.by_id.get(int(body.get("identifiantFactureCPP") or 0))

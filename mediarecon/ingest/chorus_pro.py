@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from connectors.chorus_pro import ChorusProClient
-from connectors.landing_store import LandingStore
+from connectors.landing_store import LandedObject, LandingStore
 from mediarecon import drills
 from mediarecon.ingest.tabular import FileOutcome, ahead, validate_answers
 from mediarecon.state.manifest import Manifest
@@ -67,10 +67,11 @@ class ChorusSync:
         self.home, self.client, self.store, self.manifest = home, client, store, manifest
         self.s, self.run_id = settings, run_id
 
-    def _land(self, name: str, raw: bytes) -> str | None:
-        """Land one raw answer as received. Its sha256 while it still has to be validated (first arrival,
-        or landed by a run that stopped before validating it); None once validated."""
-        obj = self.store.put_bytes(RAW_SOURCE, raw, ".json")
+    def _land(self, name: str, raw: bytes, obj: LandedObject | None = None) -> str | None:
+        """Land one raw answer as received (unless a worker already stored it: `obj`). Its sha256 while it
+        still has to be validated (first arrival, or landed by a run that stopped before validating it);
+        None once validated."""
+        obj = obj or self.store.put_bytes(RAW_SOURCE, raw, ".json")
         self.manifest.record_receipt(RAW_SOURCE, obj.sha256, name, self.run_id)
         status = self.manifest.status(RAW_SOURCE, obj.sha256)
         if status is None:
@@ -101,38 +102,14 @@ class ChorusSync:
         return result
 
     def _walk(self, result: SyncResult, mark: str, now: dt.datetime, pool: ThreadPoolExecutor) -> None:
-        """The window page by page; a page's histories, and the documents, fetched `concurrency` at a
-        time (the HTTP calls only: landing and the manifest stay on this thread, in order)."""
+        """The window page by page; a page's histories, and the documents, fetched and stored
+        `concurrency` at a time (the manifest is written on this thread, in order, a page at a time)."""
         newest = _parse(mark)
         seen: set[tuple[int, str]] = set()  # a search that starts again re-reads the rows at its start
         for page in self.client.search_invoices(since=result.window_from, until=result.window_to):
-            number = page.data.get("pageCourante") or result.pages + 1
-            invoices = page.data.get("listeFactures") or []
-            result.pages += 1
-            since = page.request.get("periodeDateHeureEtatCourantDu", result.window_from)
-            page_name = f"search_invoices {since}..{result.window_to} page {number}"
-            if sha := self._land(page_name, page.raw):
-                # a version (invoice, status time) was received before if its history was
-                versions = {_history_name(inv) for inv in invoices}
-                repeat = self.manifest.received_names(RAW_SOURCE, list(versions)) == versions
-                self._validate("chorus_invoices", [(sha, page_name, invoices)], result, repeat=repeat)
-            invoices = [inv for inv in invoices if (inv["idFacture"], inv["dateHeureEtatCourant"]) not in seen]
-            seen.update((inv["idFacture"], inv["dateHeureEtatCourant"]) for inv in invoices)
-            result.invoices += len(invoices)
-            histories = []
-            answers = pool.map(self.client.invoice_history, [inv["idFacture"] for inv in invoices])
-            for inv, history in zip(invoices, answers):
-                events = [{**e, "idFacture": inv["idFacture"]}
-                          for e in (history.data.get("historiquesDesStatuts") or {}).get("histoStatut") or []]
-                result.status_events += len(events)
-                name = _history_name(inv)
-                if sha := self._land(name, history.raw):
-                    histories.append((sha, name, events))
-                    # its document is due, even if this run stops before downloading it
-                    self.manifest.add_pending_documents([inv["idFacture"]], self.run_id)
-                newest = max(newest, _parse(inv["dateHeureEtatCourant"]))
-            # the page's histories are validated together: one door query, one Parquet file
-            self._validate("chorus_status_events", histories, result)
+            with self.manifest.transaction():  # a page's records at once: landing again is a no-op
+                self._page(page, result, seen, pool)
+            newest = max([newest, *(_parse(i["dateHeureEtatCourant"]) for i in page.data.get("listeFactures") or [])])
         if self.s.download_documents:
             result.documents = self._download(self.manifest.pending_documents(), pool)
         # only now is the whole window landed: the next run may start after it
@@ -142,15 +119,53 @@ class ChorusSync:
                  " %d new answer(s); watermark %s", result.window_from, result.window_to, result.pages,
                  result.invoices, result.status_events, result.documents, result.new_answers, result.watermark)
 
+    def _page(self, page, result: SyncResult, seen: set, pool: ThreadPoolExecutor) -> None:
+        """One search page: the page, then its invoices' histories (`concurrency` calls at a time), landed
+        and validated."""
+        number = page.data.get("pageCourante") or result.pages + 1
+        invoices = page.data.get("listeFactures") or []
+        result.pages += 1
+        since = page.request.get("periodeDateHeureEtatCourantDu", result.window_from)
+        page_name = f"search_invoices {since}..{result.window_to} page {number}"
+        if sha := self._land(page_name, page.raw):
+            # a version (invoice, status time) was received before if its history was
+            versions = {_history_name(inv) for inv in invoices}
+            repeat = self.manifest.received_names(RAW_SOURCE, list(versions)) == versions
+            self._validate("chorus_invoices", [(sha, page_name, invoices)], result, repeat=repeat)
+        invoices = [inv for inv in invoices if (inv["idFacture"], inv["dateHeureEtatCourant"]) not in seen]
+        seen.update((inv["idFacture"], inv["dateHeureEtatCourant"]) for inv in invoices)
+        result.invoices += len(invoices)
+        histories = []
+        answers = pool.map(self._fetch_history, [inv["idFacture"] for inv in invoices])
+        for inv, (history, stored) in zip(invoices, answers):
+            events = [{**e, "idFacture": inv["idFacture"]}
+                      for e in (history.data.get("historiquesDesStatuts") or {}).get("histoStatut") or []]
+            result.status_events += len(events)
+            name = _history_name(inv)
+            if sha := self._land(name, history.raw, stored):
+                histories.append((sha, name, events))
+                # its document is due, even if this run stops before downloading it
+                self.manifest.add_pending_documents([inv["idFacture"]], self.run_id)
+        # the page's histories are validated together: one door query, one Parquet file
+        self._validate("chorus_status_events", histories, result)
+
+    def _fetch_history(self, invoice_id: int):
+        """On a worker: the call, and its answer stored as received (the write and its fsync overlap the
+        other calls; the manifest is written on the sync's thread)."""
+        history = self.client.invoice_history(invoice_id)
+        return history, self.store.put_bytes(RAW_SOURCE, history.raw, ".json")
+
+    def _fetch_documents(self, batch: list[int]):
+        _, data, kind = self.client.download_invoices(batch)
+        return kind, self.store.put_bytes(DOCUMENT_SOURCE, data, f".{kind}")
+
     def _download(self, ids: list[int], pool: ThreadPoolExecutor) -> int:
         """The invoice documents (structured PIVOT) of invoices whose history changed (in this run or in one
         stopped before downloading them), landed as received."""
         landed = 0
         batches = [sorted(set(ids[i:i + DOCUMENT_BATCH])) for i in range(0, len(ids), DOCUMENT_BATCH)]
         # a few ZIPs ahead of the landing, not a whole year of them in memory
-        for batch, (_, data, kind) in zip(batches, ahead(pool, self.client.download_invoices, batches,
-                                                         2 * self.s.concurrency)):
-            obj = self.store.put_bytes(DOCUMENT_SOURCE, data, f".{kind}")
+        for batch, (kind, obj) in zip(batches, ahead(pool, self._fetch_documents, batches, 2 * self.s.concurrency)):
             name = f"documents {batch[0]}..{batch[-1]}.{kind}"
             self.manifest.record_receipt(DOCUMENT_SOURCE, obj.sha256, name, self.run_id)
             # kept as landed: parsing the e-invoices is a later step

@@ -16,6 +16,7 @@ import io
 import json
 import re
 import zipfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -26,7 +27,7 @@ from connectors.einvoice import EInvoice, EInvoiceError, check_totals, parse_byt
 from connectors.landing_store import LandingStore
 from mediarecon import drills
 from mediarecon.ingest.parquet import DOCUMENT_LINEAGE, MONEY, quarantine_table, write_parquet
-from mediarecon.ingest.tabular import FileOutcome
+from mediarecon.ingest.tabular import DOOR_THREADS, FileOutcome, ahead
 from mediarecon.state.manifest import Manifest
 from mediarecon.state.home import Home
 
@@ -226,16 +227,23 @@ def outcome(source: str, sha: str, file_name: str, parsed: Parsed) -> FileOutcom
 
 
 def parse_landed(home: Home, source: str, manifest: Manifest, store: LandingStore, run_id: str) -> list[FileOutcome]:
-    """Parse every landed-but-unparsed document file of one source (a file is parsed once)."""
-    outcomes = []
-    for row in manifest.pending(source):
+    """Parse every landed-but-unparsed document file of one source (a file is parsed once). Files are
+    parsed and written a few at a time (Parquet writing releases the GIL); their outcomes are recorded
+    on this thread, in order, each after its file's Parquet is written."""
+
+    def parse_and_write(row) -> FileOutcome:
         received_at = dt.datetime.fromisoformat(row["received_at"])
         data = Path(store.fetch(row["landing_key"])).read_bytes()
         parsed = parse_file(data, row["sha256"], row["original_name"], source, received_at)
         write(home, row["sha256"], parsed)
-        o = outcome(source, row["sha256"], row["original_name"], parsed)
-        drills.checkpoint("einvoices:written")
-        manifest.record_outcome(source, row["sha256"], o.status, o.reason, o.rows_read, o.rows_valid,
-                                o.rows_quarantined, run_id)
-        outcomes.append(o)
+        return outcome(source, row["sha256"], row["original_name"], parsed)
+
+    outcomes = []
+    pending = manifest.pending(source)
+    with manifest.held(), ThreadPoolExecutor(DOOR_THREADS) as pool:
+        for row, o in zip(pending, ahead(pool, parse_and_write, pending)):
+            drills.checkpoint("einvoices:written")
+            manifest.record_outcome(source, row["sha256"], o.status, o.reason, o.rows_read, o.rows_valid,
+                                    o.rows_quarantined, run_id)
+            outcomes.append(o)
     return outcomes

@@ -113,32 +113,51 @@ def scan_inbox(home: Home, spec: SourceSpec, settle_s: float = 0, now: float | N
 def land_source(home: Home, spec: SourceSpec, store: LandingStore, manifest: Manifest, run_id: str,
                 settle_s: float = 0) -> int:
     """Copy new inbox files into landing; report every other entry of the inbox in the manifest's inbox
-    notes. Returns how many were new; same bytes again is a no-op. No file stops the others."""
+    notes. Returns how many were new; same bytes again is a no-op. No file stops the others. Files are
+    hashed and copied `DOOR_THREADS` at a time (hashing and fsync release the GIL); the manifest is
+    written on this thread, in the inbox's order."""
     to_land, notes = scan_inbox(home, spec, settle_s)
     new = 0
-    with manifest.held():
-        for path in to_land:
-            name = printable_name(str(path.relative_to(home.inbox / spec.name)))
+    with manifest.held(), ThreadPoolExecutor(DOOR_THREADS) as pool:
+        known = manifest.shas(spec.name)  # every file of the source landed before
+
+        def copy(path: Path):
             try:
-                new += _land_file(spec, path, sha256_file(path), name, store, manifest, run_id)
-            except ContentChanged:
+                sha = sha256_file(path)
+                return sha, None if sha in known else store.put(spec.name, path, sha)
+            except OSError as e:  # ContentChanged included
+                return e, None
+
+        for path, (sha, landed) in zip(to_land, ahead(pool, copy, to_land)):
+            name = printable_name(str(path.relative_to(home.inbox / spec.name)))
+            if isinstance(sha, ContentChanged):
                 notes.append((name, "deferred", "its content changed while it was being read: landed at a later run"))
-            except OSError as e:
-                notes.append((name, "skipped", capped(f"could not be read ({e.strerror or e})")))
+            elif isinstance(sha, OSError):
+                notes.append((name, "skipped", capped(f"could not be read ({sha.strerror or sha})")))
+            else:
+                new += _record_landing(spec, sha, name, landed, manifest, run_id, known)
         manifest.replace_inbox_notes(spec.name, notes, run_id)
     return new
+
+
+def _record_landing(spec: SourceSpec, sha: str, name: str, landed, manifest: Manifest, run_id: str,
+                    known: set[str]) -> bool:
+    """Record that `name` arrived with these bytes, and that they are landed unless they already were."""
+    manifest.record_receipt(spec.name, sha, name, run_id)
+    if sha in known or landed is None:
+        return False
+    drills.checkpoint("land:stored")  # stored, not yet in the manifest
+    manifest.record_landed(spec.name, sha, name, landed.key, landed.size_bytes, run_id)
+    known.add(sha)  # the same bytes under another name, later in the inbox, are a receipt only
+    return True
 
 
 def _land_file(spec: SourceSpec, path: Path, sha: str, name: str, store: LandingStore, manifest: Manifest,
                run_id: str, suffix: str | None = None) -> bool:
     """Record that `name` arrived with these bytes, and land them unless they already were."""
-    manifest.record_receipt(spec.name, sha, name, run_id)
-    if manifest.known(spec.name, sha):
-        return False
-    obj = store.put(spec.name, path, sha, suffix=suffix)
-    drills.checkpoint("land:stored")  # stored, not yet in the manifest
-    manifest.record_landed(spec.name, sha, name, obj.key, obj.size_bytes, run_id)
-    return True
+    known = set() if not manifest.known(spec.name, sha) else {sha}
+    landed = None if known else store.put(spec.name, path, sha, suffix=suffix)
+    return _record_landing(spec, sha, name, landed, manifest, run_id, known)
 
 
 def land_remote_source(spec: SourceSpec, inbox, store: LandingStore, manifest: Manifest, run_id: str,

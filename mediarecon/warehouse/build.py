@@ -48,12 +48,13 @@ class BuildError(RuntimeError):
 
 def build_environment(settings: Settings) -> dict[str, str]:
     """What the nightly's dbt calls read from the environment: the build file, the Parquet folders,
-    threads, and the S3 settings of the profile."""
+    threads, memory, and the S3 settings of the profile."""
     return {
         "MEDIARECON_BUILD_DB": str(settings.home.build_db),
         "MEDIARECON_VALIDATED_DIR": validated_location(settings),
         "MEDIARECON_QUARANTINE_DIR": str(settings.home.quarantine),
         "MEDIARECON_DBT_THREADS": str(settings.dbt_threads),
+        "MEDIARECON_BUILD_MEMORY_LIMIT": settings.build_memory_limit,
         **duckdb_s3_environment(settings),
     }
 

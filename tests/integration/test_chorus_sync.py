@@ -138,7 +138,9 @@ def test_calls_run_concurrency_at_a_time_and_land_the_same_rows(sim, tmp_path, s
     result = parallel_syncer(sim, four, "r1", 4).run()
     parallel_s = time.perf_counter() - t
     assert sim.faults.max_in_flight == 4
-    assert parallel_s < sequential_s / 2, (parallel_s, sequential_s)
+    # the calls' waits overlap (about a third of the time here); the door's work per page does not,
+    # and a busy machine slows that part alone: a margin, not a benchmark
+    assert parallel_s < sequential_s * 0.7, (parallel_s, sequential_s)
     assert result.invoices == len(expected(state_year))
     for source, columns in [("chorus_invoices", "invoice_id, current_status, current_status_at"),
                             ("chorus_status_events", "status_event_id, invoice_id, status_code, status_at")]:

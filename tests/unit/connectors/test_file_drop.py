@@ -100,3 +100,12 @@ def test_xlsx_float_noise_is_removed_and_a_broken_workbook_is_a_structural_error
     (tmp_path / "broken.xlsx").write_bytes(b"PK\x03\x04 truncated")
     with pytest.raises(StructuralError, match="broken.xlsx: not a readable Excel workbook"):
         read_xlsx(tmp_path / "broken.xlsx")
+
+
+def test_cm360_grand_total_rows_are_dropped_wherever_they_are(tmp_path):
+    p = tmp_path / "r.csv"
+    p.write_text(cm360("2025-03-01,111,1000,600\n Grand Total: ,,1000,600\n2025-03-02,111,2000,-", True),
+                 encoding="utf-8")
+    t = read_cm360_report(p)
+    assert t.rows == [["2025-03-01", "111", "1000", "600"], ["2025-03-02", "111", "2000", None]]
+    assert t.line_numbers == [6, 8]

@@ -28,3 +28,33 @@ def test_same_bytes_twice_is_a_no_op_and_new_bytes_land(tmp_path):
     (home.inbox / spec.name / "list.csv").write_bytes(data + b"CMP-2025-0002;SPF;02/04/2025;y\n")
     assert land_source(home, spec, store, manifest, "r3") == 1
     assert landed.exists() and len(list((home.landing / spec.name).glob("*.csv"))) == 2
+
+
+def test_many_files_land_side_by_side_in_the_inbox_order_and_copies_are_receipts(tmp_path):
+    """Files are hashed and copied several at a time: each lands once, the manifest is written in the
+    inbox's order, and a copy under another name in the same pass is a receipt, not a second landing."""
+    home = Settings.from_env(tmp_path).home.ensure(INBOX_FOLDERS)
+    manifest, store = Manifest(home.manifest), LocalLandingStore(home.landing)
+    spec = SOURCES["forbidden_campaigns"]
+    bodies = {f"list-{i:02d}.csv": f"Campagne;Annonceur;Interdite depuis le;Motif\nCMP-2025-{i:04d};SPF;01/04/2025;x\n"
+              .encode() for i in range(20)}
+    bodies["zz-copy-of-03.csv"] = bodies["list-03.csv"]
+    for name, data in bodies.items():
+        (home.inbox / spec.name / name).write_bytes(data)
+    assert land_source(home, spec, store, manifest, "r1") == 20
+    files = manifest.files()
+    assert [r["original_name"] for r in files] == sorted(n for n in bodies if n != "zz-copy-of-03.csv")
+    assert all((home.landing / r["landing_key"]).read_bytes() == bodies[r["original_name"]] for r in files)
+    assert manifest.received_names(spec.name, ["zz-copy-of-03.csv", "list-03.csv"]) == {"zz-copy-of-03.csv", "list-03.csv"}
+    assert not list((home.landing / spec.name).glob(".landing-*"))  # no temporary file left
+
+
+def test_an_api_answer_is_stored_under_its_hash_once(tmp_path):
+    store = LocalLandingStore(tmp_path)
+    answer = b'{"codeRetour": 0}'
+    first = store.put_bytes("chorus_pro", answer, ".json")
+    assert first.is_new and first.key == f"chorus_pro/{hashlib.sha256(answer).hexdigest()}.json"
+    assert (tmp_path / first.key).read_bytes() == answer
+    again = store.put_bytes("chorus_pro", answer, ".json")
+    assert not again.is_new and again.key == first.key
+    assert [p.name for p in (tmp_path / "chorus_pro").iterdir()] == [first.key.split("/")[1]]

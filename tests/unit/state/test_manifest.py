@@ -34,3 +34,20 @@ def test_the_register_and_its_backup(tmp_path):
     m.backup(tmp_path / "copy.sqlite")
     with sqlite3.connect(tmp_path / "copy.sqlite") as con:
         assert con.execute("select source, sha256, status from files").fetchall() == [("ad_server", "d" * 64, "rejected")]
+
+
+def test_a_transaction_commits_its_calls_together_or_not_at_all(tmp_path):
+    m = Manifest(tmp_path / "manifest.sqlite")
+    with m.transaction():
+        m.record_landed("chorus_pro", "a" * 64, "page 1", "chorus_pro/a.json", 1, "run-1")
+        m.record_outcome("chorus_pro", "a" * 64, "validated", None, 1, 1, 0, "run-1")
+        with sqlite3.connect(m.path) as other:  # nothing is visible before the block ends
+            assert other.execute("select count(*) from files").fetchone()[0] == 0
+    assert [r["status"] for r in m.files()] == ["validated"]
+    try:
+        with m.transaction():
+            m.record_landed("chorus_pro", "b" * 64, "page 2", "chorus_pro/b.json", 1, "run-2")
+            raise RuntimeError("killed mid-page")
+    except RuntimeError:
+        pass
+    assert [r["original_name"] for r in m.files()] == ["page 1"]  # page 2 is landed again next run
