@@ -1,9 +1,19 @@
 -- Delivery from the three counting sources, at one grain: source x counted object x day.
 -- A report re-sent for the same object and day replaces the earlier one (latest received wins).
+{#- the columns used below, read by each of keep_one_version's three reads (a union would read them all) -#}
+{%- set ad_server_rows -%}
+    (
+        select
+            delivery_date, placement_id, creative_id, order_line_ref, campaign_id, impressions, clicks,
+            media_cost_eur, received_at, source_file_sha256, source_line
+        from {{ ref('stg_ad_server__deliveries') }}
+    )
+{%- endset %}
+
 with
 
 ad_server_latest as (
-    {{ keep_one_version(ref('stg_ad_server__deliveries'), ['delivery_date', 'placement_id', 'creative_id']) }}
+    {{ keep_one_version(ad_server_rows, ['delivery_date', 'placement_id', 'creative_id'], repeats_only=true) }}
 ),
 
 regie_latest as (
