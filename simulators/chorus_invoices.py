@@ -154,7 +154,8 @@ class InvoiceYear:
         billed = ln.quantity if kind == "not_delivered" else min(ln.delivered, ln.quantity) or ln.quantity
         drop = None
         if kind == "over_invoiced":
-            billed = int(round(ln.quantity * self.rng.uniform(1.08, 1.2)))
+            # at least one unit more: 8-20 % of 1 to 4 press insertions rounds back to what was ordered
+            billed = max(int(round(ln.quantity * self.rng.uniform(1.08, 1.2))), ln.quantity + 1)
         elif kind == "missing_discount":
             drop = max(ln.discounts, key=lambda k: ln.discounts[k])
         line = self._billed_line(ln, billed, drop)
