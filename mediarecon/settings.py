@@ -183,7 +183,7 @@ class Settings(_Group):
     # dbt runs independent models side by side: one thread per core by default
     dbt_threads: Annotated[int, Field(ge=1, le=16)] = Field(default_factory=lambda: min(os.cpu_count() or 1, 8))
     # DuckDB's own default is 80 % of the machine: the build spills to warehouse/build/ beyond this
-    build_memory_limit: str = "3GB"
+    build_memory_limit: str = "2GB"
     inbox_settle_s: Annotated[float, Field(ge=0, le=86400)] = 60.0  # a file modified more recently waits a run
     chorus: ChorusSettings = Field(default_factory=ChorusSettings)
     storage: StorageSettings = Field(default_factory=StorageSettings)

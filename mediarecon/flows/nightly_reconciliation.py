@@ -296,6 +296,7 @@ def nightly_reconciliation(home: str | None = None) -> dict:
         except Exception as e:  # the warehouse is published; alerts left pending go out next run
             logger.error("alert step failed (the run's results stand): %s", e)
             summary["alerts"] = {"error": f"{type(e).__name__}: {e}"}
+        lap("alerts_s")  # the report, the artifact and the alert step (charts, sending)
         record.finish("succeeded", None, summary=summary, markdown=markdown)
         logger.info("run %s succeeded: %d file(s), %d finding type(s)", run_id, len(files), len(findings))
         return summary
