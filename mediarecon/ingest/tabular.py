@@ -152,20 +152,13 @@ def _record_landing(spec: SourceSpec, sha: str, name: str, landed, manifest: Man
     return True
 
 
-def _land_file(spec: SourceSpec, path: Path, sha: str, name: str, store: LandingStore, manifest: Manifest,
-               run_id: str, suffix: str | None = None) -> bool:
-    """Record that `name` arrived with these bytes, and land them unless they already were."""
-    known = set() if not manifest.known(spec.name, sha) else {sha}
-    landed = None if known else store.put(spec.name, path, sha, suffix=suffix)
-    return _record_landing(spec, sha, name, landed, manifest, run_id, known)
-
-
 def land_remote_source(spec: SourceSpec, inbox, store: LandingStore, manifest: Manifest, run_id: str,
                        scratch: Path) -> int:
     """Land the new objects of a sender's bucket prefix. An object is fetched once per ETag; its bytes
     then go through the same content-hash landing as a file drop. The sender's objects are only read."""
     new = 0
     scratch.mkdir(parents=True, exist_ok=True)
+    known = manifest.shas(spec.name)
     for obj in inbox.list(spec.name, spec.patterns):
         if manifest.remote_seen(spec.name, obj.bucket, obj.key, obj.etag):
             continue
@@ -173,8 +166,9 @@ def land_remote_source(spec: SourceSpec, inbox, store: LandingStore, manifest: M
         tmp = scratch / f".remote-{hashlib.sha256(f'{obj.key}|{obj.etag}'.encode()).hexdigest()[:32]}"
         try:
             sha = inbox.download(obj, tmp)
-            new += _land_file(spec, tmp, sha, printable_name(f"s3://{obj.bucket}/{obj.key}"), store, manifest,
-                              run_id, suffix=landing_suffix(Path(obj.name)))
+            landed = None if sha in known else store.put(spec.name, tmp, sha, suffix=landing_suffix(Path(obj.name)))
+            new += _record_landing(spec, sha, printable_name(f"s3://{obj.bucket}/{obj.key}"), landed, manifest,
+                                   run_id, known)
             manifest.record_remote(spec.name, obj.bucket, obj.key, obj.etag, sha, run_id)
         finally:
             tmp.unlink(missing_ok=True)

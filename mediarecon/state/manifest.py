@@ -150,9 +150,6 @@ class Manifest:
         with self._connect() as con:
             return {r[0] for r in con.execute("select sha256 from files where source = ?", (source,))}
 
-    def known(self, source: str, sha256: str) -> bool:
-        return self.status(source, sha256) is not None
-
     def record_receipt(self, source: str, sha256: str, name: str, run_id: str) -> None:
         with self._connect() as con:
             con.execute("insert or ignore into receipts values (?, ?, ?, ?, ?)",
