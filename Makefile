@@ -13,7 +13,7 @@ $(BIN)/python:
 
 $(INSTALLED): pyproject.toml constraints.txt | $(BIN)/python
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev,demo]' -c constraints.txt
+	$(BIN)/pip install --quiet -e '.[dev,demo,spark]' -c constraints.txt
 	$(BIN)/python -c 'from mediarecon.ingest.storage import install_httpfs; install_httpfs()'
 	touch $@
 

@@ -12,7 +12,7 @@ import datetime as dt
 import os
 import re
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AliasChoices, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -56,7 +56,7 @@ def _explain(cls: type[BaseSettings], error: ValidationError) -> SettingsError:
         what = (f"must be between {lo} and {hi}" if lo is not None and hi is not None
                 else f"must be at least {lo}" if lo is not None else f"must be at most {hi}")
     else:
-        what = _WHAT.get(e["type"]) or e["msg"].removeprefix("Value error, ")
+        what = _WHAT.get(e["type"]) or e["msg"].removeprefix("Value error, ").replace("Input should be", "must be")
     return SettingsError(f"{var}={raw!r} {what}")
 
 
@@ -127,6 +127,12 @@ def _size(v: str) -> str:
     return v.strip()
 
 
+def size_bytes(v: str) -> int:
+    """A size such as 2GB (10^9) or 2GiB (2^30) in bytes."""
+    number, unit, binary = _MEMORY.match(v.strip()).groups()
+    return int(float(number) * (1024 if binary else 1000) ** ("KMGT".index(unit.upper()) + 1))
+
+
 class ReaderSettings(_Group):
     """Limits of the one connection every read path uses on the published warehouse (warehouse.reader)."""
 
@@ -144,8 +150,7 @@ class ReaderSettings(_Group):
 
     @property
     def memory_limit_bytes(self) -> int:
-        number, unit, binary = _MEMORY.match(self.memory_limit).groups()
-        return int(float(number) * (1024 if binary else 1000) ** ("KMGT".index(unit.upper()) + 1))
+        return size_bytes(self.memory_limit)
 
 
 class StorageSettings(_Group):
@@ -184,6 +189,9 @@ class Settings(_Group):
     dbt_threads: Annotated[int, Field(ge=1, le=16)] = Field(default_factory=lambda: min(os.cpu_count() or 1, 8))
     # DuckDB's own default is 80 % of the machine: the build spills to warehouse/build/ beyond this
     build_memory_limit: str = "2GB"
+    # the engine of the dbt build (docs/scale_out.md); readers always read the published DuckDB file
+    engine: Literal["duckdb", "spark"] = "duckdb"
+    spark_master: str = "local[2]"  # local[N], local[*] or spark://host:port
     inbox_settle_s: Annotated[float, Field(ge=0, le=86400)] = 60.0  # a file modified more recently waits a run
     chorus: ChorusSettings = Field(default_factory=ChorusSettings)
     storage: StorageSettings = Field(default_factory=StorageSettings)
@@ -200,6 +208,13 @@ class Settings(_Group):
     @classmethod
     def _build_size(cls, v: str) -> str:
         return _size(v)
+
+    @field_validator("spark_master")
+    @classmethod
+    def _master(cls, v: str) -> str:
+        if not re.fullmatch(r"local(\[(\d+|\*)\])?|spark://[\w.-]+:\d+(,[\w.-]+:\d+)*", v.strip()):
+            raise ValueError("is not local[N], local[*] or spark://host:port")
+        return v.strip()
 
     @field_validator("alert_rules")
     @classmethod

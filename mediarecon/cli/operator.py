@@ -98,10 +98,16 @@ def print_summary(summary: dict, home: Path) -> None:
 
 
 @app.command()
-def run(home: Optional[Path] = HomeOption):
+def run(
+    home: Optional[Path] = HomeOption,
+    engine: Optional[str] = typer.Option(None, help="duckdb or spark: the engine of the dbt build (default"
+                                         " MEDIARECON_ENGINE, else duckdb; docs/scale_out.md)."),
+):
     """Run one nightly reconciliation now (Prefect flow, local): ingest, validate, dbt build, publish.
     Exit 0: published, complete; 4: published without a source that could not be reached (named); 1:
     nothing published; 3: another run holds the home; 2: a setting, the rules file or the home is wrong."""
+    if engine is not None:
+        os.environ["MEDIARECON_ENGINE"] = engine  # the flow's tasks read their settings from the environment
     summary = run_nightly(home)
     print_summary(summary, load_settings(home).home.root)
     if summary.get("sources_unavailable"):
@@ -205,3 +211,27 @@ def serve(
         if server is not None:
             server.terminate()
             server.wait(30)
+
+
+@app.command("spark-cluster")
+def spark_cluster(
+    port: int = typer.Option(7077, help="The master's port on 127.0.0.1."),
+    cores: int = typer.Option(2, help="Cores of the one worker."),
+    memory: str = typer.Option("1g", help="Memory of the one worker (JVM notation: 1g, 512m)."),
+    work: Path = typer.Option(Path("./var/spark-cluster"), help="Folder of the JVMs' logs and scratch files."),
+):
+    """Start a Spark standalone master and one worker on loopback until Ctrl-C, for a multi-JVM build:
+    MEDIARECON_SPARK_MASTER=spark://127.0.0.1:PORT mediarecon run --engine spark (docs/scale_out.md)."""
+    import time
+
+    from mediarecon.warehouse.spark import LoopbackCluster
+
+    try:
+        with LoopbackCluster(work.resolve(), port=port, cores=cores, memory=memory, log=typer.echo) as cluster:
+            typer.echo(f"MEDIARECON_SPARK_MASTER={cluster.master_url}; Ctrl-C stops it")
+            while True:
+                time.sleep(1)
+    except RuntimeError as e:
+        fail(str(e), 1)
+    except KeyboardInterrupt:
+        typer.echo("Spark cluster stopped")

@@ -47,9 +47,11 @@ class BuildError(RuntimeError):
 
 
 def build_environment(settings: Settings) -> dict[str, str]:
-    """What the nightly's dbt calls read from the environment: the build file, the Parquet folders,
-    threads, memory, and the S3 settings of the profile."""
+    """What the nightly's dbt calls read from the environment: the engine, the build file, the Parquet
+    folders, threads, memory, and the S3 settings of the profile."""
     return {
+        "MEDIARECON_ENGINE": settings.engine,
+        "MEDIARECON_SPARK_MASTER": settings.spark_master,
         "MEDIARECON_BUILD_DB": str(settings.home.build_db),
         "MEDIARECON_VALIDATED_DIR": validated_location(settings),
         "MEDIARECON_QUARANTINE_DIR": str(settings.home.quarantine),
@@ -61,19 +63,36 @@ def build_environment(settings: Settings) -> dict[str, str]:
 
 def run_dbt(command: list[str], *, work_dir: Path, environment: dict[str, str], dbt_vars: dict | None = None,
             log=print) -> None:
-    """Run `dbt <command>` in-process on the shipped project, its target and logs under `work_dir`,
-    with `environment` set for the call only; raise BuildError naming every node that errored or failed."""
-    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
-    from dbt.cli.main import dbtRunner
+    """Run `dbt <command>` on the shipped project, its target and logs under `work_dir`, with
+    `environment` set for the call only; raise BuildError naming every node that errored or failed.
 
-    args = [*command, "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
+    With MEDIARECON_ENGINE=spark in `environment`, `dbt build` runs on Spark in a child process and its
+    tables are then loaded into MEDIARECON_BUILD_DB; every other command (docs) reads that DuckDB file."""
+    args = ["--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
             "--target-path", str(work_dir / "target"), "--log-path", str(work_dir / "logs")]
     if dbt_vars is not None:
         args += ["--vars", json.dumps(dbt_vars)]
     name = " ".join(command)
-    with scoped_environment(environment):
+    if environment.get("MEDIARECON_ENGINE") == "spark" and command[:1] == ["build"]:
+        from mediarecon.warehouse import spark
+
+        code = spark.build_in_child(command, args, work_dir, environment)
+        failed = _failures(work_dir / "target")
+        if code == 0 and not failed:
+            tables = spark.load_into_duckdb(work_dir, Path(environment["MEDIARECON_BUILD_DB"]),
+                                            environment.get("MEDIARECON_BUILD_MEMORY_LIMIT", "2GB"))
+            log(f"dbt {name} on Spark ({environment.get('MEDIARECON_SPARK_MASTER')}): passed; {tables} table(s)"
+                " loaded into the DuckDB build")
+            return
+        if not failed:
+            raise BuildError(f"dbt {name} on Spark could not run (exit code {code}): see {work_dir / 'logs'}")
+        raise BuildError(f"dbt {name} on Spark failed ({len(failed)} node(s)):\n" + "\n".join(failed[:20]))
+    from dbt.adapters.duckdb.connections import DuckDBConnectionManager
+    from dbt.cli.main import dbtRunner
+
+    with scoped_environment({**environment, "MEDIARECON_ENGINE": "duckdb"}):
         try:
-            result = dbtRunner().invoke(args)
+            result = dbtRunner().invoke([*command, *args])
         finally:
             # The adapter may keep the build file open; it must be closed before the file is renamed.
             DuckDBConnectionManager.close_all_connections()
@@ -83,7 +102,22 @@ def run_dbt(command: list[str], *, work_dir: Path, environment: dict[str, str], 
         return
     if result.exception is not None:
         raise BuildError(f"dbt {name} could not run: {result.exception}")
-    failed = [f"{r.node.unique_id}: {r.status}: {(r.message or '').strip()}"
-              for r in (getattr(result.result, "results", None) or [])
-              if str(r.status) in ("error", "fail", "runtime error")]
+    failed = [_failure(r.node.unique_id, r.status, r.message)
+              for r in (getattr(result.result, "results", None) or []) if str(r.status) in FAILED]
     raise BuildError(f"dbt {name} failed ({len(failed)} node(s)):\n" + "\n".join(failed[:20]))
+
+
+FAILED = ("error", "fail", "runtime error")
+
+
+def _failure(unique_id: str, status, message: str | None) -> str:
+    return f"{unique_id}: {status}: {(message or '').strip()}"
+
+
+def _failures(target: Path) -> list[str]:
+    """The failing nodes of the last dbt call writing to `target`, from its run_results.json."""
+    try:
+        results = json.loads((target / "run_results.json").read_text(encoding="utf-8"))["results"]
+    except (OSError, ValueError, KeyError):
+        return []
+    return [_failure(r["unique_id"], r["status"], r.get("message")) for r in results if r["status"] in FAILED]

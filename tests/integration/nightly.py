@@ -1,12 +1,16 @@
 """Helpers of the nightly tests: the CLI in-process, the real flow, the marts as a user reads them."""
 
+import csv
 import json
+from decimal import Decimal
 
 import duckdb
+import pytest
 from typer.testing import CliRunner
 
 from mediarecon.cli import app
 from mediarecon.flows.nightly_reconciliation import nightly_reconciliation
+from mediarecon.vocabulary import finding_types
 
 cli = CliRunner()
 
@@ -70,3 +74,35 @@ def business_marts(path) -> dict:
         return out
     finally:
         con.close()
+
+
+# Types whose amount the generator knows exactly as the warehouse computes it.
+EXACT_AMOUNT_TYPES = {"under_delivery", "delivery_without_order", "forbidden_campaign_delivery",
+                      "invoice_without_order", "over_invoiced", "invoiced_not_delivered", "duplicate_invoice",
+                      "missing_discount", "invoice_arithmetic_error", "late_payment",
+                      "missing_deferred_rebate", "ceiling_threshold_crossed", "fee_on_gross", "wrong_fee_rate",
+                      "late_delivery_penalty_due"}
+# Types whose amount is left for a later rule.
+NO_AMOUNT_TYPES = {"invoice_blocked", "epm_miss"}
+
+
+def assert_labelled_anomalies_found(home, summary: dict, state_year) -> None:
+    """Every labelled anomaly of the generated year is a finding, with its dates and amount, and nothing else."""
+    with open(state_year / "ground_truth" / "anomalies.csv", encoding="utf-8") as f:
+        labels = {(r["anomaly_type"], r["entity_key"]): r for r in csv.DictReader(f)}
+    findings = {(r["finding_type"], r["entity_key"]): r
+                for r in query_json(home, "select * from fct_findings")}
+    assert {t for t, _ in labels} == set(finding_types())
+    assert set(findings) == set(labels)
+    for key, label in labels.items():
+        found = findings[key]
+        assert (found["first_date"], found["last_date"]) == (label["first_date"], label["last_date"]), key
+        if key[0] in NO_AMOUNT_TYPES:
+            assert found["amount_at_stake_eur"] is None and label["amount_at_stake_eur"] == "", key
+        elif key[0] in EXACT_AMOUNT_TYPES:
+            assert Decimal(found["amount_at_stake_eur"]) == Decimal(label["amount_at_stake_eur"]), key
+        else:  # drops are valued against a 4-week median of noisy days, the generator against its plan
+            assert Decimal(found["amount_at_stake_eur"]) == pytest.approx(
+                Decimal(label["amount_at_stake_eur"]), rel=Decimal("0.25")), key
+    label_counts = {t: sum(1 for lt, _ in labels if lt == t) for t in finding_types()}
+    assert {t: v["count"] for t, v in summary["findings"].items()} == label_counts

@@ -31,7 +31,9 @@ final as (
         end as delivered_quantity,
         case
             when deliveries.delivery_source = 'email_router'
-                then cast(deliveries.units * order_lines.net_ht_eur / order_lines.ordered_quantity as decimal(18, 2))
+                then {{ to_decimal(
+                    divide('deliveries.units * order_lines.net_ht_eur', 'order_lines.ordered_quantity'), 18, 2
+                ) }}
             else deliveries.media_cost_eur
         end as delivered_cost_eur,
         deliveries.source_file_sha256,

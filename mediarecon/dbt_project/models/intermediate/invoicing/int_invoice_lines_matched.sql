@@ -17,7 +17,7 @@ candidates as (
         order_lines.order_line_id,
         case
             when
-                ltrim(invoice_lines.order_line_reference, '0')
+                trim(leading '0' from invoice_lines.order_line_reference)
                 = cast(order_lines.line_number as {{ dbt.type_string() }})
                 then 'order_line_reference'
             else 'seller_and_amount'
@@ -27,7 +27,7 @@ candidates as (
             order by
                 case
                     when
-                        ltrim(invoice_lines.order_line_reference, '0')
+                        trim(leading '0' from invoice_lines.order_line_reference)
                         = cast(order_lines.line_number as {{ dbt.type_string() }})
                         then 0
                     else 1

@@ -75,10 +75,10 @@ discounted as (
             as line_cumul_mandats_discount_eur,
         coalesce(line_allowances.other_allowances_eur, 0)
         + coalesce(
-            cast(
-                invoice_lines.quantity * invoice_lines.price_discount_eur / invoice_lines.price_base_quantity
-                as decimal(18, 2)
-            ),
+            {{ to_decimal(
+                divide('invoice_lines.quantity * invoice_lines.price_discount_eur', 'invoice_lines.price_base_quantity'),
+                18, 2
+            ) }},
             0
         ) as line_other_discounts_eur,
         coalesce(line_allowances.charges_eur, 0) as line_charges_eur

@@ -66,7 +66,7 @@ rolled_up_series as (
         cast(null as {{ dbt.type_string() }}) as isp_domain,
         volume_date,
         sum(volume) as volume,
-        sum(baseline_volume * unit_value_eur) / nullif(sum(baseline_volume), 0) as unit_value_eur,
+        {{ divide('sum(baseline_volume * unit_value_eur)', 'sum(baseline_volume)') }} as unit_value_eur,
         sum(baseline_volume) as baseline_volume,
         min(baseline_weeks) as baseline_weeks,
         max(data_last_date) as data_last_date,
@@ -92,7 +92,7 @@ final as (
             not unioned.is_paused
             and unioned.baseline_weeks >= 2
             and unioned.baseline_volume >= thresholds.min_baseline
-            and unioned.volume <= unioned.baseline_volume * thresholds.share_pct / 100.0,
+            and unioned.volume <= {{ divide('unioned.baseline_volume * thresholds.share_pct', 100) }},
             false
         ) as is_drop_day
     from unioned

@@ -102,7 +102,7 @@ campaign_daily as (
 campaign_unit_value as (
     select
         campaign_id,
-        sum(cost_eur) / nullif(sum(volume), 0) as unit_value_eur
+        {{ divide('sum(cost_eur)', 'sum(volume)') }} as unit_value_eur
     from line_daily
     group by campaign_id
 ),
@@ -160,7 +160,7 @@ email_lines as (
         min(advertiser_id) as advertiser_id,
         min(start_date) as start_date,
         max(end_date) as end_date,
-        sum(net_ht_eur) / sum(ordered_quantity) as unit_value_eur
+        {{ divide('sum(net_ht_eur)', 'sum(ordered_quantity)') }} as unit_value_eur
     from order_lines
     where media_type = 'email'
     group by campaign_id

@@ -30,7 +30,7 @@ daily as (
 rates as (
     select
         *,
-        cast(rejected_count as double) / nullif(attempted_count, 0) as rejected_rate
+        {{ divide('rejected_count', 'attempted_count') }} as rejected_rate
     from daily
 ),
 
@@ -63,7 +63,7 @@ flagged as (
             and rates.send_date = baselines.send_date
     where
         rates.attempted_count >= {{ rule['min_attempted'] }}
-        and rates.rejected_rate >= {{ rule['min_rate_pct'] }} / 100.0
+        and rates.rejected_rate >= {{ divide(rule['min_rate_pct'], 100) }}
         and rates.rejected_rate >= baselines.baseline_rate * {{ rule['factor'] }}
 ),
 

@@ -33,7 +33,7 @@ episodes as (
         max(data_last_date) as data_last_date,
         count(*) as drop_days,
         min(volume) as lowest_volume,
-        min(volume / baseline_volume) as lowest_share,
+        min({{ divide('volume', 'baseline_volume') }}) as lowest_share,
         sum(volume) as volume,
         sum(baseline_volume) as baseline_volume,
         sum(baseline_volume - volume) as lost_volume,

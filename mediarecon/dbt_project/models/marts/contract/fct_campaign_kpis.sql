@@ -46,15 +46,12 @@ final as (
         measurable_impressions,
         viewable_impressions,
         cost_eur,
-        cast(case when impressions > 0 then clicks * 1.0 / impressions end as decimal(12, 6)) as ctr,
-        cast(case when impressions > 0 then cost_eur * 1000 / impressions end as decimal(18, 4)) as cpm_eur,
-        cast(case when clicks > 0 then cost_eur / clicks end as decimal(18, 4)) as cpc_eur,
+        {{ to_decimal(divide('clicks', 'impressions'), 12, 6) }} as ctr,
+        {{ to_decimal(divide('cost_eur * 1000', 'impressions'), 18, 4) }} as cpm_eur,
+        {{ to_decimal(divide('cost_eur', 'clicks'), 18, 4) }} as cpc_eur,
         cast(null as decimal(18, 4)) as cpa_eur,
         cast(null as decimal(12, 6)) as conversion_rate,
-        cast(
-            case when measurable_impressions > 0 then viewable_impressions * 1.0 / measurable_impressions end
-            as decimal(12, 6)
-        ) as viewability_rate,
+        {{ to_decimal(divide('viewable_impressions', 'measurable_impressions'), 12, 6) }} as viewability_rate,
         cast(null as decimal(12, 6)) as video_completion_rate
     from monthly
 )

@@ -53,7 +53,7 @@ final as (
         ordered_ht_eur,
         cumulative_ht_eur,
         ceiling_ht_eur,
-        cast(cumulative_ht_eur * 100 / ceiling_ht_eur as decimal(9, 4)) as consumed_pct,
+        {{ to_decimal(divide('cumulative_ht_eur * 100', 'ceiling_ht_eur'), 9, 4) }} as consumed_pct,
         cast(ceiling_ht_eur - cumulative_ht_eur as decimal(18, 2)) as remaining_ht_eur,
         cumulative_ht_eur * 100 >= ceiling_ht_eur * alert_threshold_pct as is_over_threshold,
         cumulative_ht_eur >= ceiling_ht_eur as is_over_ceiling,

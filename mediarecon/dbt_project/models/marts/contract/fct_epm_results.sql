@@ -31,13 +31,10 @@ judged as (
         yearly.kpi_year,
         commitments.committed_value,
         case commitments.indicator
-            when 'cpm_max' then case when yearly.impressions > 0 then yearly.cost_eur * 1000 / yearly.impressions end
-            when 'cpc_max' then case when yearly.clicks > 0 then yearly.cost_eur / yearly.clicks end
-            when 'ctr_min' then case when yearly.impressions > 0 then yearly.clicks * 1.0 / yearly.impressions end
-            when 'viewability_min' then case
-                when yearly.measurable_impressions > 0
-                    then yearly.viewable_impressions * 1.0 / yearly.measurable_impressions
-            end
+            when 'cpm_max' then {{ divide('yearly.cost_eur * 1000', 'yearly.impressions') }}
+            when 'cpc_max' then {{ divide('yearly.cost_eur', 'yearly.clicks') }}
+            when 'ctr_min' then {{ divide('yearly.clicks', 'yearly.impressions') }}
+            when 'viewability_min' then {{ divide('yearly.viewable_impressions', 'yearly.measurable_impressions') }}
         end as actual_value
     from yearly
     inner join commitments

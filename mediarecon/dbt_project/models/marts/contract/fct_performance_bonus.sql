@@ -42,13 +42,11 @@ final as (
         cast(coalesce(judged.epm_missed, 0) as bigint) as epm_missed,
         coalesce(judged.epm_missed, 0) = 0 and coalesce(judged.epm_judged, 0) > 0 as is_bonus_eligible,
         fee_schedule.fee_rate_pct as bonus_rate_pct,
-        cast(
-            case
-                when coalesce(judged.epm_missed, 0) = 0 and coalesce(judged.epm_judged, 0) > 0
-                    then base.net_media_base_ht_eur * fee_schedule.fee_rate_pct / 100
-                else 0
-            end as decimal(18, 2)
-        ) as bonus_ht_eur
+        {{ to_decimal(
+            "case when coalesce(judged.epm_missed, 0) = 0 and coalesce(judged.epm_judged, 0) > 0 then "
+            ~ divide('base.net_media_base_ht_eur * fee_schedule.fee_rate_pct', 100) ~ " else 0 end",
+            18, 2
+        ) }} as bonus_ht_eur
     from base
     left join judged
         on base.bonus_year = judged.kpi_year

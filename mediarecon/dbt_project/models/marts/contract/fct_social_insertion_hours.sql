@@ -33,7 +33,7 @@ final as (
         billing_year,
         coordination_invoices,
         coordination_billed_ht_eur,
-        cast(coordination_billed_ht_eur / {{ var('social_insertion_eur_per_hour') }} as decimal(12, 2))
+        {{ to_decimal(divide('coordination_billed_ht_eur', var('social_insertion_eur_per_hour')), 12, 2) }}
             as insertion_hours_due
     from billed
 )

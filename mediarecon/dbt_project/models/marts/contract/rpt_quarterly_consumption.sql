@@ -35,7 +35,7 @@ final as (
         purchase_orders,
         ordered_ht_eur,
         cumulative_ht_eur,
-        cast(cumulative_ht_eur * 100 / ceiling_ht_eur as decimal(9, 4)) as consumed_pct,
+        {{ to_decimal(divide('cumulative_ht_eur * 100', 'ceiling_ht_eur'), 9, 4) }} as consumed_pct,
         cast(ceiling_ht_eur - cumulative_ht_eur as decimal(18, 2)) as remaining_ht_eur,
         is_over_threshold
     from quarters

@@ -48,7 +48,7 @@ expected as (
         annual.*,
         tiers.min_annual_net_eur as tier_min_annual_net_eur,
         coalesce(tiers.rebate_pct, 0) as rebate_pct,
-        cast(annual.invoiced_net_ht_eur * coalesce(tiers.rebate_pct, 0) / 100 as decimal(18, 2))
+        {{ to_decimal(divide('annual.invoiced_net_ht_eur * coalesce(tiers.rebate_pct, 0)', 100), 18, 2) }}
             as expected_rebate_eur
     from annual
     left join tiers

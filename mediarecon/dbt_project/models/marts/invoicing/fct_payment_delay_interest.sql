@@ -63,7 +63,7 @@ priced as (
 interest as (
     select
         *,
-        cast(amount_ttc_eur * interest_rate_pct * days_late / 36500 as decimal(18, 2)) as interest_eur,
+        {{ to_decimal(divide('amount_ttc_eur * interest_rate_pct * days_late', 36500), 18, 2) }} as interest_eur,
         cast({{ var('recovery_indemnity_eur') }} as decimal(18, 2)) as recovery_indemnity_eur
     from priced
 ),

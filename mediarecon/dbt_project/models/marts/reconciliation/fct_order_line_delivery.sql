@@ -78,19 +78,16 @@ measured as (
 billable as (
     select
         measured.*,
-        cast(
-            measured.unit_gross_price_eur
-            * least(measured.delivered_quantity, measured.ordered_quantity)
-            / measured.price_base_quantity
-            as decimal(18, 2)
-        ) as billable_gross_ht_eur,
-        cast(
-            measured.ordered_net_ht_eur
-            * least(measured.delivered_quantity, measured.ordered_quantity)
-            / measured.ordered_quantity as decimal(18, 2)
-        ) as billable_net_ht_eur,
+        {{ to_decimal(divide(
+            'measured.unit_gross_price_eur * least(measured.delivered_quantity, measured.ordered_quantity)',
+            'measured.price_base_quantity'
+        ), 18, 2) }} as billable_gross_ht_eur,
+        {{ to_decimal(divide(
+            'measured.ordered_net_ht_eur * least(measured.delivered_quantity, measured.ordered_quantity)',
+            'measured.ordered_quantity'
+        ), 18, 2) }} as billable_net_ht_eur,
         -- a discount of the order that no invoice line carries, valued on the units invoiced
-        cast(
+        {% set missing_discount -%}
             (
                 case
                     when measured.volume_discount_eur > 0 and measured.invoiced_volume_discount_eur = 0
@@ -113,8 +110,9 @@ billable as (
                         then measured.cumul_mandats_discount_eur
                     else 0
                 end
-            ) * measured.invoiced_quantity / measured.ordered_quantity as decimal(18, 2)
-        ) as missing_discount_ht_eur
+            ) * measured.invoiced_quantity
+        {%- endset %}
+        {{ to_decimal(divide(missing_discount, 'measured.ordered_quantity'), 18, 2) }} as missing_discount_ht_eur
     from measured
 ),
 
@@ -122,7 +120,8 @@ matched as (
     select
         billable.*,
         greatest(
-            billable.billable_net_ht_eur * {{ var('invoice_tolerance_pct') }} / 100, {{ var('invoice_tolerance_eur') }}
+            {{ divide("billable.billable_net_ht_eur * " ~ var('invoice_tolerance_pct'), 100) }},
+            {{ var('invoice_tolerance_eur') }}
         ) as tolerance_eur
     from billable
 ),
@@ -141,9 +140,9 @@ final as (
         ordered_quantity,
         ordered_net_ht_eur,
         delivered_quantity,
-        cast(delivered_quantity * ordered_net_ht_eur / ordered_quantity as decimal(18, 2))
+        {{ to_decimal(divide('delivered_quantity * ordered_net_ht_eur', 'ordered_quantity'), 18, 2) }}
             as delivered_net_ht_eur,
-        cast(delivered_quantity * 1.0 / ordered_quantity as decimal(12, 4)) as delivery_rate,
+        {{ to_decimal(divide('delivered_quantity', 'ordered_quantity'), 12, 4) }} as delivery_rate,
         case
             when cast('{{ var("as_of_date") }}' as date) < start_date then 'not_started'
             when cast('{{ var("as_of_date") }}' as date) <= end_date then 'in_progress'
@@ -151,13 +150,12 @@ final as (
                 then 'under_delivered'
             else 'delivered'
         end as delivery_status,
-        cast(
-            case
-                when delivered_quantity < ordered_quantity
-                    then (ordered_quantity - delivered_quantity) * ordered_net_ht_eur / ordered_quantity
-                else 0
-            end as decimal(18, 2)
-        ) as undelivered_net_ht_eur,
+        {{ to_decimal(
+            "case when delivered_quantity < ordered_quantity then "
+            ~ divide('(ordered_quantity - delivered_quantity) * ordered_net_ht_eur', 'ordered_quantity')
+            ~ " else 0 end",
+            18, 2
+        ) }} as undelivered_net_ht_eur,
         first_delivery_date,
         last_delivery_date,
         delivery_source,

@@ -14,7 +14,7 @@ renamed as (
         status_comment,
         -- timestamps: stored in UTC; the French calendar day is what payment delays count in
         status_at,
-        cast((status_at at time zone 'Europe/Paris') as date) as status_date,
+        cast({{ local_timestamp('status_at', 'Europe/Paris') }} as date) as status_date,
         -- lineage
         _source_file_sha256 as source_file_sha256,
         _source_line as source_line,
