@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 INSTALLED := $(VENV)/.installed
 
-.PHONY: demo test install clean benchmark
+.PHONY: demo test install clean benchmark spark-cluster
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "mediarecon needs Python 3.11, found " + sys.version.split()[0]'
@@ -27,6 +27,10 @@ test: $(INSTALLED)
 
 benchmark: $(INSTALLED)
 	$(BIN)/python benchmarks/nightly_at_scale.py
+
+# a Spark standalone master and one worker on 127.0.0.1 until Ctrl-C (docs/scale_out.md)
+spark-cluster: $(INSTALLED)
+	$(BIN)/mediarecon spark-cluster
 
 clean:
 	rm -rf var mediarecon/dbt_project/target mediarecon/dbt_project/logs .pytest_cache

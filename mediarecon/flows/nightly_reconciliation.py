@@ -121,7 +121,7 @@ def data_dictionary_task(home: str, dbt_vars: dict) -> dict:
 
 def build_key(settings: Settings, dbt_vars: dict, inputs: dict) -> dict:
     """Everything but the landed files that makes a build what it is (publish.kept_warehouse)."""
-    return {"dbt_vars": dbt_vars, "dbt_project_sha256": inputs["dbt_project_sha256"],
+    return {"engine": settings.engine, "dbt_vars": dbt_vars, "dbt_project_sha256": inputs["dbt_project_sha256"],
             "reference_sha256": inputs["reference_sha256"], "validated": storage.validated_location(settings),
             "code_version": __version__, "engine_versions": engine_versions()}
 
@@ -244,7 +244,7 @@ def nightly_reconciliation(home: str | None = None) -> dict:
             # what this build consumes, recorded so that `mediarecon replay` can rebuild it
             dbt_vars = settings.dbt_vars(rules)
             inputs = replay.inputs_record(Manifest(settings.home.manifest), run_id)
-            record.update(dbt_vars=dbt_vars, inputs=inputs)
+            record.update(dbt_vars=dbt_vars, inputs=inputs, engine=settings.engine)
             key = build_key(settings, dbt_vars, inputs)
             kept = publish.kept_warehouse(settings.home, Manifest(settings.home.manifest), key, chorus_pro.REPEAT)
             if kept:

@@ -76,6 +76,12 @@ def run_dbt(command: list[str], *, work_dir: Path, environment: dict[str, str], 
     if environment.get("MEDIARECON_ENGINE") == "spark" and command[:1] == ["build"]:
         from mediarecon.warehouse import spark
 
+        if not spark.installed():
+            raise BuildError("MEDIARECON_ENGINE=spark needs the spark extra: pip install 'mediarecon[spark]'"
+                             " (dbt-spark, pyspark) and Java 17")
+        if environment["MEDIARECON_VALIDATED_DIR"].startswith("s3://"):
+            raise BuildError(f"the Spark engine reads local Parquet only: {environment['MEDIARECON_VALIDATED_DIR']}"
+                             " needs Spark's s3a jars (hadoop-aws), which cannot be fetched here (docs/scale_out.md)")
         code = spark.build_in_child(command, args, work_dir, environment)
         failed = _failures(work_dir / "target")
         if code == 0 and not failed:

@@ -27,6 +27,13 @@ from mediarecon.settings import size_bytes
 SCHEMAS = ("main", "reference")  # where dbt writes (generate_schema_name): the same on both engines
 
 
+def installed() -> bool:
+    """Whether the spark extra is installed (dbt-spark with its session mode, pyspark)."""
+    from importlib.util import find_spec
+
+    return find_spec("pyspark") is not None and find_spec("dbt.adapters.spark") is not None
+
+
 def spark_conf(work: Path, master: str, memory_limit: str) -> dict[str, str]:
     """The session's settings. Everything the build writes stays under `work`; nothing listens beyond
     loopback; timestamps are UTC instants as in DuckDB; the driver's heap is the build's memory limit."""
@@ -83,8 +90,6 @@ def register_sources(spark, environment: dict[str, str]) -> None:
     import pyarrow.parquet as pq
 
     for schema, table, folder in source_tables(environment):
-        if folder.as_posix().startswith("s3:"):
-            raise RuntimeError(f"the Spark engine reads local Parquet only (no s3a here): {folder}")
         columns = ", ".join(f"`{f.name}` {_arrow_to_spark(f.type)}" for f in pq.read_schema(folder / "_schema.parquet"))
         spark.sql(f"create database if not exists `{schema}`")
         spark.sql(f"create table `{schema}`.`{table}` ({columns}) using parquet location '{folder}'")

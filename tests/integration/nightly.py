@@ -2,6 +2,7 @@
 
 import csv
 import json
+import math
 from decimal import Decimal
 
 import duckdb
@@ -74,6 +75,41 @@ def business_marts(path) -> dict:
         return out
     finally:
         con.close()
+
+
+def marts_of(path, lineage: bool = True) -> dict[str, tuple[list, list]]:
+    """Every mart of a warehouse file: its columns with their types, and its rows in a stable order (the
+    doubles last in the sort key, so that a last-digit difference cannot reorder rows)."""
+    from mediarecon.warehouse.publish import mart_tables
+
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        out = {}
+        for t in mart_tables(con):
+            columns = [(c[0], c[1]) for c in con.execute(f'describe "{t}"').fetchall()
+                       if lineage or c[0] not in LINEAGE]
+            names = [f'"{c}"' for c, _ in columns]
+            key = [n for n, (_, type_) in zip(names, columns) if type_ != "DOUBLE"]
+            key += [n for n, (_, type_) in zip(names, columns) if type_ == "DOUBLE"]
+            out[t] = (columns, con.execute(f'select {", ".join(names)} from "{t}" order by {", ".join(key)}').fetchall())
+        return out
+    finally:
+        con.close()
+
+
+def assert_same_marts(expected_path, actual_path, lineage: bool = True) -> None:
+    """Same marts, columns, types and rows; decimals (money) exactly, doubles within 1e-9 relative."""
+    expected, actual = marts_of(expected_path, lineage), marts_of(actual_path, lineage)
+    assert sorted(actual) == sorted(expected)
+    for table, (columns, rows) in expected.items():
+        assert actual[table][0] == columns, table
+        assert len(actual[table][1]) == len(rows), table
+        for n, (want, got) in enumerate(zip(rows, actual[table][1])):
+            for (column, type_), w, g in zip(columns, want, got):
+                if type_ == "DOUBLE" and w is not None and g is not None:
+                    assert math.isclose(g, w, rel_tol=1e-9), (table, n, column, w, g)
+                else:
+                    assert g == w, (table, n, column, w, g)
 
 
 # Types whose amount the generator knows exactly as the warehouse computes it.

@@ -2,18 +2,15 @@
 engines publishes identical marts, on local[2] and on a standalone cluster on loopback."""
 
 import json
-import math
 import os
 
-import duckdb
 import pytest
 
 from mediarecon.settings import Settings
 from mediarecon.warehouse import build
-from mediarecon.warehouse.publish import mart_tables
 from mediarecon.warehouse.spark import LoopbackCluster, _free_port
 from tests.conftest import copy_inbox
-from tests.integration.nightly import LINEAGE, assert_labelled_anomalies_found, run
+from tests.integration.nightly import assert_labelled_anomalies_found, assert_same_marts, run
 
 pytestmark = pytest.mark.usefixtures("prefect_server", "chorus_pro")
 
@@ -29,39 +26,6 @@ def spark_run(state_year, tmp_path_factory, alert_receivers):
     finally:
         os.environ.pop("MEDIARECON_ENGINE") if saved is None else os.environ.update(MEDIARECON_ENGINE=saved)
     return home, summary
-
-
-def marts_of(path, lineage: bool = True) -> dict[str, tuple[list, list]]:
-    """Every mart of a warehouse file: its columns with their types, and its rows in a stable order (the
-    doubles last in the sort key, so that a last-digit difference cannot reorder rows)."""
-    con = duckdb.connect(str(path), read_only=True)
-    try:
-        out = {}
-        for t in mart_tables(con):
-            columns = [(c[0], c[1]) for c in con.execute(f'describe "{t}"').fetchall()
-                       if lineage or c[0] not in LINEAGE]
-            names = [f'"{c}"' for c, _ in columns]
-            key = [n for n, (_, type_) in zip(names, columns) if type_ != "DOUBLE"]
-            key += [n for n, (_, type_) in zip(names, columns) if type_ == "DOUBLE"]
-            out[t] = (columns, con.execute(f'select {", ".join(names)} from "{t}" order by {", ".join(key)}').fetchall())
-        return out
-    finally:
-        con.close()
-
-
-def assert_same_marts(expected_path, actual_path, lineage: bool = True) -> None:
-    """Same marts, columns, types and rows; decimals (money) exactly, doubles within 1e-9 relative."""
-    expected, actual = marts_of(expected_path, lineage), marts_of(actual_path, lineage)
-    assert sorted(actual) == sorted(expected)
-    for table, (columns, rows) in expected.items():
-        assert actual[table][0] == columns, table
-        assert len(actual[table][1]) == len(rows), table
-        for n, (want, got) in enumerate(zip(rows, actual[table][1])):
-            for (column, type_), w, g in zip(columns, want, got):
-                if type_ == "DOUBLE" and w is not None and g is not None:
-                    assert math.isclose(g, w, rel_tol=1e-9), (table, n, column, w, g)
-                else:
-                    assert g == w, (table, n, column, w, g)
 
 
 def test_a_spark_night_publishes_the_marts_of_a_duckdb_night(first_run, spark_run):

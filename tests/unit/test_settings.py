@@ -34,6 +34,10 @@ def test_booleans_read_the_usual_spellings(clean_env, raw, expected):
     ("MEDIARECON_QUERY_TIMEOUT_S", "soon", "MEDIARECON_QUERY_TIMEOUT_S='soon' is not a number"),
     ("MEDIARECON_LANDING_URL", "/data/landing",
      "MEDIARECON_LANDING_URL='/data/landing' must be an s3://bucket/prefix URL (or unset)"),
+    ("MEDIARECON_ENGINE", "sparc", "MEDIARECON_ENGINE='sparc' must be 'duckdb' or 'spark'"),
+    ("MEDIARECON_SPARK_MASTER", "yarn", "MEDIARECON_SPARK_MASTER='yarn' is not local[N], local[*] or spark://host:port"),
+    ("MEDIARECON_SPARK_MASTER", "spark://", "MEDIARECON_SPARK_MASTER='spark://' is not local[N], local[*] or"
+     " spark://host:port"),
 ])
 def test_a_wrong_value_is_one_line_naming_the_variable(clean_env, name, raw, message):
     clean_env.setenv(name, raw)
