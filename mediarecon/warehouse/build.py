@@ -91,7 +91,8 @@ def run_dbt(command: list[str], *, work_dir: Path, environment: dict[str, str], 
                 " loaded into the DuckDB build")
             return
         if not failed:
-            raise BuildError(f"dbt {name} on Spark could not run (exit code {code}): see {work_dir / 'logs'}")
+            raise BuildError(f"dbt {name} on Spark could not run (exit code {code}): "
+                             + (spark.child_error(work_dir) or f"see its output and {work_dir / 'logs'}"))
         raise BuildError(f"dbt {name} on Spark failed ({len(failed)} node(s)):\n" + "\n".join(failed[:20]))
     from dbt.adapters.duckdb.connections import DuckDBConnectionManager
     from dbt.cli.main import dbtRunner

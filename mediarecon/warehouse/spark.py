@@ -24,8 +24,6 @@ import yaml
 from mediarecon.paths import DBT_PROJECT_DIR
 from mediarecon.settings import size_bytes
 
-SCHEMAS = ("main", "reference")  # where dbt writes (generate_schema_name): the same on both engines
-
 
 def installed() -> bool:
     """Whether the spark extra is installed (dbt-spark with its session mode, pyspark)."""
@@ -49,6 +47,7 @@ def spark_conf(work: Path, master: str, memory_limit: str) -> dict[str, str]:
         "spark.driver.host": "127.0.0.1",
         "spark.driver.bindAddress": "127.0.0.1",
         "spark.ui.enabled": "false",
+        "spark.ui.showConsoleProgress": "false",  # its progress bars would fill the nightly's log
         "spark.driver.extraJavaOptions": f"-Djava.io.tmpdir={work / 'tmp'}",
         "spark.local.dir": str(work / "tmp"),
     }
@@ -100,13 +99,15 @@ DUCKDB_TYPES = {"string": "varchar", "timestamp": "timestamp with time zone", "t
 
 
 def built_tables(target: Path) -> list[dict]:
-    """Every table (model or seed) tonight's dbt build wrote, from its manifest, with the columns its
-    contract declares (none for a model without contract)."""
+    """Every table (model or seed) tonight's dbt build wrote, from its manifest and run results, with
+    the columns its contract declares (none for a model without contract)."""
     manifest = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
+    results = json.loads((target / "run_results.json").read_text(encoding="utf-8"))["results"]
+    ran = {r["unique_id"] for r in results if r["status"] == "success"}
     tables = []
-    for node in manifest["nodes"].values():
+    for unique_id, node in manifest["nodes"].items():
         materialized = node["config"].get("materialized")
-        if node["resource_type"] not in ("model", "seed") or materialized not in ("table", "seed"):
+        if unique_id not in ran or node["resource_type"] not in ("model", "seed") or materialized not in ("table", "seed"):
             continue
         contract = node["config"].get("contract", {}).get("enforced")
         columns = [(c["name"], DUCKDB_TYPES.get(c["data_type"], c["data_type"]),
@@ -148,7 +149,28 @@ def build_in_child(command: list[str], args: list[str], work_dir: Path, environm
     (work_dir / "target" / "run_results.json").unlink(missing_ok=True)  # only tonight's results say what failed
     request = {"command": command, "args": args, "work_dir": str(work_dir)}
     env = {**os.environ, **environment, **java_environment()}
-    return subprocess.run([sys.executable, "-m", "mediarecon.warehouse.spark", json.dumps(request)], env=env).returncode
+    return subprocess.run([sys.executable, "-m", "mediarecon.warehouse.spark", json.dumps(request)], env=env,
+                          preexec_fn=_die_with_parent).returncode
+
+
+def child_error(work_dir: Path) -> str | None:
+    """Why the child stopped before or outside dbt (no Java, a source it could not register), if it said."""
+    try:
+        return (work_dir / "spark" / "error.txt").read_text(encoding="utf-8").strip() or None
+    except OSError:
+        return None
+
+
+def _die_with_parent() -> None:
+    """In the child before it runs: SIGTERM when the nightly's process dies (killed, cancelled), so that no
+    orphaned build keeps writing under runs/dbt while the next night starts."""
+    import ctypes
+    import signal
+
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except OSError:
+        pass  # not Linux: the child then outlives a killed parent, as any subprocess does
 
 
 def java_environment() -> dict[str, str]:
@@ -219,14 +241,19 @@ class LoopbackCluster:
     def __exit__(self, *exc) -> None:
         import signal
 
+        def signal_group(p, sig):  # spark-class's JVM is in the group even once the launcher is gone
+            try:
+                os.killpg(p.pid, sig)
+            except ProcessLookupError:
+                pass
+
         for p in reversed(self._processes):
-            if p.poll() is None:
-                os.killpg(p.pid, signal.SIGTERM)
+            signal_group(p, signal.SIGTERM)
         for p in self._processes:
             try:
                 p.wait(timeout=30)
             except subprocess.TimeoutExpired:
-                os.killpg(p.pid, signal.SIGKILL)
+                signal_group(p, signal.SIGKILL)
                 p.wait()
         self._processes.clear()
 
@@ -251,11 +278,22 @@ def _child(request: dict) -> int:
                       os.environ.get("MEDIARECON_BUILD_MEMORY_LIMIT", "2GB"))
     for k, v in conf.items():
         builder = builder.config(k, v)
-    spark = builder.getOrCreate()
+    try:
+        spark = builder.getOrCreate()
+    except Exception as e:
+        (work / "error.txt").write_text(f"the Spark session did not start: {type(e).__name__}: {e}", encoding="utf-8")
+        raise
     spark.sparkContext.setLogLevel("ERROR")
     try:
-        register_sources(spark, dict(os.environ))
+        try:
+            register_sources(spark, dict(os.environ))
+        except Exception as e:
+            (work / "error.txt").write_text(f"a source could not be registered: {type(e).__name__}: {e}",
+                                            encoding="utf-8")
+            raise
         result = dbtRunner().invoke([*request["command"], *request["args"]])
+        if result.exception is not None:
+            (work / "error.txt").write_text(str(result.exception), encoding="utf-8")
         return 0 if result.success else 1
     finally:
         spark.stop()

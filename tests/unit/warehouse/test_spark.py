@@ -31,7 +31,7 @@ def test_a_type_without_spark_equivalent_is_refused_by_name():
         _arrow_to_spark(pa.list_(pa.int64()))
 
 
-def test_marts_are_loaded_with_their_contract_types_as_duckdb_spells_them(tmp_path):
+def test_the_tables_built_tonight_are_loaded_marts_with_their_contract_types_as_duckdb_spells_them(tmp_path):
     node = lambda name, columns, **config: {"resource_type": "model", "schema": "main", "alias": name,
                                             "config": {"materialized": "table", **config}, "columns": columns}
     manifest = {"nodes": {
@@ -43,8 +43,13 @@ def test_marts_are_loaded_with_their_contract_types_as_duckdb_spells_them(tmp_pa
         "model.m.stg_z": {**node("stg_z", {}), "config": {"materialized": "view"}},
         "seed.m.s": {"resource_type": "seed", "schema": "reference", "alias": "s", "config": {"materialized": "seed"},
                      "columns": {}},
+        "model.m.int_excluded": node("int_excluded", {}),
+        "model.m.int_failed": node("int_failed", {}),
     }}
     (tmp_path / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
+    ran = [{"unique_id": u, "status": "success"} for u in ("model.m.fct_x", "model.m.int_y", "model.m.stg_z", "seed.m.s")]
+    (tmp_path / "run_results.json").write_text(json.dumps({"results": [
+        *ran, {"unique_id": "model.m.int_failed", "status": "error"}]}), encoding="utf-8")
     assert built_tables(tmp_path) == [
         {"schema": "main", "name": "fct_x", "columns": [("id", "varchar", True), ("at", "timestamp with time zone", False),
                                                        ("eur", "decimal(18,2)", False)]},

@@ -91,7 +91,7 @@ final as (
         drops.campaign_id,
         drops.first_date,
         drops.last_date,
-        cast(drops.lost_value_eur as decimal(18, 2)) as amount_at_stake_eur,
+        {{ to_decimal('drops.lost_value_eur', 18, 2) }} as amount_at_stake_eur,
         drops.evidence_source,
         drop_evidence.source_file_sha256 as evidence_file_sha256,
         drop_evidence.source_line as evidence_line

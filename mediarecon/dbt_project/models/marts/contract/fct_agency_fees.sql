@@ -43,7 +43,7 @@ line_fees as (
         source_file_sha256,
         case when schedule_basis = 'pct_net_media' then schedule_rate_pct else 0 end as media_share_pct,
         case schedule_basis
-            when 'cpm' then {{ divide('ordered_quantity * schedule_unit_price_eur', 1000) }}
+            when 'cpm' then {{ to_decimal(divide('ordered_quantity * schedule_unit_price_eur', 1000), 28, 8) }}
             when 'cpc' then ordered_quantity * schedule_unit_price_eur
             when 'flat' then schedule_unit_price_eur
             else 0
@@ -62,12 +62,16 @@ invoice_lines as (
 expected as (
     select
         purchase_order_id,
-        {{ to_decimal(
-            "sum(" ~ divide('net_ht_eur * media_share_pct', 100) ~ " + unit_fee_eur)", 18, 2
-        ) }} as expected_fee_ht_eur,
-        {{ to_decimal(
-            "sum(" ~ divide('gross_ht_eur * media_share_pct', 100) ~ " + unit_fee_eur)", 18, 2
-        ) }} as fee_on_gross_ht_eur,
+        -- each line's fee as an exact decimal (8 places hold net x rate / 100), summed exactly: a sum of
+        -- doubles depends on the order the engine adds them in (a cent apart between DuckDB and Spark)
+        cast(
+            sum({{ to_decimal(divide('net_ht_eur * media_share_pct', 100), 28, 8) }} + unit_fee_eur)
+            as decimal(18, 2)
+        ) as expected_fee_ht_eur,
+        cast(
+            sum({{ to_decimal(divide('gross_ht_eur * media_share_pct', 100), 28, 8) }} + unit_fee_eur)
+            as decimal(18, 2)
+        ) as fee_on_gross_ht_eur,
         cast(sum(net_ht_eur) as decimal(18, 2)) as net_media_ht_eur,
         min(source_file_sha256) as source_file_sha256
     from line_fees

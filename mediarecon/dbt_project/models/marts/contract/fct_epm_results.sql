@@ -50,7 +50,7 @@ final as (
         indicator,
         kpi_year,
         committed_value,
-        cast(actual_value as decimal(18, 6)) as actual_value,
+        {{ to_decimal('actual_value', 18, 6) }} as actual_value,
         case
             when actual_value is null then null
             when indicator like '%_max' then actual_value <= committed_value

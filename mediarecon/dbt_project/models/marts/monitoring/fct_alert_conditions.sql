@@ -72,7 +72,7 @@ volume_drops as (
         cast(drops.volume as double) as observed_value,
         cast(drops.baseline_volume as double) as baseline_value,
         drops.lowest_share * 100 as lowest_share_pct,
-        cast(drops.lost_value_eur as decimal(18, 2)) as amount_at_stake_eur,
+        {{ to_decimal('drops.lost_value_eur', 18, 2) }} as amount_at_stake_eur,
         drops.series_type,
         drops.series_key,
         findings.finding_id,
