@@ -40,6 +40,8 @@ class LandingStore(Protocol):
 
     def fetch(self, key: str) -> Path: ...
 
+    def discard_partial(self, source: str) -> int: ...
+
 
 def put_bytes_via_file(store: LandingStore, source: str, data: bytes, suffix: str) -> LandedObject:
     """Land bytes received from an API (an answer, a document) exactly as received, through the
@@ -116,3 +118,12 @@ class LocalLandingStore:
 
     def fetch(self, key: str) -> Path:
         return self.root / key
+
+    def discard_partial(self, source: str) -> int:
+        """Delete the temp files a killed run left in `source`'s folder (a copy in flight when the process
+        died: never under a final name, never in the manifest). Only when nothing else writes there: the
+        nightly calls it under the run lock, before landing the source."""
+        partial = list((self.root / source).glob(".landing-*"))
+        for p in partial:
+            p.unlink(missing_ok=True)
+        return len(partial)

@@ -150,6 +150,11 @@ class S3LandingStore:
         os.replace(tmp, target)
         return target
 
+    def discard_partial(self, source: str) -> int:
+        """Nothing to do: an object appears whole or not at all (a multipart upload never completed is the
+        bucket's lifecycle rule to abort)."""
+        return 0
+
 
 @dataclass(frozen=True)
 class RemoteObject:

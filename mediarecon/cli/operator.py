@@ -222,10 +222,18 @@ def spark_cluster(
 ):
     """Start a Spark standalone master and one worker on loopback until Ctrl-C, for a multi-JVM build:
     MEDIARECON_SPARK_MASTER=spark://127.0.0.1:PORT mediarecon run --engine spark (docs/scale_out.md)."""
+    import signal
     import time
 
     from mediarecon.warehouse.spark import LoopbackCluster
 
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+
+    # Ctrl-C, and a SIGTERM (a service manager, `kill`), stop both JVMs; a shell's background job ignores
+    # SIGINT unless it is set back
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
     try:
         with LoopbackCluster(work.resolve(), port=port, cores=cores, memory=memory, log=typer.echo) as cluster:
             typer.echo(f"MEDIARECON_SPARK_MASTER={cluster.master_url}; Ctrl-C stops it")

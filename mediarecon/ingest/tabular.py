@@ -118,6 +118,7 @@ def land_source(home: Home, spec: SourceSpec, store: LandingStore, manifest: Man
     written on this thread, in the inbox's order."""
     to_land, notes = scan_inbox(home, spec, settle_s)
     new = 0
+    store.discard_partial(spec.name)  # what a run killed mid-copy left (tests/integration/test_failure_drills.py)
     with manifest.held(), ThreadPoolExecutor(DOOR_THREADS) as pool:
         known = manifest.shas(spec.name)  # every file of the source landed before
 

@@ -66,3 +66,32 @@ def test_a_loopback_standalone_cluster_builds_the_same_marts(first_run, tmp_path
         executors = (tmp_path / "cluster" / "worker").glob("app-*/*/stderr")
         assert any(executors), "no executor ran in the worker"
     assert_same_marts(home / "warehouse" / "mediarecon.duckdb", tmp_path / "cluster.duckdb")
+
+
+def test_the_spark_cluster_command_serves_until_stopped_and_leaves_no_jvm(tmp_path):
+    """`mediarecon spark-cluster` as an operator runs it: up on loopback, then SIGTERM (or Ctrl-C) stops
+    the master and the worker with it."""
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    port = _free_port()
+    p = subprocess.Popen([str(Path(sys.executable).parent / "mediarecon"), "spark-cluster", "--port", str(port),
+                          "--work", str(tmp_path / "cluster")], stdout=subprocess.PIPE, text=True)
+    try:
+        first = p.stdout.readline()
+        assert first.startswith(f"Spark standalone cluster on spark://127.0.0.1:{port}: 1 worker"), first
+        jvms = lambda: subprocess.run(["pgrep", "-f", f"deploy.*{port}"], capture_output=True, text=True).stdout.split()
+        assert len(jvms()) >= 2  # the master (its port) and the worker (the master's URL)
+        p.send_signal(signal.SIGTERM)
+        assert p.wait(timeout=60) == 0
+        assert "Spark cluster stopped" in p.stdout.read()
+        deadline = time.monotonic() + 10
+        while jvms() and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert jvms() == []
+    finally:
+        if p.poll() is None:
+            p.kill()

@@ -30,6 +30,20 @@ def test_same_bytes_twice_is_a_no_op_and_new_bytes_land(tmp_path):
     assert landed.exists() and len(list((home.landing / spec.name).glob("*.csv"))) == 2
 
 
+def test_a_copy_left_half_done_by_a_killed_run_is_removed_by_the_next(tmp_path):
+    """kill -9 while copies are in flight (the failure drills' land:stored) leaves a temp file; the next
+    landing of that source deletes it and lands the file whole."""
+    home = Settings.from_env(tmp_path).home.ensure(INBOX_FOLDERS)
+    manifest, store = Manifest(home.manifest), LocalLandingStore(home.landing)
+    spec = SOURCES["forbidden_campaigns"]
+    data = "Campagne;Annonceur;Interdite depuis le;Motif\nCMP-2025-0001;SPF;01/04/2025;x\n".encode()
+    (home.inbox / spec.name / "list.csv").write_bytes(data)
+    (home.landing / spec.name).mkdir(parents=True, exist_ok=True)
+    (home.landing / spec.name / ".landing-k1ll3d").write_bytes(data[:10])
+    assert land_source(home, spec, store, manifest, "r1") == 1
+    assert sorted(p.name for p in (home.landing / spec.name).iterdir()) == [hashlib.sha256(data).hexdigest() + ".csv"]
+
+
 def test_many_files_land_side_by_side_in_the_inbox_order_and_copies_are_receipts(tmp_path):
     """Files are hashed and copied several at a time: each lands once, the manifest is written in the
     inbox's order, and a copy under another name in the same pass is a receipt, not a second landing."""
