@@ -153,6 +153,17 @@ class ReaderSettings(_Group):
         return size_bytes(self.memory_limit)
 
 
+class WebSettings(_Group):
+    """The dashboard (`mediarecon web`, docs/dashboard.md)."""
+
+    model_config = _config(PREFIX + "WEB_")
+
+    session_hours: Annotated[float, Field(ge=0.01, le=168)] = 8.0  # a session cookie's lifetime
+    login_delay_s: Annotated[float, Field(ge=0, le=30)] = 1.0  # every failed login waits this long
+    # behind the ministry's TLS reverse proxy: the cookie is sent over HTTPS only
+    secure_cookie: bool = False
+
+
 class StorageSettings(_Group):
     """Where the landing zone, the senders' files and the validated Parquet live: local folders under
     the home (the default, nothing to set) or S3 URLs. Credentials come from the standard AWS chain."""
@@ -196,6 +207,7 @@ class Settings(_Group):
     chorus: ChorusSettings = Field(default_factory=ChorusSettings)
     storage: StorageSettings = Field(default_factory=StorageSettings)
     reader: ReaderSettings = Field(default_factory=ReaderSettings)
+    web: WebSettings = Field(default_factory=WebSettings)
     alert_urls: Secret = Secret("")  # apprise URLs, comma-separated, optionally `name=url`: may carry passwords
     alert_rules: Path | None = None  # the rules file (alerts.rules.rules_path: else the home's, else the shipped one)
 
@@ -225,7 +237,7 @@ class Settings(_Group):
     def from_env(cls, home: str | Path | None = None) -> "Settings":
         """The settings of this process; `home` (the --home option) wins over MEDIARECON_HOME."""
         groups = {"chorus": ChorusSettings.from_env(), "storage": StorageSettings.from_env(),
-                  "reader": ReaderSettings.from_env()}
+                  "reader": ReaderSettings.from_env(), "web": WebSettings.from_env()}
         return super().from_env(**groups, **({"home": home} if home else {}))
 
     def dbt_vars(self, alert_rules) -> dict:

@@ -4,7 +4,7 @@ The commands are grouped by who uses them; importing a group registers its comma
 
 from mediarecon.cli import common
 from mediarecon.cli.common import app
-from mediarecon.cli import operator, auditor, on_call, end_of_contract  # noqa: F401,E402  (registration)
+from mediarecon.cli import operator, auditor, on_call, end_of_contract, dashboard  # noqa: F401,E402  (registration)
 
 __all__ = ["app", "main"]
 

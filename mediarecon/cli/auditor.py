@@ -401,3 +401,48 @@ def parse_invoice(
         typer.secho(f"  {v.rule}: {v.text}: expected {v.expected}, found {v.actual}", fg="red")
     if not violations:
         typer.echo("  EN 16931 totals arithmetic: OK")
+
+
+@app.command()
+def evidence(
+    finding_id: str = typer.Argument(..., help="The finding's id (fct_findings.finding_id)."),
+    format: str = typer.Option("text", "--format", help="text or json."),
+    home: Optional[Path] = HomeOption,
+):
+    """A finding's proof: the received file as its sender named it, when it arrived, the runs that
+    landed and validated it, and the raw line itself (for an e-invoice batch, the document inside)."""
+    from mediarecon.exports.evidence import evidence_of
+    from mediarecon.ingest.storage import landing_store
+    from mediarecon.state.manifest import Manifest
+
+    if format not in ("text", "json"):
+        fail("--format must be text or json", 2)
+    settings = load_settings(home)
+    columns, rows = _reader_rows(settings, "select * from fct_findings where finding_id = "
+                                           + "'" + finding_id.replace("'", "''") + "'")
+    if not rows:
+        fail(f"no finding {finding_id!r} in the published warehouse (see `mediarecon query \"select finding_id,"
+             " finding_type from fct_findings\"`)", 1)
+    finding = dict(zip(columns, rows[0]))
+    if not settings.home.manifest.exists():
+        fail(f"no manifest at {settings.home.manifest}: nothing was received in this home", 1)
+    proof = evidence_of(finding, Manifest(settings.home.manifest), landing_store(settings))
+    if format == "json":
+        typer.echo(json.dumps({"finding": finding, "evidence": proof.as_dict()}, default=json_default,
+                              ensure_ascii=False, indent=2))
+        return
+    facts = [("finding", f"{finding['finding_type']} {finding['entity_key']} ({finding['finding_id']})"),
+             ("amount at stake", f"{finding['amount_at_stake_eur']} EUR"),
+             ("source", f"{proof.evidence_source or '-'}" + (f" ({proof.manifest_source})" if proof.manifest_source else "")),
+             ("received file", proof.original_name or "-"), ("document", proof.document_name),
+             ("received at", proof.received_at), ("received by run", proof.received_run_id),
+             ("validated by run", proof.processed_run_id), ("line", proof.line), ("sha256", proof.sha256),
+             ("landed as", proof.landing_key)]
+    for name, value in facts:
+        if value is not None:
+            typer.echo(f"{name + ':':18} {value}")
+    if proof.raw is not None:
+        typer.echo("as received:")
+        typer.echo("  " + proof.raw.replace("\n", "\n  "))
+    if proof.note:
+        typer.echo(f"note: {proof.note}")

@@ -60,6 +60,11 @@ class Home:
         return self.warehouse_dir / "build" / "mediarecon.duckdb"
 
     @property
+    def users_db(self) -> Path:
+        """The dashboard's users and sessions (web.users)."""
+        return self.root / "web" / "users.sqlite"
+
+    @property
     def exports(self) -> Path:
         return self.root / "exports"
 

@@ -271,6 +271,12 @@ class Manifest:
             return {r["sha256"]: f"{r['source']}/{r['original_name']}"
                     for r in con.execute("select source, sha256, original_name from files")}
 
+    def landed_file(self, sha256: str) -> sqlite3.Row | None:
+        """The first landing of the file with these bytes (source, original name, key, received, runs)."""
+        with self._connect() as con:
+            return con.execute("select * from files where sha256 = ? order by received_at, source limit 1",
+                               (sha256,)).fetchone()
+
     def last_received(self) -> dict[str, str]:
         """source -> when its newest file was received (ISO, UTC)."""
         with self._connect() as con:

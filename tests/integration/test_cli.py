@@ -15,7 +15,7 @@ import pytest
 MEDIARECON = str(Path(sys.executable).parent / "mediarecon")
 DEMO = str(Path(sys.executable).parent / "mediarecon-demo")
 COMMANDS = [("mediarecon", c) for c in ["init", "run", "query", "status", "report", "alerts", "audit", "replay", "export-all",
-                                        "purge", "serve", "docs"]] \
+                                        "purge", "serve", "docs", "web", "users", "evidence"]] \
     + [("mediarecon-demo", c) for c in ["generate", "chorus-sim", "run"]]
 
 

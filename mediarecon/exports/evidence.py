@@ -1,0 +1,144 @@
+"""From a finding to its proof: the received file as its sender named it, when it arrived, the run that
+landed it, and the raw line itself (for an e-invoice batch: the document inside the ZIP). Read by
+`mediarecon evidence` and the dashboard; the landed file is read where the landing store keeps it, never
+through the warehouse reader (which can read nothing but the marts)."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import zipfile
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from connectors.file_drop import StructuralError, decode
+from mediarecon.state.manifest import Manifest
+
+RAW_LIMIT = 4000  # characters of a raw line or record shown (the download has the whole file)
+
+
+@dataclass
+class Evidence:
+    finding_id: str
+    evidence_source: str | None
+    sha256: str | None
+    line: int | None
+    document_name: str | None  # the member of an e-invoice batch, when the evidence is one document of it
+    original_name: str | None = None
+    manifest_source: str | None = None  # the landed source (order_lines, ad_server…)
+    received_at: str | None = None
+    received_run_id: str | None = None
+    processed_run_id: str | None = None
+    status: str | None = None
+    landing_key: str | None = None
+    raw: str | None = None  # the line (or record, or document) as received
+    note: str | None = None  # why there is no raw line, when there is none
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def member_name(document_name: str | None) -> str | None:
+    """`batch.zip!invoice.xml` -> `invoice.xml`; a document that is the whole file has no member."""
+    if not document_name or "!" not in document_name:
+        return None
+    return document_name.split("!", 1)[1]
+
+
+def _unzipped(data: bytes, member: str | None) -> tuple[bytes, str | None]:
+    """The bytes of `member` inside a ZIP batch (or the data itself when there is no member)."""
+    if member is None or not data.startswith(b"PK\x03\x04"):
+        return data, None
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        try:
+            return z.read(member), None
+        except KeyError:
+            return data, f"the batch holds no document named {member}"
+
+
+def _excel_row(data: bytes, line: int) -> str | None:
+    from openpyxl import load_workbook
+
+    book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    try:
+        sheet = book.worksheets[0]
+        for row in sheet.iter_rows(min_row=line, max_row=line, values_only=True):
+            return " ; ".join("" if v is None else str(v) for v in row).rstrip(" ;")
+    finally:
+        book.close()
+    return None
+
+
+def _json_record(data: bytes, line: int) -> str:
+    """Record `line` (1-based) of an API answer's list of records, else the whole answer."""
+    answer = json.loads(data)
+    records = answer if isinstance(answer, list) else next(
+        (v for v in (answer.values() if isinstance(answer, dict) else []) if isinstance(v, list)), None)
+    if records and 1 <= line <= len(records):
+        answer = records[line - 1]
+    return json.dumps(answer, ensure_ascii=False, indent=2)
+
+
+def raw_line(data: bytes, name: str, line: int | None) -> tuple[str | None, str | None]:
+    """(the raw line `line` of a received file, None) or (None, why not). Lines are the file's physical
+    lines, as the quarantine counts them (Excel's row for a workbook; the record for an API answer)."""
+    if data[:2] == b"\x1f\x8b":
+        data = gzip.decompress(data)
+    if data.startswith(b"PK\x03\x04") and name.lower().endswith((".xlsx", ".xlsm")):
+        if line is None:
+            return None, "a workbook: no row given"
+        return _excel_row(data, line), None
+    if line is None:
+        if data.lstrip()[:1] == b"<" or len(data) <= RAW_LIMIT:  # one document (an e-invoice): shown whole
+            text, _ = decode(data, Path(name))
+            return text[:RAW_LIMIT], None
+        return None, "the finding names the file, not a line of it"
+    if data.lstrip()[:1] in (b"{", b"["):
+        return _json_record(data, line)[:RAW_LIMIT], None
+    try:
+        text, _ = decode(data, Path(name))
+    except StructuralError as e:
+        return None, str(e)
+    lines = text.splitlines()
+    if not 1 <= line <= len(lines):
+        return None, f"the file has {len(lines)} lines, not {line}"
+    return lines[line - 1][:RAW_LIMIT], None
+
+
+def evidence_of(finding: dict, manifest: Manifest, store) -> Evidence:
+    """The evidence of one finding (a fct_findings row as a dict)."""
+    found = Evidence(finding["finding_id"], finding.get("evidence_source"), finding.get("evidence_file_sha256"),
+                     finding.get("evidence_line"), finding.get("evidence_document_name"))
+    if not found.sha256:
+        found.note = "this finding is computed over many files (a yearly or contract-wide figure): no single file"
+        return found
+    row = manifest.landed_file(found.sha256)
+    if row is None:
+        found.note = "no received file has this sha256 in the manifest"
+        return found
+    found.original_name, found.manifest_source = row["original_name"], row["source"]
+    found.received_at, found.status, found.landing_key = row["received_at"], row["status"], row["landing_key"]
+    found.received_run_id, found.processed_run_id = row["received_run_id"], row["processed_run_id"]
+    try:
+        data, missing = landed_document(store, found)
+    except OSError as e:
+        found.note = f"the landed file cannot be read ({e.strerror or e})"
+        return found
+    if missing:
+        found.note = missing
+        return found
+    found.raw, found.note = raw_line(data, member_name(found.document_name) or found.original_name, found.line)
+    return found
+
+
+def landed_document(store, evidence: Evidence) -> tuple[bytes, str | None]:
+    """The bytes of the evidence as received: the landed file, or its document inside a batch."""
+    data = Path(store.fetch(evidence.landing_key)).read_bytes()
+    return _unzipped(data, member_name(evidence.document_name))
+
+
+def download_name(evidence: Evidence) -> str:
+    """The name the sender gave: the batch's member for an e-invoice document, else the file's."""
+    name = member_name(evidence.document_name) or evidence.original_name or evidence.sha256 or "evidence"
+    return Path(name.replace("\\", "/")).name or "evidence"
