@@ -22,7 +22,12 @@ install: $(INSTALLED)
 demo: $(INSTALLED)
 	$(BIN)/mediarecon-demo run
 
-test: $(INSTALLED)
+# the dashboard's browser tests drive Debian's Chromium (Playwright cannot download its own here)
+CHROMIUM := /usr/bin/chromium
+$(CHROMIUM):
+	apt-get update -qq && apt-get install -y -qq chromium
+
+test: $(INSTALLED) | $(CHROMIUM)
 	$(BIN)/pytest -n 2 --dist loadfile
 
 benchmark: $(INSTALLED)

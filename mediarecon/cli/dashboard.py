@@ -101,6 +101,7 @@ def web(
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))
+        sock.listen(2048)  # connections wait in the backlog from now on, before the server is up
     except OSError as e:
         fail(f"cannot listen on {host}:{port}: {e.strerror}", 2)
     shown = f"[{host}]" if ":" in host else host
