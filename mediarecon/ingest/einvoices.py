@@ -157,7 +157,8 @@ def parse_file(data: bytes, sha: str, file_name: str, source: str, received_at: 
         if bad:
             out.quarantine += [{"source": source, "file_sha256": sha, "file_name": file_name, "line": None,
                                 "row_json": None, "document_name": name, "supplier_id": supplier_id(inv),
-                                "invoice_number": inv.number, "issue_date": inv.issue_date, **v} for v in bad]
+                                "invoice_number": inv.number, "issue_date": inv.issue_date,
+                                "buyer_siret": inv.buyer.siret, **v} for v in bad]
             continue
         doc_fp, content_fp = fingerprints(inv)
         row = {**lineage, "document_name": name}
@@ -201,7 +202,8 @@ def _allowance(row: dict, doc_fp: str, line_id: str | None, a) -> dict:
 def _reject(source, sha, file_name, name, rule, text) -> dict:
     return {"source": source, "file_sha256": sha, "file_name": file_name, "line": None, "column_name": None,
             "rule": rule, "value": text, "row_json": None, "document_name": name, "supplier_id": None,
-            "invoice_number": None, "issue_date": None, "expected_eur": None, "stated_eur": None}
+            "invoice_number": None, "issue_date": None, "expected_eur": None, "stated_eur": None,
+            "buyer_siret": None}
 
 
 def write(home: Home, sha: str, parsed: Parsed) -> None:

@@ -26,11 +26,12 @@ LINEAGE = {
 DOCUMENT_LINEAGE = {k: v for k, v in LINEAGE.items() if k != "_source_line"}
 
 # One row per broken rule: the generic columns, then who and what a refused e-invoice is (when readable).
+# buyer_siret came last (#18): quarantine files written before it lack it, and are read by name.
 QUARANTINE_SCHEMA = pa.schema([
     ("source", pa.string()), ("file_sha256", pa.string()), ("file_name", pa.string()), ("line", pa.int64()),
     ("column_name", pa.string()), ("rule", pa.string()), ("value", pa.string()), ("row_json", pa.string()),
     ("document_name", pa.string()), ("supplier_id", pa.string()), ("invoice_number", pa.string()),
-    ("issue_date", pa.date32()), ("expected_eur", MONEY), ("stated_eur", MONEY),
+    ("issue_date", pa.date32()), ("expected_eur", MONEY), ("stated_eur", MONEY), ("buyer_siret", pa.string()),
 ])
 # quarantine/<folder>/: the tabular sources' rows, and the e-invoice documents the warehouse reads
 QUARANTINE_FOLDERS = ("_schema", "einvoices")
@@ -56,9 +57,10 @@ def quarantine_table(rows: list[dict]) -> pa.Table:
 
 def write_empty_tables(home: Home, schemas: dict[str, pa.Schema]) -> None:
     """An empty `_schema.parquet` per validated folder (and quarantine folder), so that the warehouse's
-    sources resolve before the first file arrives and always have the same columns."""
+    sources resolve before the first file arrives and always have the same columns. One written by an
+    older version is rewritten: the Spark engine declares each source with its columns."""
     targets = {home.validated / name / "_schema.parquet": schema for name, schema in schemas.items()}
     targets.update({home.quarantine / folder / "_schema.parquet": QUARANTINE_SCHEMA for folder in QUARANTINE_FOLDERS})
     for target, schema in targets.items():
-        if not target.exists():
+        if not target.exists() or not pq.read_schema(target).equals(schema):
             write_parquet(schema.empty_table(), target)

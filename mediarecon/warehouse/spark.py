@@ -78,7 +78,8 @@ def source_tables(environment: dict[str, str]) -> list[tuple[str, str, Path]]:
         for source in yaml.safe_load(path.read_text(encoding="utf-8"))["sources"]:
             location = source["config"]["meta"]["external_location"]
             location = re.sub(r"\{\{\s*env_var\('(\w+)'\)\s*\}\}", lambda m: environment[m.group(1)], location)
-            folder = re.fullmatch(r"read_parquet\('(.+)/\*\.parquet'\)", location).group(1)
+            # Spark reads by name whatever the options DuckDB is given (union_by_name)
+            folder = re.fullmatch(r"read_parquet\('(.+)/\*\.parquet'(?:, [^)]*)?\)", location).group(1)
             for table in source["tables"]:
                 name = table.get("identifier", table["name"])
                 found.append((source.get("schema", source["name"]), name, Path(folder.replace("{name}", name))))

@@ -74,10 +74,11 @@ def test_chorus_zip_batch_members_carry_their_invoice_id_and_a_bad_one_is_quaran
     assert [(d["chorus_invoice_id"], d["received_via"]) for d in parsed.documents] == [(1000001, "chorus_pro")]
     outcome = einvoices.outcome("chorus_pro_documents", "b" * 64, "documents 1000001..1000002.zip", parsed)
     assert (outcome.status, outcome.rows_read, outcome.rows_valid, outcome.rows_quarantined) == ("partial", 2, 1, 1)
-    rows = duckdb.sql(f"select document_name, rule, expected_eur, stated_eur from "
+    rows = duckdb.sql(f"select document_name, rule, expected_eur, stated_eur, buyer_siret from "
                       f"read_parquet('{tmp_path}/quarantine/einvoices/*.parquet')").fetchall()
+    # the buyer says whose finding the refused document is
     assert rows == [("documents 1000001..1000002.zip!1000002.pdf", "BR-CO-10", Decimal("105840.00"),
-                     Decimal("106000.00"))]
+                     Decimal("106000.00"), "11000201100044")]
     assert einvoices.chorus_invoice_id("documents 1000005..1000005.xml", "documents 1000005..1000005.xml") == 1000005
 
 

@@ -4,6 +4,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from mediarecon.ingest import parquet
+from mediarecon.state.home import Home
 
 
 def test_a_file_being_written_is_not_in_the_warehouse_glob(tmp_path, monkeypatch):
@@ -20,3 +21,24 @@ def test_a_file_being_written_is_not_in_the_warehouse_glob(tmp_path, monkeypatch
     assert seen_mid_write == [[]]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["abc.parquet"]
     assert pq.read_table(tmp_path / "abc.parquet").column("x").to_pylist() == [1, 2]
+
+
+def test_an_empty_schema_file_of_an_older_version_is_rewritten_and_old_files_read_by_name(tmp_path):
+    """A home from before a column was added (buyer_siret in the quarantine): its `_schema.parquet` gets the
+    column (Spark declares the source from it), and a file written before reads as null there."""
+    import duckdb
+
+    home = Home(tmp_path)
+    folder = home.quarantine / "einvoices"
+    older = pa.schema([f for f in parquet.QUARANTINE_SCHEMA if f.name != "buyer_siret"])
+    parquet.write_parquet(older.empty_table(), folder / "_schema.parquet")
+    parquet.write_parquet(pa.Table.from_pylist([{"rule": "BR-CO-10", "file_sha256": "0" * 64}], schema=older),
+                          folder / ("0" * 64 + ".parquet"))
+    parquet.write_empty_tables(home, {"x": pa.schema([("a", pa.int64())])})
+    assert pq.read_schema(folder / "_schema.parquet").equals(parquet.QUARANTINE_SCHEMA)
+    current = (folder / "_schema.parquet").stat().st_mtime_ns
+    parquet.write_empty_tables(home, {"x": pa.schema([("a", pa.int64())])})
+    assert (folder / "_schema.parquet").stat().st_mtime_ns == current  # up to date: left alone
+    # as the dbt source reads it (models/staging/einvoice/_einvoice__sources.yml)
+    assert duckdb.sql(f"select rule, buyer_siret from read_parquet('{folder}/*.parquet', union_by_name = true)"
+                      ).fetchall() == [("BR-CO-10", None)]

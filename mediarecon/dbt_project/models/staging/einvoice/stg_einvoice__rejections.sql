@@ -12,6 +12,7 @@ renamed as (
         {{ dbt.concat(["supplier_id", "'|'", "invoice_number"]) }} as supplier_invoice_key,
         -- text
         source as received_from,
+        buyer_siret,
         rule,
         column_name as business_term,
         value as detail,
