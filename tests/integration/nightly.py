@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from mediarecon.cli import app
 from mediarecon.flows.nightly_reconciliation import nightly_reconciliation
+from mediarecon.paths import read_seed
 from mediarecon.vocabulary import finding_types
 
 cli = CliRunner()
@@ -56,7 +57,9 @@ def all_marts(path) -> dict:
     finally:
         con.close()
 
-LINEAGE = ("source_file_sha256", "source_line", "evidence_file_sha256", "evidence_line")
+# the document named in an evidence file goes with that file (the lowest sha256 of the copies)
+LINEAGE = ("source_file_sha256", "source_line", "source_document_name", "evidence_file_sha256", "evidence_line",
+           "evidence_document_name")
 
 
 def business_marts(path) -> dict:
@@ -143,3 +146,64 @@ def assert_labelled_anomalies_found(home, summary: dict, state_year) -> None:
                 Decimal(label["amount_at_stake_eur"]), rel=Decimal("0.25")), key
     label_counts = {t: sum(1 for lt, _ in labels if lt == t) for t in finding_types()}
     assert {t: v["count"] for t, v in summary["findings"].items()} == label_counts
+
+
+# How each finding type knows its advertiser in the files as sent (fct_findings.advertiser_id says the same).
+ADVERTISER_OF = {
+    "order_line": {"under_delivery", "over_invoiced", "invoiced_not_delivered", "missing_discount"},
+    "purchase_order": {"fee_on_gross", "wrong_fee_rate", "late_delivery_penalty_due"},
+    "campaign": {"delivery_drop", "email_deliverability_drop", "forbidden_campaign_delivery"},
+    "placement": {"delivery_without_order"},
+    "key": {"missing_deferred_rebate"},
+    "invoice": {"invoice_without_order", "invoice_blocked", "late_payment", "duplicate_invoice",
+                "invoice_arithmetic_error"},
+    "none": {"ceiling_threshold_crossed", "epm_miss"},  # contract-wide: the coordinator's and the auditor's
+}
+
+
+def _csv_rows(folder, encoding: str, delimiter: str = ";"):
+    for path in sorted(folder.glob("*.csv")):
+        with open(path, encoding=encoding, newline="") as f:
+            yield from csv.DictReader(f, delimiter=delimiter)
+
+
+def campaign_advertisers(state_year) -> dict[str, str]:
+    """campaign -> advertiser id, from the agency's purchase orders as sent and the seed (not the warehouse)."""
+    by_siret = {a["siret"]: a["advertiser_id"] for a in read_seed("advertisers")}
+    return {r["Campagne"]: by_siret[r["SIRET annonceur"]]
+            for r in _csv_rows(state_year / "inbox" / "purchase_orders", "utf-8-sig")}
+
+
+def labelled_advertisers(state_year) -> dict[tuple[str, str], str | None]:
+    """(anomaly type, entity key) -> whose it is, for every labelled anomaly, read from the generated files
+    and the seed (not the warehouse): an order line's or order's from the agency's purchase orders, a
+    placement's from the campaign its ad-server rows name, an invoice's from Chorus Pro's recipient
+    (codeDestinataire), a rebate's from its key; none for a contract-wide type."""
+    assert set().union(*ADVERTISER_OF.values()) == set(finding_types())
+    inbox = state_year / "inbox"
+    by_siret = {a["siret"]: a["advertiser_id"] for a in read_seed("advertisers")}
+    of_order = {r["N° BDC"]: by_siret[r["SIRET annonceur"]] for r in _csv_rows(inbox / "purchase_orders", "utf-8-sig")}
+    of_line = {f"{r['N° BDC']}-{int(r['N° ligne']):03d}": of_order[r["N° BDC"]]
+               for r in _csv_rows(inbox / "order_lines", "cp1252")}
+    of_campaign = campaign_advertisers(state_year)
+    campaign_of_placement = {}
+    for path in sorted((inbox / "ad_server").glob("*.csv")):
+        lines = path.read_text(encoding="utf-8").splitlines()
+        for r in csv.DictReader(lines[lines.index("Report Fields") + 1:]):
+            if r["Placement ID"]:  # not the totals row
+                campaign_of_placement[r["Placement ID"]] = r["Campaign External ID"]
+    invoices = json.loads((state_year / "chorus" / "invoices.json").read_text(encoding="utf-8"))["invoices"]
+    of_invoice = {f"{i['codeFournisseur']}|{i['numeroFacture']}": by_siret[i["codeDestinataire"]] for i in invoices}
+    whose = {
+        "order_line": of_line.__getitem__,
+        "purchase_order": of_order.__getitem__,
+        "campaign": lambda key: of_campaign[key.split("|")[0]],
+        "placement": lambda key: of_campaign[campaign_of_placement[key]],
+        "key": lambda key: key.split("|")[0],
+        "invoice": of_invoice.__getitem__,
+        "none": lambda key: None,
+    }
+    how = {t: way for way, types in ADVERTISER_OF.items() for t in types}
+    with open(state_year / "ground_truth" / "anomalies.csv", encoding="utf-8") as f:
+        return {(r["anomaly_type"], r["entity_key"]): whose[how[r["anomaly_type"]]](r["entity_key"])
+                for r in csv.DictReader(f)}

@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import zipfile
 from decimal import Decimal
 
 import duckdb
@@ -14,8 +15,8 @@ import pytest
 
 from mediarecon.cli import app
 from tests.conftest import copy_inbox, tree_state
-from tests.integration.nightly import (assert_labelled_anomalies_found, cli, marts, mediarecon, query_json,
-                                      run)
+from tests.integration.nightly import (ADVERTISER_OF, assert_labelled_anomalies_found, cli,
+                                      labelled_advertisers, marts, mediarecon, query_json, run)
 
 pytestmark = pytest.mark.usefixtures("prefect_server", "chorus_pro")
 
@@ -60,6 +61,53 @@ def test_evidence_points_to_a_received_file_and_line(first_run):
         cells = landed.read_text(encoding="utf-8").splitlines()[f["line"] - 1].split(",")
         campaign, isp = f["entity_key"].split("|")
         assert cells[3] == isp and cells[5] == "0"  # ESPName, DeliveredMessagesCount
+
+
+def test_every_finding_is_its_advertisers_as_the_files_sent_say(first_run, state_year):
+    """advertiser_id scopes the dashboard and routes the alerts: each finding names the advertiser its order
+    line, order, campaign, invoice or rebate belongs to in the generated files, and only contract-wide
+    findings name none; every alert condition made of a finding (a missing rebate too) is that advertiser's."""
+    home, _, _ = first_run
+    expected = labelled_advertisers(state_year)
+    findings = query_json(home, "select finding_id, finding_type, entity_key, advertiser_id from fct_findings")
+    assert {(f["finding_type"], f["entity_key"]) for f in findings} == set(expected)
+    for f in findings:
+        key = (f["finding_type"], f["entity_key"])
+        assert f["advertiser_id"] == expected[key], key
+        assert (f["advertiser_id"] is None) == (f["finding_type"] in ADVERTISER_OF["none"]), key
+    conditions = query_json(home, "select c.alert_rule, c.entity_key, c.advertiser_id, f.advertiser_id as of_finding"
+                                  " from fct_alert_conditions as c inner join fct_findings as f using (finding_id)")
+    assert len(conditions) == len(findings)
+    assert [c for c in conditions if c["advertiser_id"] != c["of_finding"]] == []
+    assert any(c["alert_rule"] == "missing_deferred_rebate" and c["advertiser_id"] for c in conditions)
+
+
+def test_e_invoice_evidence_names_its_document_in_the_batch(first_run):
+    """A Chorus Pro download is a ZIP of many invoices: the finding names the one it rests on (a file that is
+    one document names none), and that document is the finding's invoice (its number) or quotes its order."""
+    from connectors.einvoice import parse_bytes
+    from mediarecon.ingest.einvoices import supplier_id
+
+    home, _, _ = first_run
+    rows = query_json(home, "select finding_type, entity_key, evidence_source, evidence_file_sha256 as sha,"
+                            " evidence_document_name as document from fct_findings")
+    assert [r for r in rows if r["evidence_source"] != "einvoice" and r["document"] is not None] == []
+    documents = [r for r in rows if r["evidence_source"] == "einvoice"]
+    in_batches = 0
+    for r in documents:
+        landed = next((home / "landing").glob(f"*/{r['sha']}*"))
+        if r["document"] is not None:
+            with zipfile.ZipFile(landed) as z:
+                data = z.read(r["document"].split("!", 1)[1])
+            in_batches += 1
+        else:
+            data = landed.read_bytes()
+        invoice = parse_bytes(data, r["document"] or landed.name)
+        if "|" in r["entity_key"]:  # supplier|number
+            assert f"{supplier_id(invoice)}|{invoice.number}" == r["entity_key"], r
+        else:  # an order line or a purchase order
+            assert invoice.order_reference == r["entity_key"].split("-")[0], r
+    assert in_batches >= len(documents) // 2 > 0
 
 
 def test_second_run_on_same_inbox_changes_nothing(second_run):

@@ -7,22 +7,11 @@ import json
 import pytest
 
 from mediarecon.cli import app
-from mediarecon.paths import read_seed
-from tests.integration.nightly import (ON_CALL, advertiser_email, cli, mediarecon, query_json)
+from tests.integration.nightly import (ON_CALL, advertiser_email, campaign_advertisers, cli, mediarecon,
+                                      query_json)
 from tests.receivers import attachments
 
 pytestmark = pytest.mark.usefixtures("prefect_server", "chorus_pro")
-
-
-def campaign_advertisers(state_year) -> dict[str, str]:
-    """campaign -> advertiser id, from the agency's purchase orders as sent and the seed (not the warehouse)."""
-    by_siret = {a["siret"]: a["advertiser_id"] for a in read_seed("advertisers")}
-    out = {}
-    for path in sorted((state_year / "inbox" / "purchase_orders").glob("*.csv")):
-        with open(path, encoding="utf-8-sig", newline="") as f:
-            for row in csv.DictReader(f, delimiter=";"):
-                out[row["Campagne"]] = by_siret[row["SIRET annonceur"]]
-    return out
 
 
 def test_every_labelled_drop_is_alerted_once_to_its_recipients_with_its_chart(first_run, state_year,

@@ -1,7 +1,7 @@
 -- Finding invoice_without_order. Rule: CCAP 12.4.4 (1), an invoice quotes the purchase order's number
 -- (numéro d'engagement juridique, numeroBonCommande in Chorus Pro).
 -- Grain: one row per Chorus Pro invoice quoting no purchase-order number or an unknown one;
--- entity_key = supplier_id|invoice_number; amount = its TTC.
+-- entity_key = supplier_id|invoice_number; amount = its TTC; advertiser = its recipient's.
 with
 
 invoice_payments as (
@@ -13,12 +13,15 @@ final as (
         'invoice_without_order' as finding_type,
         supplier_invoice_key as entity_key,
         cast(null as {{ dbt.type_string() }}) as campaign_id,
+        -- the invoice's recipient (its order is unknown by definition)
+        advertiser_id,
         deposit_date as first_date,
         deposit_date as last_date,
         cast(amount_ttc_eur as decimal(18, 2)) as amount_at_stake_eur,
         'chorus_pro' as evidence_source,
         source_file_sha256 as evidence_file_sha256,
-        source_line as evidence_line
+        source_line as evidence_line,
+        cast(null as {{ dbt.type_string() }}) as evidence_document_name
     from invoice_payments
     where not has_known_order
 )

@@ -15,12 +15,14 @@ final as (
         'missing_deferred_rebate' as finding_type,
         rebate_key as entity_key,
         cast(null as {{ dbt.type_string() }}) as campaign_id,
+        advertiser_id,
         cast({{ dbt.concat(["cast(service_year as " ~ dbt.type_string() ~ ")", "'-01-01'"]) }} as date) as first_date,
         cast({{ dbt.concat(["cast(service_year as " ~ dbt.type_string() ~ ")", "'-12-31'"]) }} as date) as last_date,
         cast(missing_rebate_eur as decimal(18, 2)) as amount_at_stake_eur,
         'agency' as evidence_source,
         source_file_sha256 as evidence_file_sha256,
-        cast(null as bigint) as evidence_line
+        cast(null as bigint) as evidence_line,
+        cast(null as {{ dbt.type_string() }}) as evidence_document_name
     from deferred_rebates
     where is_missing
 )

@@ -4,7 +4,8 @@
 -- thresholds from the alert rules file, var drop_rules).
 -- Grain: one row per drop episode of a campaign or campaign x ISP series (advertiser and seller roll-ups
 -- are alerts only: their campaigns' drops are the findings); finding type and evidence source from the
--- seed volume_drop_types; entity_key = the series key; amount = the value of the volume lost.
+-- seed volume_drop_types; entity_key = the series key; amount = the value of the volume lost; advertiser
+-- = the campaign's.
 with
 
 volume_drops as (
@@ -89,12 +90,14 @@ final as (
         drops.finding_type,
         drops.series_key as entity_key,
         drops.campaign_id,
+        drops.advertiser_id,
         drops.first_date,
         drops.last_date,
         {{ to_decimal('drops.lost_value_eur', 18, 2) }} as amount_at_stake_eur,
         drops.evidence_source,
         drop_evidence.source_file_sha256 as evidence_file_sha256,
-        drop_evidence.source_line as evidence_line
+        drop_evidence.source_line as evidence_line,
+        cast(null as {{ dbt.type_string() }}) as evidence_document_name
     from drops
     left join drop_evidence
         on

@@ -6,11 +6,7 @@ order_lines as (
 ),
 
 purchase_orders as (
-    select * from {{ ref('int_purchase_orders_deduplicated') }}
-),
-
-advertisers as (
-    select * from {{ ref('advertisers') }}
+    select * from {{ ref('int_purchase_orders_attributed') }}
 ),
 
 media_sellers as (
@@ -24,7 +20,7 @@ final as (
         order_lines.line_number,
         purchase_orders.campaign_id,
         purchase_orders.campaign_name,
-        advertisers.advertiser_id,
+        purchase_orders.advertiser_id,
         media_sellers.media_seller_id,
         order_lines.media_seller_name,
         order_lines.media_seller_siret,
@@ -49,8 +45,6 @@ final as (
     from order_lines
     left join purchase_orders
         on order_lines.purchase_order_id = purchase_orders.purchase_order_id
-    left join advertisers
-        on purchase_orders.advertiser_siret = advertisers.siret
     left join media_sellers
         on order_lines.media_seller_siret = media_sellers.siret
 )

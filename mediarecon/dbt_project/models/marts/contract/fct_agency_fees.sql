@@ -78,19 +78,34 @@ expected as (
     group by purchase_order_id
 ),
 
-invoiced as (
+agency_invoice_lines as (
     select
-        invoice_lines.purchase_order_ref as purchase_order_id,
-        cast(sum(invoice_lines.signed_net_ht_eur) as decimal(18, 2)) as invoiced_fee_ht_eur,
-        count(distinct invoice_lines.invoice_key) as fee_invoices,
-        min(invoice_lines.issue_date) as first_invoice_date,
-        max(invoice_lines.issue_date) as last_invoice_date,
-        min(invoice_lines.source_file_sha256) as invoice_file_sha256
+        invoice_lines.*,
+        -- the evidence is the invoice file of lowest sha256; this names the document in it (a ZIP batch
+        -- holds several)
+        row_number() over (
+            partition by invoice_lines.purchase_order_ref
+            order by invoice_lines.source_file_sha256, invoice_lines.document_name
+        ) as evidence_rank
     from invoice_lines
     inner join agencies
         on invoice_lines.supplier_id = agencies.siret
     where not invoice_lines.is_duplicate
-    group by invoice_lines.purchase_order_ref
+),
+
+invoiced as (
+    select
+        purchase_order_ref as purchase_order_id,
+        cast(sum(signed_net_ht_eur) as decimal(18, 2)) as invoiced_fee_ht_eur,
+        count(distinct invoice_key) as fee_invoices,
+        min(issue_date) as first_invoice_date,
+        max(issue_date) as last_invoice_date,
+        min(source_file_sha256) as invoice_file_sha256,
+        max(
+            case when evidence_rank = 1 then {{ batch_document_name('document_name') }} end
+        ) as invoice_document_name
+    from agency_invoice_lines
+    group by purchase_order_ref
 ),
 
 final as (
@@ -114,7 +129,8 @@ final as (
         end as fee_issue,
         invoiced.first_invoice_date,
         invoiced.last_invoice_date,
-        coalesce(invoiced.invoice_file_sha256, expected.source_file_sha256) as source_file_sha256
+        coalesce(invoiced.invoice_file_sha256, expected.source_file_sha256) as source_file_sha256,
+        invoiced.invoice_document_name as source_document_name
     from expected
     left join invoiced
         on expected.purchase_order_id = invoiced.purchase_order_id

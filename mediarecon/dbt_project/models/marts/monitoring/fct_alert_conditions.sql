@@ -1,7 +1,8 @@
 -- Everything the morning alerts are made of, one row per condition episode: volume drops (campaign,
 -- advertiser, seller, campaign x ISP; their alert rule from the seed volume_drop_types), bounce/complaint
 -- rises per ISP, invoices close to their payment due date, and every finding of fct_findings (the alert
--- step keeps those its rules file asks for).
+-- step keeps those its rules file asks for). A finding's condition is its advertiser's (fct_findings
+-- says whose it is), so that per-advertiser routing sees every one.
 -- is_ongoing: the condition still holds on the last day known; level 2 is critical (a series at zero,
 -- a critical finding). Run-level conditions (a failed nightly, a silent source) are the alert step's.
 with
@@ -28,34 +29,6 @@ findings as (
 
 invoice_payments as (
     select * from {{ ref('fct_invoice_payments') }}
-),
-
-order_lines as (
-    select * from {{ ref('int_order_lines_enriched') }}
-),
-
-campaign_advertisers as (
-    select
-        campaign_id,
-        min(advertiser_id) as advertiser_id
-    from order_lines
-    group by campaign_id
-),
-
-order_advertisers as (
-    select
-        purchase_order_id,
-        min(advertiser_id) as advertiser_id
-    from order_lines
-    group by purchase_order_id
-),
-
-invoice_advertisers as (
-    select
-        supplier_invoice_key,
-        min(advertiser_id) as advertiser_id
-    from invoice_payments
-    group by supplier_invoice_key
 ),
 
 volume_drops as (
@@ -162,12 +135,7 @@ other_findings as (
     select
         findings.finding_type as alert_rule,
         findings.entity_key,
-        coalesce(
-            campaign_advertisers.advertiser_id,
-            invoice_advertisers.advertiser_id,
-            order_advertisers.advertiser_id,
-            order_lines.advertiser_id
-        ) as advertiser_id,
+        findings.advertiser_id,
         findings.campaign_id,
         cast(null as {{ dbt.type_string() }}) as media_seller_id,
         findings.first_date,
@@ -185,14 +153,6 @@ other_findings as (
         findings.evidence_file_sha256,
         findings.evidence_line
     from findings
-    left join campaign_advertisers
-        on findings.campaign_id = campaign_advertisers.campaign_id
-    left join invoice_advertisers
-        on findings.entity_key = invoice_advertisers.supplier_invoice_key
-    left join order_advertisers
-        on findings.entity_key = order_advertisers.purchase_order_id
-    left join order_lines
-        on findings.entity_key = order_lines.order_line_id
     where findings.finding_type not in (
         select volume_drop_types.finding_type from volume_drop_types
         where volume_drop_types.finding_type is not null

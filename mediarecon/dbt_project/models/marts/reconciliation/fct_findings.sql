@@ -1,7 +1,8 @@
 -- Every detected discrepancy, one vocabulary (seed finding_types) and one entity key per type, with
 -- the evidence an auditor can follow back to a received file and line. Each rule is one model of
 -- models/intermediate/findings/, all emitting the same columns (their contract); here they are unioned,
--- given an id and their type's severity and description.
+-- given an id and their type's severity and description. advertiser_id is whose finding it is (the
+-- dashboard's and the alerts' per-advertiser scope): null only for contract-wide types.
 with
 
 unioned as (
@@ -49,6 +50,7 @@ final as (
         unioned.finding_type,
         unioned.entity_key,
         unioned.campaign_id,
+        unioned.advertiser_id,
         unioned.first_date,
         unioned.last_date,
         cast(unioned.amount_at_stake_eur as decimal(18, 2)) as amount_at_stake_eur,
@@ -56,7 +58,8 @@ final as (
         finding_types.description,
         unioned.evidence_source,
         unioned.evidence_file_sha256,
-        unioned.evidence_line
+        unioned.evidence_line,
+        unioned.evidence_document_name
     from unioned
     -- left: a type missing from the seed must fail the relationships test, not vanish
     left join finding_types
