@@ -42,9 +42,11 @@ def delivery_chart(days: list[dict], unit: str) -> str:
     for t in _ticks(top):
         out.append(f'<line class="grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y(t):.1f}" y2="{y(t):.1f}"/>'
                    f'<text class="tick" x="{LEFT - 6}" y="{y(t) + 4:.1f}" text-anchor="end">{french.number(t)}</text>')
+    labelled = -1e9
     for i, d in enumerate(days):
         day = d["volume_date"]
-        if day.day == 1 or i == 0:
+        if (day.day == 1 or i == 0) and x(i) - labelled >= 60:  # a month label, never over the previous one
+            labelled = x(i)
             out.append(f'<line class="axis" x1="{x(i):.1f}" x2="{x(i):.1f}" y1="{TOP + plot_h}" y2="{TOP + plot_h + 5}"/>'
                        f'<text class="tick" x="{x(i):.1f}" y="{TOP + plot_h + 18}" text-anchor="middle">'
                        f'{SHORT_MONTHS[day.month - 1]} {day.year}</text>')

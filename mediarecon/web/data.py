@@ -20,7 +20,8 @@ MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 PAGE_SIZE = 100
 
 FINDING_COLUMNS = """
-    f.finding_id, f.finding_type, t.label_fr as type_label, f.severity, f.description, f.entity_key,
+    f.finding_id, f.finding_type, t.label_fr as type_label, f.severity, t.description_fr as description,
+    f.entity_key,
     f.campaign_id, f.advertiser_id, a.advertiser_name, f.media_seller_id, s.media_seller_name,
     f.first_date, f.last_date, f.amount_at_stake_eur, f.evidence_source, f.evidence_file_sha256,
     f.evidence_line, f.evidence_document_name"""

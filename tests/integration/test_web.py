@@ -199,7 +199,9 @@ def test_an_advertiser_sees_its_own_rows_and_nothing_else(dashboard):
     r = s.get(f"{dashboard['url']}/statement/{month}.xlsx")
     assert r.status_code == 200
     sheet = load_workbook(io.BytesIO(r.content)).active
-    listed = {c.value for c in sheet["A"] if isinstance(c.value, str) and c.value.isdigit()}
+    every_order = {r["purchase_order_id"] for r in warehouse_rows(home, "select purchase_order_id from"
+                                                                     " rpt_monthly_execution_statement")}
+    listed = {c.value for row in sheet.iter_rows() for c in row if c.value in every_order}
     assert listed == {r["purchase_order_id"] for r in warehouse_rows(
         home, "select purchase_order_id from rpt_monthly_execution_statement where advertiser_id = ?"
               " and strftime(statement_month, '%Y-%m') = ?", [mine, month])}
@@ -261,6 +263,12 @@ def test_a_finding_leads_to_its_raw_line_and_its_landed_file(dashboard):
     assert name in page and line.replace("'", "&#39;") in page
     download = s.get(f"{dashboard['url']}/findings/{finding['finding_id']}/evidence")
     assert hashlib.sha256(download.content).hexdigest() == finding["sha"]
+    # the same evidence on the command line
+    from mediarecon.cli import app
+
+    printed = cli.invoke(app, ["evidence", finding["finding_id"], "--home", str(home)])
+    assert printed.exit_code == 0 and f"received file:     {name}" in printed.output and line in printed.output
+    assert cli.invoke(app, ["evidence", "nope", "--home", str(home)]).exit_code == 1
     # an e-invoice finding: the document inside the batch, named
     doc = warehouse_rows(home, "select finding_id, evidence_file_sha256 as sha, evidence_document_name as doc"
                                " from fct_findings where evidence_source = 'einvoice' and evidence_document_name"
@@ -292,7 +300,7 @@ def test_the_nightly_publishes_while_the_dashboard_reads_and_the_dashboard_follo
     # something new to process (a rejected file counts), so that the night publishes a new warehouse
     (home / "inbox" / "ad_server" / "export_tronque.csv").write_text("Date,Impressions\n2025-03-01,1\n")
     summary = run(home)
-    assert summary["status"] == "succeeded"
+    assert summary["files_rejected"] == 1
     after = re.search(r'data-testid="published-at">([^<]+)<', s.get(dashboard["url"] + "/").text).group(1)
     assert after != before
 
@@ -383,7 +391,8 @@ def test_in_a_browser_an_advertiser_follows_a_finding_to_its_proof(browser, dash
     page.screenshot(path=str(SCREENSHOTS / "statement_advertiser.png"), full_page=True)
     with page.expect_download() as statement:
         page.click("[data-testid=statement-xlsx]")
-    sheet = load_workbook(statement.value.path()).active
+    assert statement.value.suggested_filename.endswith(f"_{mine}.xlsx")
+    sheet = load_workbook(io.BytesIO(Path(statement.value.path()).read_bytes())).active
     assert name in str(sheet["A1"].value)
     page.goto(dashboard["url"] + "/alerts")
     page.screenshot(path=str(SCREENSHOTS / "alerts_advertiser.png"), full_page=True)
@@ -411,3 +420,28 @@ def test_in_a_browser_the_coordinator_sees_all_and_acknowledges_an_alert(browser
         "select status, acknowledged_by from alerts where alert_id = ?", [alert_id]).fetchone()
     assert status == ("acknowledged", "sig")
     context.close()
+
+
+def test_findings_name_their_seller_and_the_list_filters_by_it(dashboard):
+    from mediarecon.paths import read_seed
+
+    home = dashboard["home"]
+    seller_of_siret = {s["siret"]: s["media_seller_id"] for s in read_seed("media_sellers")}
+    line_seller = {r["order_line_id"]: r["media_seller_id"] for r in warehouse_rows(
+        home, "select order_line_id, media_seller_id from fct_order_line_delivery")}
+    findings = warehouse_rows(home, "select finding_id, finding_type, entity_key, media_seller_id from fct_findings")
+    for f in findings:
+        if f["finding_type"] in ("under_delivery", "over_invoiced", "invoiced_not_delivered", "missing_discount"):
+            assert f["media_seller_id"] == line_seller[f["entity_key"]], f
+        elif f["finding_type"] in ("invoice_without_order", "invoice_blocked", "late_payment", "duplicate_invoice",
+                                   "invoice_arithmetic_error"):
+            assert f["media_seller_id"] == seller_of_siret.get(f["entity_key"].split("|")[0]), f
+        elif f["finding_type"] == "missing_deferred_rebate":
+            assert f["media_seller_id"] == f["entity_key"].split("|")[1], f
+        elif f["finding_type"] in ("ceiling_threshold_crossed", "epm_miss", "fee_on_gross", "wrong_fee_rate"):
+            assert f["media_seller_id"] is None, f
+    seller = max({f["media_seller_id"] for f in findings if f["media_seller_id"]},
+                 key=lambda s: sum(f["media_seller_id"] == s for f in findings))
+    s = login(dashboard, "controle")
+    assert {f["finding_id"] for f in api_findings(s, dashboard, seller=seller)} == \
+        {f["finding_id"] for f in findings if f["media_seller_id"] == seller}

@@ -19,6 +19,7 @@ final as (
         agency_fees.purchase_order_id as entity_key,
         cast(null as {{ dbt.type_string() }}) as campaign_id,
         purchase_orders.advertiser_id,
+        cast(null as {{ dbt.type_string() }}) as media_seller_id,
         agency_fees.first_invoice_date as first_date,
         agency_fees.last_invoice_date as last_date,
         cast(agency_fees.overcharge_ht_eur as decimal(18, 2)) as amount_at_stake_eur,

@@ -17,6 +17,7 @@ final as (
         cast(null as {{ dbt.type_string() }}) as campaign_id,
         -- no advertiser's own: only the coordinator and the auditor see it
         cast(null as {{ dbt.type_string() }}) as advertiser_id,
+        cast(null as {{ dbt.type_string() }}) as media_seller_id,
         min(consumption_date) as first_date,
         min(consumption_date) as last_date,
         cast(min(cumulative_ht_eur) as decimal(18, 2)) as amount_at_stake_eur,

@@ -43,6 +43,7 @@ final as (
         placements.counted_object_id as entity_key,
         placements.campaign_id,
         campaign_advertisers.advertiser_id,
+        cast(null as {{ dbt.type_string() }}) as media_seller_id,
         placements.first_date,
         placements.last_date,
         cast(placements.delivered_cost_eur as decimal(18, 2)) as amount_at_stake_eur,

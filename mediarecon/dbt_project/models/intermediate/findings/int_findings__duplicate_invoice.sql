@@ -23,6 +23,10 @@ purchase_orders as (
     select * from {{ ref('int_purchase_orders_attributed') }}
 ),
 
+media_sellers as (
+    select * from {{ ref('media_sellers') }}
+),
+
 final as (
     select
         'duplicate_invoice' as finding_type,
@@ -33,6 +37,7 @@ final as (
             buyers.advertiser_id,
             purchase_orders.advertiser_id
         ) as advertiser_id,
+        media_sellers.media_seller_id,
         invoices.issue_date as first_date,
         invoices.issue_date as last_date,
         cast(invoices.tax_inclusive_eur as decimal(18, 2)) as amount_at_stake_eur,
@@ -47,6 +52,8 @@ final as (
         on invoices.buyer_siret = buyers.siret
     left join purchase_orders
         on invoices.purchase_order_ref = purchase_orders.purchase_order_id
+    left join media_sellers
+        on invoices.supplier_id = media_sellers.siret
     where invoices.is_duplicate
 )
 

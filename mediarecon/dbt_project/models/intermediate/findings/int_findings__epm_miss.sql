@@ -15,6 +15,7 @@ final as (
         cast(null as {{ dbt.type_string() }}) as campaign_id,
         -- no advertiser's own: only the coordinator and the auditor see it
         cast(null as {{ dbt.type_string() }}) as advertiser_id,
+        cast(null as {{ dbt.type_string() }}) as media_seller_id,
         cast({{ dbt.concat(["cast(kpi_year as " ~ dbt.type_string() ~ ")", "'-01-01'"]) }} as date) as first_date,
         cast({{ dbt.concat(["cast(kpi_year as " ~ dbt.type_string() ~ ")", "'-12-31'"]) }} as date) as last_date,
         cast(null as decimal(18, 2)) as amount_at_stake_eur,

@@ -55,6 +55,7 @@ final as (
         campaigns.campaign_id as entity_key,
         campaigns.campaign_id,
         campaign_advertisers.advertiser_id,
+        cast(null as {{ dbt.type_string() }}) as media_seller_id,
         campaigns.first_date,
         campaigns.last_date,
         cast(campaigns.delivered_cost_eur as decimal(18, 2)) as amount_at_stake_eur,

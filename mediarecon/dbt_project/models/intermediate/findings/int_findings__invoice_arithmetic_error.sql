@@ -45,6 +45,7 @@ chorus_recipients as (
 invoices as (
     select
         supplier_invoice_key,
+        min(supplier_id) as supplier_id,
         min(issue_date) as issue_date,
         min(abs(expected_eur - stated_eur)) as gap_eur,
         min(buyer_advertiser_id) as buyer_advertiser_id,
@@ -56,12 +57,17 @@ invoices as (
     group by supplier_invoice_key
 ),
 
+media_sellers as (
+    select * from {{ ref('media_sellers') }}
+),
+
 final as (
     select
         'invoice_arithmetic_error' as finding_type,
         invoices.supplier_invoice_key as entity_key,
         cast(null as {{ dbt.type_string() }}) as campaign_id,
         coalesce(chorus_recipients.advertiser_id, invoices.buyer_advertiser_id) as advertiser_id,
+        media_sellers.media_seller_id,
         invoices.issue_date as first_date,
         invoices.issue_date as last_date,
         cast(invoices.gap_eur as decimal(18, 2)) as amount_at_stake_eur,
@@ -72,6 +78,8 @@ final as (
     from invoices
     left join chorus_recipients
         on invoices.supplier_invoice_key = chorus_recipients.supplier_invoice_key
+    left join media_sellers
+        on invoices.supplier_id = media_sellers.siret
 )
 
 select * from final

@@ -14,12 +14,17 @@ invoice_payments as (
     select * from {{ ref('fct_invoice_payments') }}
 ),
 
+media_sellers as (
+    select * from {{ ref('media_sellers') }}
+),
+
 final as (
     select
         'invoice_blocked' as finding_type,
         invoice_status_history.supplier_invoice_key as entity_key,
         cast(null as {{ dbt.type_string() }}) as campaign_id,
         invoice_payments.advertiser_id,
+        media_sellers.media_seller_id,
         invoice_status_history.status_date as first_date,
         coalesce(invoice_status_history.next_status_date, invoice_status_history.status_date) as last_date,
         cast(null as decimal(18, 2)) as amount_at_stake_eur,
@@ -30,6 +35,8 @@ final as (
     from invoice_status_history
     left join invoice_payments
         on invoice_status_history.invoice_id = invoice_payments.invoice_id
+    left join media_sellers
+        on invoice_status_history.supplier_id = media_sellers.siret
     where
         invoice_status_history.is_blocking
         and invoice_status_history.days_in_status > {{ var('invoice_blocked_days') }}

@@ -8,22 +8,29 @@ invoice_payments as (
     select * from {{ ref('fct_invoice_payments') }}
 ),
 
+media_sellers as (
+    select * from {{ ref('media_sellers') }}
+),
+
 final as (
     select
         'invoice_without_order' as finding_type,
-        supplier_invoice_key as entity_key,
+        invoice_payments.supplier_invoice_key as entity_key,
         cast(null as {{ dbt.type_string() }}) as campaign_id,
         -- the invoice's recipient (its order is unknown by definition)
-        advertiser_id,
-        deposit_date as first_date,
-        deposit_date as last_date,
-        cast(amount_ttc_eur as decimal(18, 2)) as amount_at_stake_eur,
+        invoice_payments.advertiser_id,
+        media_sellers.media_seller_id,
+        invoice_payments.deposit_date as first_date,
+        invoice_payments.deposit_date as last_date,
+        cast(invoice_payments.amount_ttc_eur as decimal(18, 2)) as amount_at_stake_eur,
         'chorus_pro' as evidence_source,
-        source_file_sha256 as evidence_file_sha256,
-        source_line as evidence_line,
+        invoice_payments.source_file_sha256 as evidence_file_sha256,
+        invoice_payments.source_line as evidence_line,
         cast(null as {{ dbt.type_string() }}) as evidence_document_name
     from invoice_payments
-    where not has_known_order
+    left join media_sellers
+        on invoice_payments.supplier_id = media_sellers.siret
+    where not invoice_payments.has_known_order
 )
 
 select * from final

@@ -20,6 +20,7 @@ final as (
         order_penalties.purchase_order_id as entity_key,
         cast(null as {{ dbt.type_string() }}) as campaign_id,
         purchase_orders.advertiser_id,
+        cast(null as {{ dbt.type_string() }}) as media_seller_id,
         cast({{ dbt.dateadd('day', 1, 'order_penalties.contract_end_date') }} as date) as first_date,
         order_penalties.actual_end_date as last_date,
         cast(order_penalties.late_penalty_eur as decimal(18, 2)) as amount_at_stake_eur,

@@ -10,20 +10,33 @@ payment_delay_interest as (
     select * from {{ ref('fct_payment_delay_interest') }}
 ),
 
+invoice_payments as (
+    select * from {{ ref('fct_invoice_payments') }}
+),
+
+media_sellers as (
+    select * from {{ ref('media_sellers') }}
+),
+
 final as (
     select
         'late_payment' as finding_type,
-        supplier_invoice_key as entity_key,
+        payment_delay_interest.supplier_invoice_key as entity_key,
         cast(null as {{ dbt.type_string() }}) as campaign_id,
-        advertiser_id,
-        interest_start_date as first_date,
-        payment_date as last_date,
-        cast(amount_due_eur as decimal(18, 2)) as amount_at_stake_eur,
+        payment_delay_interest.advertiser_id,
+        media_sellers.media_seller_id,
+        payment_delay_interest.interest_start_date as first_date,
+        payment_delay_interest.payment_date as last_date,
+        cast(payment_delay_interest.amount_due_eur as decimal(18, 2)) as amount_at_stake_eur,
         'chorus_pro' as evidence_source,
-        source_file_sha256 as evidence_file_sha256,
-        source_line as evidence_line,
+        payment_delay_interest.source_file_sha256 as evidence_file_sha256,
+        payment_delay_interest.source_line as evidence_line,
         cast(null as {{ dbt.type_string() }}) as evidence_document_name
     from payment_delay_interest
+    left join invoice_payments
+        on payment_delay_interest.invoice_id = invoice_payments.invoice_id
+    left join media_sellers
+        on invoice_payments.supplier_id = media_sellers.siret
 )
 
 select * from final

@@ -16,6 +16,7 @@ final as (
         rebate_key as entity_key,
         cast(null as {{ dbt.type_string() }}) as campaign_id,
         advertiser_id,
+        media_seller_id,
         cast({{ dbt.concat(["cast(service_year as " ~ dbt.type_string() ~ ")", "'-01-01'"]) }} as date) as first_date,
         cast({{ dbt.concat(["cast(service_year as " ~ dbt.type_string() ~ ")", "'-12-31'"]) }} as date) as last_date,
         cast(missing_rebate_eur as decimal(18, 2)) as amount_at_stake_eur,

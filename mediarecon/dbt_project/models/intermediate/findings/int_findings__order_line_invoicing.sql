@@ -70,6 +70,7 @@ final as (
         order_line_invoicing_flags.order_line_id as entity_key,
         order_line_delivery.campaign_id,
         order_line_delivery.advertiser_id,
+        order_line_delivery.media_seller_id,
         order_line_delivery.first_invoice_date as first_date,
         order_line_delivery.last_invoice_date as last_date,
         cast(order_line_invoicing_flags.amount_at_stake_eur as decimal(18, 2)) as amount_at_stake_eur,

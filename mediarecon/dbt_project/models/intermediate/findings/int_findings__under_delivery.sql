@@ -15,6 +15,7 @@ final as (
         order_line_id as entity_key,
         campaign_id,
         advertiser_id,
+        media_seller_id,
         start_date as first_date,
         end_date as last_date,
         cast(undelivered_net_ht_eur as decimal(18, 2)) as amount_at_stake_eur,

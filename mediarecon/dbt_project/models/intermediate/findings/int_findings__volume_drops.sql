@@ -91,6 +91,7 @@ final as (
         drops.series_key as entity_key,
         drops.campaign_id,
         drops.advertiser_id,
+        drops.media_seller_id,
         drops.first_date,
         drops.last_date,
         {{ to_decimal('drops.lost_value_eur', 18, 2) }} as amount_at_stake_eur,

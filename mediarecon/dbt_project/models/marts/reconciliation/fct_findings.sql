@@ -51,6 +51,7 @@ final as (
         unioned.entity_key,
         unioned.campaign_id,
         unioned.advertiser_id,
+        unioned.media_seller_id,
         unioned.first_date,
         unioned.last_date,
         cast(unioned.amount_at_stake_eur as decimal(18, 2)) as amount_at_stake_eur,
