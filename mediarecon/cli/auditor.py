@@ -443,6 +443,8 @@ def evidence(
             typer.echo(f"{name + ':':18} {value}")
     if proof.raw is not None:
         typer.echo("as received:")
+        if proof.header:
+            typer.echo("  " + proof.header)
         typer.echo("  " + proof.raw.replace("\n", "\n  "))
     if proof.note:
         typer.echo(f"note: {proof.note}")

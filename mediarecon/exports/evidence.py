@@ -5,6 +5,7 @@ through the warehouse reader (which can read nothing but the marts)."""
 
 from __future__ import annotations
 
+import csv
 import gzip
 import io
 import json
@@ -33,6 +34,7 @@ class Evidence:
     status: str | None = None
     landing_key: str | None = None
     raw: str | None = None  # the line (or record, or document) as received
+    header: str | None = None  # the header line of a delimited file, to read the raw line's columns by
     note: str | None = None  # why there is no raw line, when there is none
 
     def as_dict(self) -> dict:
@@ -106,6 +108,28 @@ def raw_line(data: bytes, name: str, line: int | None) -> tuple[str | None, str 
     return lines[line - 1][:RAW_LIMIT], None
 
 
+def header_line(data: bytes, name: str, line: int | None) -> str | None:
+    """The header above line `line` of a delimited text file: the first line with as many fields (a
+    CM360 report's preamble lines have fewer)."""
+    if not line or line < 2:
+        return None
+    if data[:2] == b"\x1f\x8b":
+        data = gzip.decompress(data)
+    if data.startswith(b"PK\x03\x04") or data.lstrip()[:1] in (b"{", b"[", b"<"):
+        return None
+    try:
+        text, _ = decode(data[:1 << 20], Path(name))
+    except StructuralError:
+        return None
+    lines = text.splitlines()
+    if line > len(lines):
+        return None
+    delimiter = ";" if lines[line - 1].count(";") > lines[line - 1].count(",") else ","
+    fields = lambda row: next(csv.reader([row], delimiter=delimiter), [])
+    width = len(fields(lines[line - 1]))
+    return next((row[:RAW_LIMIT] for row in lines[:line - 1] if len(fields(row)) == width), None)
+
+
 def evidence_of(finding: dict, manifest: Manifest, store) -> Evidence:
     """The evidence of one finding (a fct_findings row as a dict)."""
     found = Evidence(finding["finding_id"], finding.get("evidence_source"), finding.get("evidence_file_sha256"),
@@ -128,7 +152,9 @@ def evidence_of(finding: dict, manifest: Manifest, store) -> Evidence:
     if missing:
         found.note = missing
         return found
-    found.raw, found.note = raw_line(data, member_name(found.document_name) or found.original_name, found.line)
+    name = member_name(found.document_name) or found.original_name
+    found.raw, found.note = raw_line(data, name, found.line)
+    found.header = header_line(data, name, found.line) if found.raw else None
     return found
 
 

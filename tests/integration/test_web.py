@@ -256,9 +256,11 @@ def test_a_finding_leads_to_its_raw_line_and_its_landed_file(dashboard):
     name, key = manifest.execute("select original_name, landing_key from files where sha256 = ?",
                                  [finding["sha"]]).fetchone()
     landed = (home / "landing" / key).read_bytes()
-    line = landed.decode("cp1252" if b"\xe9" in landed else "utf-8-sig").splitlines()[finding["line"] - 1]
+    lines = landed.decode("cp1252" if b"\xe9" in landed else "utf-8-sig").splitlines()
+    line = lines[finding["line"] - 1]
     body = s.get(f"{dashboard['url']}/api/findings/{finding['finding_id']}").json()
     assert body["evidence"]["original_name"] == name and body["evidence"]["raw"] == line
+    assert body["evidence"]["header"] == lines[0]  # the agency's export: its header is its first line
     page = s.get(f"{dashboard['url']}/findings/{finding['finding_id']}").text
     assert name in page and line.replace("'", "&#39;") in page
     download = s.get(f"{dashboard['url']}/findings/{finding['finding_id']}/evidence")
