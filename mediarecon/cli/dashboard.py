@@ -108,5 +108,5 @@ def web(
     typer.echo(f"dashboard on http://{shown}:{sock.getsockname()[1]}/ (home {settings.home.root}; Ctrl-C to stop)")
     sys.stdout.flush()
     server = uvicorn.Server(uvicorn.Config(create_app(settings), log_level="warning", access_log=False,
-                                           proxy_headers=True, forwarded_allow_ips="127.0.0.1"))
+                                           proxy_headers=True, forwarded_allow_ips="127.0.0.1,::1"))
     server.run(sockets=[sock])

@@ -36,6 +36,7 @@ class Evidence:
     raw: str | None = None  # the line (or record, or document) as received
     header: str | None = None  # the header line of a delimited file, to read the raw line's columns by
     note: str | None = None  # why there is no raw line, when there is none
+    downloadable: bool = False  # whether this reader may download the file (or the document) itself
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -72,19 +73,24 @@ def _excel_row(data: bytes, line: int) -> str | None:
     return None
 
 
-def _json_record(data: bytes, line: int) -> str:
-    """Record `line` (1-based) of an API answer's list of records, else the whole answer."""
+def _json_record(data: bytes, line: int, whole: bool) -> str:
+    """Record `line` (1-based) of an API answer's list of records, else the whole answer (when `whole`:
+    an answer about one invoice is that invoice's, a page of a search is everyone's)."""
     answer = json.loads(data)
     records = answer if isinstance(answer, list) else next(
         (v for v in (answer.values() if isinstance(answer, dict) else []) if isinstance(v, list)), None)
-    if records and 1 <= line <= len(records):
-        answer = records[line - 1]
+    if records and 1 <= line <= len(records) and isinstance(answer, list):
+        return json.dumps(records[line - 1], ensure_ascii=False, indent=2)
+    if not whole and not (isinstance(answer, dict) and "idFacture" in answer):
+        return SHARED_FILE
     return json.dumps(answer, ensure_ascii=False, indent=2)
 
 
-def raw_line(data: bytes, name: str, line: int | None) -> tuple[str | None, str | None]:
+def raw_line(data: bytes, name: str, line: int | None, whole: bool = True) -> tuple[str | None, str | None]:
     """(the raw line `line` of a received file, None) or (None, why not). Lines are the file's physical
-    lines, as the quarantine counts them (Excel's row for a workbook; the record for an API answer)."""
+    lines, as the quarantine counts them (Excel's row for a workbook; the record for an API answer).
+    Without a line, the file is shown whole only when `whole` (it is one document, or the reader may see
+    every row of it)."""
     if data[:2] == b"\x1f\x8b":
         data = gzip.decompress(data)
     if data.startswith(b"PK\x03\x04") and name.lower().endswith((".xlsx", ".xlsm")):
@@ -92,12 +98,14 @@ def raw_line(data: bytes, name: str, line: int | None) -> tuple[str | None, str 
             return None, "a workbook: no row given"
         return _excel_row(data, line), None
     if line is None:
+        if not whole:
+            return None, SHARED_FILE
         if data.lstrip()[:1] == b"<" or len(data) <= RAW_LIMIT:  # one document (an e-invoice): shown whole
             text, _ = decode(data, Path(name))
             return text[:RAW_LIMIT], None
         return None, "the finding names the file, not a line of it"
     if data.lstrip()[:1] in (b"{", b"["):
-        return _json_record(data, line)[:RAW_LIMIT], None
+        return _json_record(data, line, whole)[:RAW_LIMIT], None
     try:
         text, _ = decode(data, Path(name))
     except StructuralError as e:
@@ -130,8 +138,10 @@ def header_line(data: bytes, name: str, line: int | None) -> str | None:
     return next((row[:RAW_LIMIT] for row in lines[:line - 1] if len(fields(row)) == width), None)
 
 
-def evidence_of(finding: dict, manifest: Manifest, store) -> Evidence:
-    """The evidence of one finding (a fct_findings row as a dict)."""
+def evidence_of(finding: dict, manifest: Manifest, store, whole_files: bool = True) -> Evidence:
+    """The evidence of one finding (a fct_findings row as a dict). `whole_files`: the reader may see a
+    received file whole (the coordinator, the auditor); else (an advertiser) only the finding's own line,
+    or its own e-invoice document — a sender's file holds other advertisers' rows too (CCAP 11.7)."""
     found = Evidence(finding["finding_id"], finding.get("evidence_source"), finding.get("evidence_file_sha256"),
                      finding.get("evidence_line"), finding.get("evidence_document_name"))
     if not found.sha256:
@@ -146,16 +156,30 @@ def evidence_of(finding: dict, manifest: Manifest, store) -> Evidence:
     found.received_run_id, found.processed_run_id = row["received_run_id"], row["processed_run_id"]
     try:
         data, missing = landed_document(store, found)
-    except OSError as e:
-        found.note = f"the landed file cannot be read ({e.strerror or e})"
+    except (OSError, RuntimeError) as e:  # a purged file; an object store that does not answer (StorageError)
+        found.note = f"the landed file cannot be read ({getattr(e, 'strerror', None) or e})"
         return found
     if missing:
         found.note = missing
         return found
+    one_document = _one_document(found, data)
+    found.downloadable = whole_files or one_document
     name = member_name(found.document_name) or found.original_name
-    found.raw, found.note = raw_line(data, name, found.line)
+    found.raw, found.note = raw_line(data, name, found.line, whole=whole_files or one_document)
     found.header = header_line(data, name, found.line) if found.raw else None
+    if not found.downloadable and found.note is None:
+        found.note = SHARED_FILE
     return found
+
+
+SHARED_FILE = ("the received file holds other advertisers' rows too: only this finding's line is shown; the"
+               " coordinator or the auditor can provide the file")
+
+
+def _one_document(evidence: Evidence, data: bytes) -> bool:
+    """Whether the evidence is one e-invoice (a member of a batch, or a file that is one document)."""
+    return member_name(evidence.document_name) is not None or (
+        evidence.evidence_source == "einvoice" and not data.startswith(b"PK\x03\x04"))
 
 
 def landed_document(store, evidence: Evidence) -> tuple[bytes, str | None]:

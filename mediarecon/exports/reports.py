@@ -78,6 +78,9 @@ def _totals(columns: list[Column], rows: list[tuple]) -> list:
     return out
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
 def write_xlsx(path: "Path | typing.BinaryIO", title: str, columns: list[Column], rows: list[tuple], totals: bool = True) -> None:
     from openpyxl import Workbook
     from openpyxl.styles import Font
@@ -94,6 +97,10 @@ def write_xlsx(path: "Path | typing.BinaryIO", title: str, columns: list[Column]
     ws.freeze_panes = "A4"  # title and header stay visible
     for r in rows:
         ws.append([float(v) if isinstance(v, Decimal) else v for v in r])
+        for cell in ws[ws.max_row]:
+            # a sender's text that looks like a formula (=, +, -, @) stays text: never evaluated by Excel
+            if isinstance(cell.value, str) and cell.value[:1] in FORMULA_STARTS:
+                cell.data_type = "s"
     if totals:
         ws.append([float(v) if isinstance(v, Decimal) else v for v in _totals(columns, rows)])
         for cell in ws[ws.max_row]:

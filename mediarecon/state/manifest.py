@@ -76,16 +76,24 @@ def utcnow() -> str:
 
 
 class Manifest:
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, read_only: bool = False):
+        """`read_only`: a reader's (the dashboard's): the file must exist, nothing is created or written."""
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.read_only = read_only
         self._held: sqlite3.Connection | None = None
         self._in_transaction = False
+        if read_only:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
         with self._connect() as con:
             con.execute("pragma journal_mode=wal")
             con.executescript(SCHEMA)
 
     def _open(self) -> sqlite3.Connection:
+        if self.read_only:
+            con = sqlite3.connect(self.path.absolute().as_uri() + "?mode=ro", uri=True, timeout=30)
+            con.row_factory = sqlite3.Row
+            return con
         con = sqlite3.connect(self.path, timeout=30)
         con.row_factory = sqlite3.Row
         # WAL + NORMAL: never corrupt; a power cut may forget the last commits, which only means a file

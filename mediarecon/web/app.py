@@ -18,7 +18,7 @@ import secrets
 from contextlib import asynccontextmanager
 from decimal import Decimal
 from pathlib import Path
-from urllib.parse import parse_qs, quote, urlencode
+from urllib.parse import parse_qs, quote, urlencode, urlsplit
 
 from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
@@ -127,31 +127,61 @@ def create_app(settings: Settings) -> FastAPI:
                 login, _, password = base64.b64decode(header[6:]).decode("utf-8").partition(":")
             except (ValueError, UnicodeDecodeError):
                 raise Refused(401, "en-tête Authorization illisible") from None
-            user = await run_in_threadpool(users.authenticate, login, password)
+            user = await authenticate(login, password)
             if user is None:
-                await asyncio.sleep(web.login_delay_s)
                 raise Refused(401, "identifiant ou mot de passe incorrect")
             return Session(user, "", dt.datetime.now(dt.timezone.utc))
-        return session_of(request)
+        return await run_in_threadpool(session_of, request)
+
+    hashing = asyncio.Semaphore(2)  # scrypt checks at once: a flood of logins cannot starve the pages
+    failures: dict[str, int] = {}  # consecutive failed logins per login, since the server started
+
+    async def authenticate(login: str, password: str):
+        """The user, or None after the failed-login delay, doubled at each consecutive failure of the
+        same login (parallel guesses all wait), up to 30 s."""
+        async with hashing:
+            user = await run_in_threadpool(users.authenticate, login, password)
+        if user is not None:
+            failures.pop(login, None)
+            return user
+        failures[login] = failures.get(login, 0) + 1
+        if len(failures) > 10_000:  # bounded: forget the oldest logins tried
+            del failures[next(iter(failures))]
+        await asyncio.sleep(min(web.login_delay_s * 2 ** min(failures[login] - 1, 10), 30.0))
+        return None
+
+    def secure(request: Request) -> bool:
+        return web.secure_cookie or request.url.scheme == "https"
 
     async def form_of(request: Request, session: Session | None) -> dict[str, str]:
         """The POSTed form, once its CSRF token (and its Origin, when the browser sends one) is checked."""
         origin = request.headers.get("origin")
-        if origin and origin != f"{request.url.scheme}://{request.headers.get('host', '')}":
+        # the host only: behind the TLS proxy the scheme seen here may be http
+        if origin and urlsplit(origin).netloc != request.headers.get("host", ""):
             raise Refused(403, "requête refusée : elle vient d'un autre site")
-        body = await request.body()
-        if len(body) > MAX_FORM_BYTES:
+        try:
+            declared = int(request.headers.get("content-length") or 0)
+        except ValueError:
+            declared = MAX_FORM_BYTES + 1
+        if declared > MAX_FORM_BYTES:
             raise Refused(413, "formulaire trop long")
+        body = b""
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > MAX_FORM_BYTES:  # a chunked body has no length to refuse it by
+                raise Refused(413, "formulaire trop long")
         form = {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True).items()}
         expected = session.csrf_token if session else request.cookies.get(LOGIN_CSRF_COOKIE, "")
-        if not expected or not hmac.compare_digest(form.get("csrf_token", ""), expected):
+        if not expected or not hmac.compare_digest(form.get("csrf_token", "").encode(), expected.encode()):
             raise Refused(403, "jeton CSRF absent ou invalide : rechargez la page et recommencez")
         return form
 
     @app.exception_handler(NotLoggedIn)
     async def not_logged_in(request: Request, exc: NotLoggedIn):
         if request.url.path.startswith("/api/"):
-            return json_response({"error": "connexion requise"}, 401)
+            response = json_response({"error": "connexion requise"}, 401)
+            response.headers["WWW-Authenticate"] = 'Basic realm="mediarecon"'
+            return response
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/login?{urlencode({'next': target})}", status_code=303)
 
@@ -197,32 +227,31 @@ def create_app(settings: Settings) -> FastAPI:
         token = secrets.token_urlsafe(32)
         response = templates.TemplateResponse(request, "login.html", {"user": None, "csrf_token": token,
                                                                       "next": _safe_next(next), "error": None})
-        response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", secure=web.secure_cookie,
+        response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", secure=secure(request),
                             path="/login", max_age=3600)
         return response
 
     @app.post("/login")
     async def login(request: Request):
         form = await form_of(request, None)
-        user = await run_in_threadpool(users.authenticate, form.get("login", "").strip(), form.get("password", ""))
+        user = await authenticate(form.get("login", "").strip(), form.get("password", ""))
         if user is None:
-            await asyncio.sleep(web.login_delay_s)
             return templates.TemplateResponse(
                 request, "login.html", {"user": None, "csrf_token": request.cookies.get(LOGIN_CSRF_COOKIE, ""),
                                         "next": _safe_next(form.get("next")),
                                         "error": "Identifiant ou mot de passe incorrect."}, status_code=401)
-        token, session = users.open_session(user, web.session_hours)
+        token, session = await run_in_threadpool(users.open_session, user, web.session_hours)
         response = RedirectResponse(_safe_next(form.get("next")), status_code=303)
-        response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="strict", secure=web.secure_cookie,
+        response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="strict", secure=secure(request),
                             path="/", max_age=int(web.session_hours * 3600))
         response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
         return response
 
     @app.post("/logout")
     async def logout(request: Request):
-        session = session_of(request)
+        session = await run_in_threadpool(session_of, request)
         await form_of(request, session)
-        users.close_session(request.cookies.get(SESSION_COOKIE, ""))
+        await run_in_threadpool(users.close_session, request.cookies.get(SESSION_COOKIE, ""))
         response = RedirectResponse("/login", status_code=303)
         response.delete_cookie(SESSION_COOKIE, path="/")
         return response
@@ -235,7 +264,8 @@ def create_app(settings: Settings) -> FastAPI:
         summary = data.overview(warehouse, scope)
         open_alerts = [a for a in alert_store.alerts() if a["status"] != "resolved" and scope.allows(a["advertiser_id"])]
         runs = list_runs(home, 1)
-        freshness = sorted(Manifest(home.manifest).last_received().items()) if home.manifest.exists() else []
+        freshness = sorted(Manifest(home.manifest, read_only=True).last_received().items()) \
+            if home.manifest.exists() else []
         return page(request, "overview.html", session, summary=summary, open_alerts=open_alerts,
                     last_run=runs[0] if runs else None, freshness=freshness,
                     advertiser_name=data.advertiser_name(warehouse, scope, scope.advertiser_id))
@@ -270,25 +300,31 @@ def create_app(settings: Settings) -> FastAPI:
                     choices=data.filter_choices(warehouse, scope), sort_link=sort_link, page_link=page_link,
                     page_size=data.PAGE_SIZE)
 
-    def _evidence(finding: dict) -> evidence_module.Evidence:
+    def _evidence(finding: dict, scope: Scope) -> evidence_module.Evidence:
         if not home.manifest.exists():
             return evidence_module.Evidence(finding["finding_id"], finding["evidence_source"], None, None, None,
                                             note="no manifest in this home")
-        return evidence_module.evidence_of(finding, Manifest(home.manifest), landing())
+        return evidence_module.evidence_of(finding, Manifest(home.manifest, read_only=True), landing(),
+                                           whole_files=scope.sees_whole_files)
 
     @app.get("/findings/{finding_id}", response_class=HTMLResponse)
     def finding_page(request: Request, finding_id: str):
         session = session_of(request)
-        found = found_or_404(data.finding(warehouse, Scope.of(session.user), finding_id), "constat")
-        return page(request, "finding.html", session, f=found, evidence=_evidence(found))
+        scope = Scope.of(session.user)
+        found = found_or_404(data.finding(warehouse, scope, finding_id), "constat")
+        return page(request, "finding.html", session, f=found, evidence=_evidence(found, scope))
 
     @app.get("/findings/{finding_id}/evidence")
     def evidence_download(request: Request, finding_id: str):
         session = session_of(request)
-        proof = _evidence(found_or_404(data.finding(warehouse, Scope.of(session.user), finding_id), "constat"))
-        if not proof.landing_key:
+        scope = Scope.of(session.user)
+        proof = _evidence(found_or_404(data.finding(warehouse, scope, finding_id), "constat"), scope)
+        if not proof.landing_key or not proof.downloadable:
             raise Refused(404, proof.note or "pas de fichier reçu pour ce constat")
-        content, missing = evidence_module.landed_document(landing(), proof)
+        try:
+            content, missing = evidence_module.landed_document(landing(), proof)
+        except (OSError, RuntimeError) as e:
+            raise Refused(404, f"le fichier reçu ne peut être lu ({getattr(e, 'strerror', None) or e})") from None
         if missing:
             raise Refused(404, missing)
         name = evidence_module.download_name(proof)
@@ -343,13 +379,14 @@ def create_app(settings: Settings) -> FastAPI:
 
     @app.post("/alerts/{alert_id}/acknowledge")
     async def acknowledge(request: Request, alert_id: int):
-        session = session_of(request)
+        session = await run_in_threadpool(session_of, request)
         await form_of(request, session)
         if session.user.role != "coordinator":
             raise Refused(403, "seul le coordinateur prend en compte une alerte")
-        row = alert_store.alert(alert_id)
+        row = await run_in_threadpool(alert_store.alert, alert_id)
         found_or_404(row if row is not None and Scope.of(session.user).allows(row["advertiser_id"]) else None, "alerte")
-        alert_store.acknowledge(alert_id, session.user.login, dt.datetime.now(dt.timezone.utc).replace(microsecond=0))
+        await run_in_threadpool(alert_store.acknowledge, alert_id, session.user.login,
+                                dt.datetime.now(dt.timezone.utc).replace(microsecond=0))
         return RedirectResponse("/alerts", status_code=303)
 
     # ------------------------------------------------------------------ API (docs/dashboard.md)
@@ -365,7 +402,7 @@ def create_app(settings: Settings) -> FastAPI:
         session = await api_session(request)
         found = found_or_404(await run_in_threadpool(data.finding, warehouse, Scope.of(session.user), finding_id),
                              "constat")
-        proof = await run_in_threadpool(_evidence, found)
+        proof = await run_in_threadpool(_evidence, found, Scope.of(session.user))
         return json_response({**found, "evidence": proof.as_dict()})
 
     @app.get("/api/campaigns/{campaign_id}/delivery")

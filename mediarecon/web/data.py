@@ -55,8 +55,8 @@ class FindingFilters:
             raise BadFilter(f"gravité {self.severity!r} : attendu {', '.join(SEVERITIES)}")
         if self.sort not in SORTS:
             raise BadFilter(f"tri {self.sort!r} : attendu {', '.join(SORTS)}")
-        if self.page < 1:
-            raise BadFilter("page : à partir de 1")
+        if not 1 <= self.page <= 1_000_000:
+            raise BadFilter("page : de 1 à 1 000 000")
         return self
 
     def params(self) -> dict:

@@ -19,6 +19,7 @@ from mediarecon.state.home import Home
 from mediarecon.warehouse.reader import Reader, open_reader
 
 EVERYONE = None  # reference data with no advertiser in it: every user sees it whole
+NOBODY = "\x00no advertiser"  # the scope of a user whose role grants nothing: matches no row
 NOBODY_BUT_STAFF = "false"  # contract-wide figures, summed over every advertiser
 
 # relation -> (table, the filter that keeps one advertiser's rows; $advertiser is its id)
@@ -37,8 +38,10 @@ RELATIONS: dict[str, tuple[str, str | None]] = {
 }
 
 # a table named outside the braces: what `Scope.sql` refuses
-_BARE_TABLE = re.compile(r"\b(fct|rpt|dim|int|stg)_\w+|\breference\s*\.|\binformation_schema\b|\bduckdb_\w+",
-                         re.IGNORECASE)
+_BARE_TABLE = re.compile(r"\b(fct|rpt|dim|int|stg)_\w+|\breference\b|\binformation_schema\b|\bduckdb_\w+"
+                         r"|\bquery(_table)?\s*\(|\bread_\w+\s*\(|\bglob\s*\(", re.IGNORECASE)
+_RELATION = re.compile(r"\{(\w+)\}")
+STAFF_ROLES = ("coordinator", "auditor")
 
 
 class ScopeError(RuntimeError):
@@ -53,11 +56,21 @@ class Scope:
 
     @classmethod
     def of(cls, user) -> "Scope":
-        return cls(user.advertiser_id if user.role == "advertiser" else None)
+        """Fails closed: a role that is neither staff nor an advertiser with its id sees nothing."""
+        if user.role in STAFF_ROLES:
+            return cls(None)
+        if user.role == "advertiser" and user.advertiser_id:
+            return cls(user.advertiser_id)
+        return cls(NOBODY)
 
     @property
     def is_staff(self) -> bool:
         return self.advertiser_id is None
+
+    @property
+    def sees_whole_files(self) -> bool:
+        """A received file holds every advertiser's rows: whole, it is for the staff only (exports.evidence)."""
+        return self.is_staff
 
     def allows(self, advertiser_id: str | None) -> bool:
         """A row from outside the warehouse (an alert) by its advertiser: the same rule as the relations."""
@@ -75,7 +88,13 @@ class Scope:
                 return f"(select * from {table})"
             return f"(select * from {table} where {keep})"
 
-        return template.format(**{name: relation(name) for name in RELATIONS})
+        def placed(found: re.Match) -> str:
+            if found.group(1) not in RELATIONS:
+                raise ScopeError(f"dashboard SQL names an unknown relation {{{found.group(1)}}}")
+            return relation(found.group(1))
+
+        # only the known {relation} placeholders are replaced: nothing else in the text is interpreted
+        return _RELATION.sub(placed, template)
 
     def params(self, sql: str, given: dict | None) -> dict:
         params = dict(given or {})

@@ -107,6 +107,7 @@ def test_every_page_and_api_route_needs_a_login(dashboard):
     for path in API:
         r = requests.get(dashboard["url"] + path)
         assert r.status_code == 401 and r.json() == {"error": "connexion requise"}, path
+        assert r.headers["www-authenticate"].startswith("Basic")
     forged = {"mediarecon_session": "not-a-session"}
     assert requests.get(dashboard["url"] + "/api/findings", cookies=forged).status_code == 401
 
@@ -155,6 +156,11 @@ def test_every_post_needs_its_csrf_token(dashboard):
     for data in [{}, {"csrf_token": "forged"}]:
         assert s.post(f"{dashboard['url']}/alerts/{open_id}/acknowledge", data=data).status_code == 403
         assert s.post(dashboard["url"] + "/logout", data=data).status_code == 403
+    # a token that is not even ASCII: refused, not a server error
+    assert requests.post(dashboard["url"] + "/login", data={"login": "sig", "password": "x", "csrf_token": "é"},
+                         cookies={"mediarecon_login_csrf": "abc"}).status_code == 403
+    # a body too big is refused before it is read
+    assert requests.post(dashboard["url"] + "/login", data={"csrf_token": "x" * 20_000}).status_code == 413
     # the right token from another site's page
     token = csrf_of(s, dashboard)
     r = s.post(f"{dashboard['url']}/alerts/{open_id}/acknowledge", data={"csrf_token": token},
@@ -243,8 +249,9 @@ def test_a_bi_tool_reads_the_api_with_basic_auth_in_the_same_scope(dashboard):
     assert body["total"] == len(warehouse_rows(home, "select 1 from fct_findings where advertiser_id = ?", [mine]))
     amounts = [Decimal(f["amount_at_stake_eur"]) for f in body["findings"] if f["amount_at_stake_eur"] is not None]
     assert amounts == sorted(amounts, reverse=True)
-    assert requests.get(dashboard["url"] + "/api/findings", params={"month": "2025-13"},
-                        auth=("annonceur", PASSWORDS["annonceur"])).status_code == 400
+    for bad in [{"month": "2025-13"}, {"page": "0"}, {"page": str(10**19)}, {"sort": "finding_id; drop"}]:
+        assert requests.get(dashboard["url"] + "/api/findings", params=bad,
+                            auth=("annonceur", PASSWORDS["annonceur"])).status_code == 400, bad
 
 
 def test_a_finding_leads_to_its_raw_line_and_its_landed_file(dashboard):
@@ -378,11 +385,8 @@ def test_in_a_browser_an_advertiser_follows_a_finding_to_its_proof(browser, dash
     raw = page.locator("[data-testid=raw-line]")
     assert raw.is_visible() and raw.inner_text().strip()
     page.screenshot(path=str(SCREENSHOTS / "finding_advertiser.png"), full_page=True)
-    with page.expect_download() as proof:
-        page.click("text=Télécharger")
-    assert hashlib.sha256(Path(proof.value.path()).read_bytes()).hexdigest() == warehouse_rows(
-        home, "select evidence_file_sha256 as sha from fct_findings where finding_id = ?",
-        [with_line["finding_id"]])[0]["sha"]
+    # the sender's file holds other advertisers' rows: its line only, no download
+    assert page.locator("text=Télécharger").count() == 0 and "other advertisers" in page.inner_text(".note")
     # its campaign: the daily chart of delivered against planned
     page.click(f"dd a[href='/campaigns/{with_line['campaign_id']}']")
     chart = page.locator("[data-testid=delivery-chart] svg")
@@ -390,6 +394,7 @@ def test_in_a_browser_an_advertiser_follows_a_finding_to_its_proof(browser, dash
     page.screenshot(path=str(SCREENSHOTS / "campaign_advertiser.png"), full_page=True)
     # the monthly statement and its download
     page.goto(dashboard["url"] + "/statement")
+    assert "Ordonnateur niveau 1" in page.inner_text("table.statement thead")
     page.screenshot(path=str(SCREENSHOTS / "statement_advertiser.png"), full_page=True)
     with page.expect_download() as statement:
         page.click("[data-testid=statement-xlsx]")
@@ -411,6 +416,15 @@ def test_in_a_browser_the_coordinator_sees_all_and_acknowledges_an_alert(browser
     page.screenshot(path=str(SCREENSHOTS / "overview_coordinator.png"), full_page=True)
     page.goto(dashboard["url"] + "/campaigns")
     page.screenshot(path=str(SCREENSHOTS / "campaigns_coordinator.png"), full_page=True)
+    # the auditor's path from a figure to its proof: the finding, its raw line, the file as received
+    finding = warehouse_rows(home, "select finding_id, evidence_file_sha256 as sha from fct_findings where"
+                                   " evidence_line is not null order by amount_at_stake_eur desc limit 1")[0]
+    page.goto(f"{dashboard['url']}/findings/{finding['finding_id']}")
+    assert page.locator("[data-testid=raw-line]").inner_text().strip()
+    with page.expect_download() as proof:
+        page.click("text=Télécharger")
+    assert hashlib.sha256(Path(proof.value.path()).read_bytes()).hexdigest() == finding["sha"]
+    page.screenshot(path=str(SCREENSHOTS / "finding_coordinator.png"), full_page=True)
     page.goto(dashboard["url"] + "/alerts")
     first = page.locator("tr[data-alert]:has(button)").first
     alert_id = int(first.get_attribute("data-alert"))
@@ -447,3 +461,26 @@ def test_findings_name_their_seller_and_the_list_filters_by_it(dashboard):
     s = login(dashboard, "controle")
     assert {f["finding_id"] for f in api_findings(s, dashboard, seller=seller)} == \
         {f["finding_id"] for f in findings if f["media_seller_id"] == seller}
+
+
+def test_an_advertiser_sees_its_line_but_never_a_file_shared_with_other_advertisers(dashboard):
+    home, mine = dashboard["home"], dashboard["mine"]
+    s = login(dashboard, "annonceur")
+    shared = warehouse_rows(home, "select finding_id, evidence_file_sha256 as sha, evidence_line as line from fct_findings"
+                                  " where advertiser_id = ? and evidence_source in ('agency', 'ad_server', 'chorus_pro')"
+                                  " and evidence_line is not null order by finding_id", [mine])
+    assert shared
+    for f in shared:
+        body = s.get(f"{dashboard['url']}/api/findings/{f['finding_id']}").json()["evidence"]
+        assert body["raw"] and not body["downloadable"], body
+        assert s.get(f"{dashboard['url']}/findings/{f['finding_id']}/evidence").status_code == 404
+        assert "Télécharger" not in s.get(f"{dashboard['url']}/findings/{f['finding_id']}").text
+    # the same findings, for the auditor: the whole file
+    auditor = login(dashboard, "controle")
+    assert auditor.get(f"{dashboard['url']}/findings/{shared[0]['finding_id']}/evidence").status_code == 200
+    # its own e-invoice inside a batch: that document only, never the batch
+    documents = warehouse_rows(home, "select finding_id, evidence_document_name as doc from fct_findings where"
+                                     " advertiser_id = ? and evidence_document_name like '%!%'", [mine])
+    for f in documents:
+        r = s.get(f"{dashboard['url']}/findings/{f['finding_id']}/evidence")
+        assert r.status_code == 200 and not r.content.startswith(b"PK"), f

@@ -64,10 +64,19 @@ def test_the_scope_filters_every_relation_and_refuses_a_bare_table():
     assert "where false" in advertiser.sql("select * from {epm_results}")
     assert advertiser.sql("select * from {finding_types}") == "select * from (select * from reference.finding_types)"
     for bare in ["select * from fct_findings", "select * from reference.advertisers", "select * from rpt_x",
-                 "select * from information_schema.tables", "select * from duckdb_tables()"]:
+                 "select * from information_schema.tables", "select * from duckdb_tables()",
+                 'select * from "reference".advertisers', "select * from query_table('fc' || 't_findings')",
+                 "select * from read_csv('x')", "select * from {no_such_relation}"]:
         with pytest.raises(ScopeError):
             advertiser.sql(bare)
     assert advertiser.params("… $advertiser …", {"x": 1}) == {"x": 1, "advertiser": "ADV-ADEME"}
+    # only the known placeholders are replaced: other braces stay as written
+    assert advertiser.sql("select '{x' || '}' from {finding_types}").startswith("select '{x' || '}' from (select")
+    # a role the scope does not know sees nothing
+    assert Scope.of(User("x", "auditor", None)).is_staff and Scope.of(User("y", "coordinator", None)).is_staff
+    assert Scope.of(User("a", "advertiser", "ADV-A")) == Scope("ADV-A")
+    for odd in [User("z", "admin", None), User("w", "advertiser", None)]:
+        assert not Scope.of(odd).is_staff and not Scope.of(odd).allows(None) and not Scope.of(odd).allows("ADV-A")
     assert advertiser.allows("ADV-ADEME") and not advertiser.allows("ADV-SIG") and not advertiser.allows(None)
     assert staff.allows(None) and staff.allows("ADV-SIG")
     # every relation holding advertisers' rows has a filter (only reference lists are whole)
@@ -114,3 +123,18 @@ def test_the_delivery_chart_marks_pauses_and_drops():
     assert "mars 2025" in svg and "févr. 2025" in svg and "impressions / jour" in svg
     assert "<script" not in svg
     assert "Aucune diffusion" in charts.delivery_chart([], "impressions")
+
+
+def test_a_senders_text_that_looks_like_a_formula_stays_text_in_the_xlsx():
+    import io
+
+    from openpyxl import load_workbook
+
+    from mediarecon.exports.reports import Column, write_xlsx
+
+    book = io.BytesIO()
+    write_xlsx(book, "t", [Column("a", "A"), Column("b", "B", "eur")],
+               [('=HYPERLINK("http://x","clic")', Decimal("1.50")), ("-1+2", Decimal("2"))])
+    sheet = load_workbook(io.BytesIO(book.getvalue())).active
+    assert (sheet["A4"].data_type, sheet["A5"].data_type) == ("s", "s")
+    assert sheet["A4"].value == '=HYPERLINK("http://x","clic")'
