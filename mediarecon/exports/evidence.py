@@ -35,7 +35,7 @@ class Evidence:
     landing_key: str | None = None
     raw: str | None = None  # the line (or record, or document) as received
     header: str | None = None  # the header line of a delimited file, to read the raw line's columns by
-    note: str | None = None  # why there is no raw line, when there is none
+    note: str | None = None  # why there is no raw line, when there is none (French: the dashboard shows it)
     downloadable: bool = False  # whether this reader may download the file (or the document) itself
 
     def as_dict(self) -> dict:
@@ -57,7 +57,7 @@ def _unzipped(data: bytes, member: str | None) -> tuple[bytes, str | None]:
         try:
             return z.read(member), None
         except KeyError:
-            return data, f"the batch holds no document named {member}"
+            return data, f"le lot ne contient aucun document nommé {member}"
 
 
 def _excel_row(data: bytes, line: int) -> str | None:
@@ -95,7 +95,7 @@ def raw_line(data: bytes, name: str, line: int | None, whole: bool = True) -> tu
         data = gzip.decompress(data)
     if data.startswith(b"PK\x03\x04") and name.lower().endswith((".xlsx", ".xlsm")):
         if line is None:
-            return None, "a workbook: no row given"
+            return None, "un classeur, sans ligne désignée"
         return _excel_row(data, line), None
     if line is None:
         if not whole:
@@ -103,7 +103,7 @@ def raw_line(data: bytes, name: str, line: int | None, whole: bool = True) -> tu
         if data.lstrip()[:1] == b"<" or len(data) <= RAW_LIMIT:  # one document (an e-invoice): shown whole
             text, _ = decode(data, Path(name))
             return text[:RAW_LIMIT], None
-        return None, "the finding names the file, not a line of it"
+        return None, "le constat désigne le fichier, pas une de ses lignes"
     if data.lstrip()[:1] in (b"{", b"["):
         return _json_record(data, line, whole)[:RAW_LIMIT], None
     try:
@@ -112,7 +112,7 @@ def raw_line(data: bytes, name: str, line: int | None, whole: bool = True) -> tu
         return None, str(e)
     lines = text.splitlines()
     if not 1 <= line <= len(lines):
-        return None, f"the file has {len(lines)} lines, not {line}"
+        return None, f"le fichier a {len(lines)} lignes, pas {line}"
     return lines[line - 1][:RAW_LIMIT], None
 
 
@@ -145,11 +145,11 @@ def evidence_of(finding: dict, manifest: Manifest, store, whole_files: bool = Tr
     found = Evidence(finding["finding_id"], finding.get("evidence_source"), finding.get("evidence_file_sha256"),
                      finding.get("evidence_line"), finding.get("evidence_document_name"))
     if not found.sha256:
-        found.note = "this finding is computed over many files (a yearly or contract-wide figure): no single file"
+        found.note = "ce constat est calculé sur de nombreux fichiers (un chiffre annuel ou de tout le marché) : pas de fichier unique"
         return found
     row = manifest.landed_file(found.sha256)
     if row is None:
-        found.note = "no received file has this sha256 in the manifest"
+        found.note = "aucun fichier reçu n'a ce sha256 dans le manifeste"
         return found
     found.original_name, found.manifest_source = row["original_name"], row["source"]
     found.received_at, found.status, found.landing_key = row["received_at"], row["status"], row["landing_key"]
@@ -157,7 +157,7 @@ def evidence_of(finding: dict, manifest: Manifest, store, whole_files: bool = Tr
     try:
         data, missing = landed_document(store, found)
     except (OSError, RuntimeError) as e:  # a purged file; an object store that does not answer (StorageError)
-        found.note = f"the landed file cannot be read ({getattr(e, 'strerror', None) or e})"
+        found.note = f"le fichier reçu ne peut être lu ({getattr(e, 'strerror', None) or e})"
         return found
     if missing:
         found.note = missing
@@ -172,8 +172,8 @@ def evidence_of(finding: dict, manifest: Manifest, store, whole_files: bool = Tr
     return found
 
 
-SHARED_FILE = ("the received file holds other advertisers' rows too: only this finding's line is shown; the"
-               " coordinator or the auditor can provide the file")
+SHARED_FILE = ("le fichier reçu contient aussi des lignes d'autres annonceurs : seule la ligne de ce constat est"
+               " montrée ; le coordinateur ou le contrôleur peut fournir le fichier")
 
 
 def _one_document(evidence: Evidence, data: bytes) -> bool:

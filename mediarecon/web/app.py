@@ -303,7 +303,7 @@ def create_app(settings: Settings) -> FastAPI:
     def _evidence(finding: dict, scope: Scope) -> evidence_module.Evidence:
         if not home.manifest.exists():
             return evidence_module.Evidence(finding["finding_id"], finding["evidence_source"], None, None, None,
-                                            note="no manifest in this home")
+                                            note="aucun manifeste dans ce dossier : rien n'a été reçu")
         return evidence_module.evidence_of(finding, Manifest(home.manifest, read_only=True), landing(),
                                            whole_files=scope.sees_whole_files)
 

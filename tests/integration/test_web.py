@@ -386,7 +386,7 @@ def test_in_a_browser_an_advertiser_follows_a_finding_to_its_proof(browser, dash
     assert raw.is_visible() and raw.inner_text().strip()
     page.screenshot(path=str(SCREENSHOTS / "finding_advertiser.png"), full_page=True)
     # the sender's file holds other advertisers' rows: its line only, no download
-    assert page.locator("text=Télécharger").count() == 0 and "other advertisers" in page.inner_text(".note")
+    assert page.locator("text=Télécharger").count() == 0 and "d'autres annonceurs" in page.inner_text(".note")
     # its campaign: the daily chart of delivered against planned
     page.click(f"dd a[href='/campaigns/{with_line['campaign_id']}']")
     chart = page.locator("[data-testid=delivery-chart] svg")
