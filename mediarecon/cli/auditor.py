@@ -290,7 +290,7 @@ def report_monthly(
         except (ReaderError, duckdb.Error) as e:
             fail(str(e).splitlines()[0], 1)
     settings.home.exports.mkdir(parents=True, exist_ok=True)
-    target = settings.home.exports / f"etat_execution_{month}_{advertiser or 'global'}.{format}"
+    target = settings.home.exports / reports.statement_file_name(month, advertiser, format)
     if format == "xlsx":
         reports.write_xlsx(target, title, reports.MONTHLY_STATEMENT, rows)
     else:

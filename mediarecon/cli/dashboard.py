@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import getpass
 import sys
 from pathlib import Path
@@ -23,15 +22,6 @@ def _store(home: Optional[Path]):
     return settings, UserStore(settings.home.users_db)
 
 
-def known_advertisers() -> set[str]:
-    """The advertiser ids of the reference seed (the same file every build loads)."""
-    import mediarecon
-
-    seed = Path(mediarecon.__file__).parent / "dbt_project" / "seeds" / "reference" / "advertisers.csv"
-    with open(seed, encoding="utf-8", newline="") as f:
-        return {row["advertiser_id"] for row in csv.DictReader(f)}
-
-
 @users_app.command("add")
 def users_add(
     login: str = typer.Argument(..., help="The login (lower-case letters, digits, . _ @ -)."),
@@ -42,6 +32,7 @@ def users_add(
 ):
     """Add a user. The password is read from standard input (typed twice at a terminal, else its first
     line), never from an argument, and stored only as a salted scrypt hash."""
+    from mediarecon.paths import read_seed
     from mediarecon.web.users import UserError
 
     settings, store = _store(home)
@@ -52,7 +43,7 @@ def users_add(
     else:
         password = sys.stdin.readline().rstrip("\r\n")
     try:
-        user = store.add(login, role, password, advertiser, known_advertisers())
+        user = store.add(login, role, password, advertiser, {a["advertiser_id"] for a in read_seed("advertisers")})
     except UserError as e:
         fail(str(e), 2)
     typer.echo(f"added {user.login} ({user.role}{' ' + user.advertiser_id if user.advertiser_id else ''})"

@@ -86,52 +86,39 @@ def _json_record(data: bytes, line: int, whole: bool) -> str:
     return json.dumps(answer, ensure_ascii=False, indent=2)
 
 
-def raw_line(data: bytes, name: str, line: int | None, whole: bool = True) -> tuple[str | None, str | None]:
-    """(the raw line `line` of a received file, None) or (None, why not). Lines are the file's physical
-    lines, as the quarantine counts them (Excel's row for a workbook; the record for an API answer).
-    Without a line, the file is shown whole only when `whole` (it is one document, or the reader may see
-    every row of it)."""
+def raw_line(data: bytes, name: str, line: int | None, whole: bool = True) -> tuple[str | None, str | None, str | None]:
+    """(the raw line `line` of a received file, the header line above it, None) or (None, None, why not).
+    Lines are the file's physical lines, as the quarantine counts them (Excel's row for a workbook; the
+    record for an API answer); only a delimited text file has a header line here. Without a line, the
+    file is shown whole only when `whole` (it is one document, or the reader may see every row of it)."""
     if data[:2] == b"\x1f\x8b":
         data = gzip.decompress(data)
     if data.startswith(b"PK\x03\x04") and name.lower().endswith((".xlsx", ".xlsm")):
         if line is None:
-            return None, "un classeur, sans ligne désignée"
-        return _excel_row(data, line), None
+            return None, None, "un classeur, sans ligne désignée"
+        return _excel_row(data, line), None, None
     if line is None:
         if not whole:
-            return None, SHARED_FILE
+            return None, None, SHARED_FILE
         if data.lstrip()[:1] == b"<" or len(data) <= RAW_LIMIT:  # one document (an e-invoice): shown whole
             text, _ = decode(data, Path(name))
-            return text[:RAW_LIMIT], None
-        return None, "le constat désigne le fichier, pas une de ses lignes"
+            return text[:RAW_LIMIT], None, None
+        return None, None, "le constat désigne le fichier, pas une de ses lignes"
     if data.lstrip()[:1] in (b"{", b"["):
-        return _json_record(data, line, whole)[:RAW_LIMIT], None
+        return _json_record(data, line, whole)[:RAW_LIMIT], None, None
     try:
         text, _ = decode(data, Path(name))
     except StructuralError as e:
-        return None, str(e)
+        return None, None, str(e)
     lines = text.splitlines()
     if not 1 <= line <= len(lines):
-        return None, f"le fichier a {len(lines)} lignes, pas {line}"
-    return lines[line - 1][:RAW_LIMIT], None
+        return None, None, f"le fichier a {len(lines)} lignes, pas {line}"
+    return lines[line - 1][:RAW_LIMIT], _header(lines, line), None
 
 
-def header_line(data: bytes, name: str, line: int | None) -> str | None:
+def _header(lines: list[str], line: int) -> str | None:
     """The header above line `line` of a delimited text file: the first line with as many fields (a
     CM360 report's preamble lines have fewer)."""
-    if not line or line < 2:
-        return None
-    if data[:2] == b"\x1f\x8b":
-        data = gzip.decompress(data)
-    if data.startswith(b"PK\x03\x04") or data.lstrip()[:1] in (b"{", b"[", b"<"):
-        return None
-    try:
-        text, _ = decode(data[:1 << 20], Path(name))
-    except StructuralError:
-        return None
-    lines = text.splitlines()
-    if line > len(lines):
-        return None
     delimiter = ";" if lines[line - 1].count(";") > lines[line - 1].count(",") else ","
     fields = lambda row: next(csv.reader([row], delimiter=delimiter), [])
     width = len(fields(lines[line - 1]))
@@ -165,8 +152,7 @@ def evidence_of(finding: dict, manifest: Manifest, store, whole_files: bool = Tr
     one_document = _one_document(found, data)
     found.downloadable = whole_files or one_document
     name = member_name(found.document_name) or found.original_name
-    found.raw, found.note = raw_line(data, name, found.line, whole=whole_files or one_document)
-    found.header = header_line(data, name, found.line) if found.raw else None
+    found.raw, found.header, found.note = raw_line(data, name, found.line, whole=whole_files or one_document)
     if not found.downloadable and found.note is None:
         found.note = SHARED_FILE
     return found

@@ -47,11 +47,30 @@ MONTHLY_STATEMENT = [
 ]
 
 
+MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
+# the statement's row order, wherever it is read (this module, the dashboard)
+STATEMENT_ORDER = "ordonnateur_level_1, order_date, purchase_order_id"
+
+
+def statement_month(month: str) -> dt.date:
+    """The first day of `month` (YYYY-MM); ReportError otherwise."""
+    if not MONTH.fullmatch(month):
+        raise ReportError(f"--month {month!r} is not YYYY-MM")
+    return dt.date(int(month[:4]), int(month[5:]), 1)
+
+
+def statement_title(first: dt.date, advertiser_name: str | None) -> str:
+    scope = f"annonceur {advertiser_name}" if advertiser_name else "ensemble des entités utilisatrices"
+    return f"État récapitulatif d'exécution — {first:%m/%Y} — {scope}"
+
+
+def statement_file_name(month: str, advertiser: str | None, format: str) -> str:
+    return f"etat_execution_{month}_{advertiser or 'global'}.{format}"
+
+
 def monthly_statement(con: duckdb.DuckDBPyConnection, month: str, advertiser: str | None) -> tuple[str, list[tuple]]:
     """The statement's title and rows for `month` (YYYY-MM), global or for one advertiser."""
-    if not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", month):
-        raise ReportError(f"--month {month!r} is not YYYY-MM")
-    first = dt.date(int(month[:4]), int(month[5:]), 1)
+    first = statement_month(month)
     if advertiser:
         known = con.execute("select advertiser_name from reference.advertisers where advertiser_id = ?",
                             [advertiser]).fetchone()
@@ -59,11 +78,9 @@ def monthly_statement(con: duckdb.DuckDBPyConnection, month: str, advertiser: st
             raise ReportError(f"--advertiser {advertiser!r} is not a known advertiser id (see the advertisers seed)")
     sql = (f"select {', '.join(c.name for c in MONTHLY_STATEMENT)} from rpt_monthly_execution_statement"
            " where statement_month = ?" + (" and advertiser_id = ?" if advertiser else "")
-           + " order by ordonnateur_level_1, order_date, purchase_order_id")
+           + f" order by {STATEMENT_ORDER}")
     rows = con.execute(sql, [first, advertiser] if advertiser else [first]).fetchall()
-    scope = f"annonceur {known[0]}" if advertiser else "ensemble des entités utilisatrices"
-    title = f"État récapitulatif d'exécution — {first:%m/%Y} — {scope}"
-    return title, rows
+    return statement_title(first, known[0] if advertiser else None), rows
 
 
 def _totals(columns: list[Column], rows: list[tuple]) -> list:

@@ -360,12 +360,11 @@ def create_app(settings: Settings) -> FastAPI:
         rows = data.statement(warehouse, scope, month)
         if not rows:
             raise Refused(404, f"aucune ligne d'état pour {month}")
-        who = data.advertiser_name(warehouse, scope, scope.advertiser_id)
-        title = (f"État récapitulatif d'exécution — {month[5:]}/{month[:4]} — "
-                 + (f"annonceur {who}" if who else "ensemble des entités utilisatrices"))
+        title = reports.statement_title(reports.statement_month(month),
+                                        data.advertiser_name(warehouse, scope, scope.advertiser_id))
         book = io.BytesIO()
         reports.write_xlsx(book, title, reports.MONTHLY_STATEMENT, rows)
-        name = f"etat_execution_{month}_{scope.advertiser_id or 'global'}.xlsx"
+        name = reports.statement_file_name(month, scope.advertiser_id, "xlsx")
         return Response(book.getvalue(), headers={"Content-Disposition": f'attachment; filename="{name}"'},
                         media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 

@@ -4,10 +4,9 @@ through these functions only."""
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
 
-from mediarecon.exports.reports import MONTHLY_STATEMENT
+from mediarecon.exports.reports import MONTH, MONTHLY_STATEMENT, STATEMENT_ORDER, ReportError, statement_month
 from mediarecon.web.scope import PublishedWarehouse, Scope
 
 SEVERITIES = ("critical", "high", "medium", "low")
@@ -16,7 +15,6 @@ SEVERITY_FR = {"critical": "critique", "high": "élevée", "medium": "moyenne", 
 SORTS = {"amount": "f.amount_at_stake_eur", "date": "f.first_date", "type": "f.finding_type",
          "severity": "case f.severity when 'critical' then 0 when 'high' then 1 when 'medium' then 2 else 3 end",
          "advertiser": "f.advertiser_id"}
-MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
 PAGE_SIZE = 100
 
 FINDING_COLUMNS = """
@@ -62,7 +60,7 @@ class FindingFilters:
     def params(self) -> dict:
         first = last = None
         if self.month:
-            first = dt.date(int(self.month[:4]), int(self.month[5:]), 1)
+            first = statement_month(self.month)
             last = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
         return {"type": self.finding_type, "adv": self.advertiser_id, "seller": self.media_seller_id,
                 "severity": self.severity, "month_first": first, "month_last": last}
@@ -189,12 +187,12 @@ def statement_months(wh: PublishedWarehouse, scope: Scope) -> list[dt.date]:
 
 def statement(wh: PublishedWarehouse, scope: Scope, month: str) -> list[tuple]:
     """The monthly execution statement's rows (reports.MONTHLY_STATEMENT's columns) in the scope."""
-    if not MONTH.fullmatch(month):
-        raise BadFilter(f"mois {month!r} : attendu AAAA-MM")
-    first = dt.date(int(month[:4]), int(month[5:]), 1)
+    try:
+        first = statement_month(month)
+    except ReportError:
+        raise BadFilter(f"mois {month!r} : attendu AAAA-MM") from None
     rows = wh.rows(scope, f"select {', '.join(c.name for c in MONTHLY_STATEMENT)} from {{statement}}"
-                          " where statement_month = $m order by ordonnateur_level_1, order_date, purchase_order_id",
-                   {"m": first})
+                          f" where statement_month = $m order by {STATEMENT_ORDER}", {"m": first})
     return [tuple(r[c.name] for c in MONTHLY_STATEMENT) for r in rows]
 
 
