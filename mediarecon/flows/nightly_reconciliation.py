@@ -100,8 +100,8 @@ def dbt_build_task(home: str, dbt_vars: dict) -> None:
     build.prepare_build(settings.home)
     drills.checkpoint("dbt_build:start")
     storage.install_httpfs()  # the profile's S3 settings make DuckDB autoload it
-    build.run_dbt(["build"], work_dir=settings.home.runs / "dbt", environment=build.build_environment(settings),
-                  dbt_vars=dbt_vars, log=get_run_logger().info)
+    build.run_dbt(build.build_command(settings), work_dir=settings.home.runs / "dbt",
+                  environment=build.build_environment(settings), dbt_vars=dbt_vars, log=get_run_logger().info)
 
 
 @task(name="data-dictionary", cache_policy=NO_CACHE)
@@ -114,8 +114,11 @@ def data_dictionary_task(home: str, dbt_vars: dict) -> dict:
         get_run_logger().info("data dictionary unchanged (same dbt project and vars): kept")
         return {"kept": True}
     work_dir = settings.home.runs / "dbt" / "docs"
-    build.run_dbt(["docs", "generate"], work_dir=work_dir, environment=build.build_environment(settings),
-                  dbt_vars=dbt_vars, log=get_run_logger().info)
+    build.reuse_parse(settings.home.runs / "dbt", work_dir)
+    # the build compiled the models an instant ago (its manifest carries their SQL): the dictionary needs
+    # their columns and descriptions, not a second compilation of every node
+    build.run_dbt(["docs", "generate", "--no-compile"], work_dir=work_dir,
+                  environment=build.build_environment(settings), dbt_vars=dbt_vars, log=get_run_logger().info)
     return data_dictionary.publish_docs(work_dir / "target", out, stamp, log=get_run_logger().warning)
 
 

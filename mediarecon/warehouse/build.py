@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -59,6 +60,22 @@ def build_environment(settings: Settings) -> dict[str, str]:
         "MEDIARECON_BUILD_MEMORY_LIMIT": settings.build_memory_limit,
         **duckdb_s3_environment(settings),
     }
+
+
+def build_command(settings: Settings) -> list[str]:
+    """`dbt build` as the nightly runs it: models, seeds, data tests and contracts on the night's data;
+    the unit tests only with MEDIARECON_DBT_UNIT_TESTS=true (they do not depend on the data)."""
+    return ["build"] if settings.dbt_unit_tests else ["build", "--exclude-resource-type", "unit_test"]
+
+
+def reuse_parse(built: Path, work_dir: Path) -> None:
+    """Let a dbt call after the build start from the build's parse (dbt's partial_parse.msgpack) instead of
+    parsing the whole project again; dbt itself checks that files, vars and profile are unchanged. The
+    build's manifest.json comes along: a call that finds nothing to parse does not write one."""
+    (work_dir / "target").mkdir(parents=True, exist_ok=True)
+    for name in ("partial_parse.msgpack", "manifest.json"):
+        if (built / "target" / name).is_file():
+            shutil.copyfile(built / "target" / name, work_dir / "target" / name)
 
 
 def run_dbt(command: list[str], *, work_dir: Path, environment: dict[str, str], dbt_vars: dict | None = None,

@@ -207,3 +207,21 @@ def labelled_advertisers(state_year) -> dict[tuple[str, str], str | None]:
     with open(state_year / "ground_truth" / "anomalies.csv", encoding="utf-8") as f:
         return {(r["anomaly_type"], r["entity_key"]): whose[how[r["anomaly_type"]]](r["entity_key"])
                 for r in csv.DictReader(f)}
+
+
+def dbt_results(home) -> dict[str, str]:
+    """unique_id -> status of every node of the home's last dbt build (runs/dbt/target/run_results.json)."""
+    results = json.loads((home / "runs" / "dbt" / "target" / "run_results.json").read_text(encoding="utf-8"))
+    return {r["unique_id"]: r["status"] for r in results["results"]}
+
+
+def project_unit_tests() -> set[str]:
+    """The names of the dbt project's unit tests, read from its YAML files (not from dbt)."""
+    import yaml
+
+    from mediarecon.paths import DBT_PROJECT_DIR
+
+    names = set()
+    for path in (DBT_PROJECT_DIR / "models").rglob("*.yml"):
+        names |= {t["name"] for t in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("unit_tests", [])}
+    return names

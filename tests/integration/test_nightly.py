@@ -15,10 +15,26 @@ import pytest
 
 from mediarecon.cli import app
 from tests.conftest import copy_inbox, tree_state
-from tests.integration.nightly import (ADVERTISER_OF, assert_labelled_anomalies_found, cli,
-                                      labelled_advertisers, marts, mediarecon, query_json, run)
+from tests.integration.nightly import (ADVERTISER_OF, assert_labelled_anomalies_found, cli, dbt_results,
+                                      labelled_advertisers, marts, mediarecon, project_unit_tests, query_json, run)
 
 pytestmark = pytest.mark.usefixtures("prefect_server", "chorus_pro")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def with_dbt_unit_tests():
+    """This module's nightlies also run dbt's unit tests (a nightly skips them by default): CI proves the
+    project's SQL here, on DuckDB, and in test_spark.py on Spark."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MEDIARECON_DBT_UNIT_TESTS", "true")
+        yield
+
+
+def test_the_nightly_ran_every_dbt_unit_test_of_the_project_and_each_passed(first_run):
+    home, _, _ = first_run
+    ran = {uid.rsplit(".", 1)[1]: status for uid, status in dbt_results(home).items() if uid.startswith("unit_test.")}
+    assert set(ran) == project_unit_tests() and len(ran) >= 40
+    assert set(ran.values()) == {"pass"}
 
 def test_every_labelled_anomaly_is_found_and_nothing_else(first_run, state_year):
     home, summary, _ = first_run

@@ -7,8 +7,8 @@ import json
 import pytest
 
 from mediarecon.cli import app
-from tests.integration.nightly import (ON_CALL, advertiser_email, campaign_advertisers, cli, mediarecon,
-                                      query_json)
+from tests.integration.nightly import (ON_CALL, advertiser_email, campaign_advertisers, cli, dbt_results,
+                                      mediarecon, query_json)
 from tests.receivers import attachments
 
 pytestmark = pytest.mark.usefixtures("prefect_server", "chorus_pro")
@@ -96,3 +96,18 @@ def test_on_call_commands_list_show_and_acknowledge(first_run):
     assert again[finding["alert_id"]]["status"] == "acknowledged"
     result = cli.invoke(app, ["alerts", "show", "99999", "--home", str(home)])
     assert result.exit_code == 2 and "no alert n° 99999" in result.output
+
+
+def test_a_default_nightly_skips_dbt_unit_tests_and_its_docs_reuse_the_build_parse(first_run):
+    """A nightly's dbt work is the night's data (models, data tests, contracts); the unit tests, which do not
+    depend on it, run in CI (test_nightly.py, test_spark.py). The data dictionary starts from the build's
+    parse instead of parsing the project a second time."""
+    home, _, _ = first_run
+    kinds = {uid.split(".")[0] for uid in dbt_results(home)}
+    assert kinds == {"model", "seed", "test"}
+    docs_log = (home / "runs" / "dbt" / "docs" / "logs" / "dbt.log").read_text(encoding="utf-8")
+    assert "no changes found, skipping parsing" in docs_log and "Starting full parse" not in docs_log
+    published = json.loads((home / "exports" / "docs" / "manifest.json").read_text(encoding="utf-8"))
+    compiled = published["nodes"]["model.mediarecon.fct_findings"]["compiled_code"]  # the build's compiled SQL
+    assert "left join finding_types" in compiled and "{{" not in compiled
+    assert "Starting full parse" in (home / "runs" / "dbt" / "logs" / "dbt.log").read_text(encoding="utf-8")

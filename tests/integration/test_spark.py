@@ -20,7 +20,8 @@ def spark_run(state_year, tmp_path_factory, alert_receivers):
     """The nightly on its own home with the Spark engine, local[2] (the default master)."""
     home = copy_inbox(state_year, tmp_path_factory.mktemp("spark_home"))
     # the driver's heap (local[2] runs the executors in it): a small year needs little, CI has 4 GB for Spark
-    engine = {"MEDIARECON_ENGINE": "spark", "MEDIARECON_BUILD_MEMORY_LIMIT": "1GB"}
+    # and dbt's unit tests, which a nightly skips by default: CI proves the project's SQL on Spark too
+    engine = {"MEDIARECON_ENGINE": "spark", "MEDIARECON_BUILD_MEMORY_LIMIT": "1GB", "MEDIARECON_DBT_UNIT_TESTS": "true"}
     saved = {k: os.environ.get(k) for k in engine}
     os.environ.update(engine)
     try:
