@@ -107,8 +107,11 @@ class ChorusSync:
         newest = _parse(mark)
         seen: set[tuple[int, str]] = set()  # a search that starts again re-reads the rows at its start
         for page in self.client.search_invoices(since=result.window_from, until=result.window_to):
+            # the calls first, the records after: the page's write transaction never waits on the network
+            # (the door writes to the same manifest meanwhile, in the nightly)
+            fetched = self._fetch_page(page, result, seen, pool)
             with self.manifest.transaction():  # a page's records at once: landing again is a no-op
-                self._page(page, result, seen, pool)
+                self._record_page(*fetched, result)
             newest = max([newest, *(_parse(i["dateHeureEtatCourant"]) for i in page.data.get("listeFactures") or [])])
         if self.s.download_documents:
             result.documents = self._download(self.manifest.pending_documents(), pool)
@@ -119,35 +122,41 @@ class ChorusSync:
                  " %d new answer(s); watermark %s", result.window_from, result.window_to, result.pages,
                  result.invoices, result.status_events, result.documents, result.new_answers, result.watermark)
 
-    def _page(self, page, result: SyncResult, seen: set, pool: ThreadPoolExecutor) -> None:
-        """One search page: the page, then its invoices' histories (`concurrency` calls at a time), landed
-        and validated."""
+    def _fetch_page(self, page, result: SyncResult, seen: set, pool: ThreadPoolExecutor):
+        """One search page's calls: the page stored, then its new invoices' histories fetched and stored
+        `concurrency` at a time. Nothing is written to the manifest here."""
         number = page.data.get("pageCourante") or result.pages + 1
         invoices = page.data.get("listeFactures") or []
         result.pages += 1
         since = page.request.get("periodeDateHeureEtatCourantDu", result.window_from)
         page_name = f"search_invoices {since}..{result.window_to} page {number}"
-        if sha := self._land(page_name, page.raw):
+        stored = self.store.put_bytes(RAW_SOURCE, page.raw, ".json")
+        new = [inv for inv in invoices if (inv["idFacture"], inv["dateHeureEtatCourant"]) not in seen]
+        seen.update((inv["idFacture"], inv["dateHeureEtatCourant"]) for inv in new)
+        result.invoices += len(new)
+        histories = list(pool.map(self._fetch_history, [inv["idFacture"] for inv in new]))
+        return (page_name, page.raw, stored, invoices), list(zip(new, histories))
+
+    def _record_page(self, page: tuple, histories: list, result: SyncResult) -> None:
+        """One search page landed and validated, then its invoices' histories (validated together: one door
+        query, one Parquet file)."""
+        page_name, raw, stored, invoices = page
+        if sha := self._land(page_name, raw, stored):
             # a version (invoice, status time) was received before if its history was
             versions = {_history_name(inv) for inv in invoices}
             repeat = self.manifest.received_names(RAW_SOURCE, list(versions)) == versions
             self._validate("chorus_invoices", [(sha, page_name, invoices)], result, repeat=repeat)
-        invoices = [inv for inv in invoices if (inv["idFacture"], inv["dateHeureEtatCourant"]) not in seen]
-        seen.update((inv["idFacture"], inv["dateHeureEtatCourant"]) for inv in invoices)
-        result.invoices += len(invoices)
-        histories = []
-        answers = pool.map(self._fetch_history, [inv["idFacture"] for inv in invoices])
-        for inv, (history, stored) in zip(invoices, answers):
+        answers = []
+        for inv, (history, stored) in histories:
             events = [{**e, "idFacture": inv["idFacture"]}
                       for e in (history.data.get("historiquesDesStatuts") or {}).get("histoStatut") or []]
             result.status_events += len(events)
             name = _history_name(inv)
             if sha := self._land(name, history.raw, stored):
-                histories.append((sha, name, events))
+                answers.append((sha, name, events))
                 # its document is due, even if this run stops before downloading it
                 self.manifest.add_pending_documents([inv["idFacture"]], self.run_id)
-        # the page's histories are validated together: one door query, one Parquet file
-        self._validate("chorus_status_events", histories, result)
+        self._validate("chorus_status_events", answers, result)
 
     def _fetch_history(self, invoice_id: int):
         """On a worker: the call, and its answer stored as received (the write and its fsync overlap the
