@@ -86,8 +86,16 @@ def _siret_key(v: str) -> str:
             f" when {la_poste} then {digit_sum} else {luhn} end")
 
 
-def failures(model) -> list[Failure]:
-    """Every rule of the model, in the order pandera would report them: per column, then row rules."""
+def unique_keys(model) -> str | None:
+    """The model's key columns as partition terms: the typed value, or the text when it has none (typed
+    keys partition faster than their text)."""
+    unique = model.to_schema().unique or []
+    return ", ".join(f"{quote(k)}, case when {quote(k)} is null then {quote('v__' + k)} end" for k in unique) or None
+
+
+def failures(model, unique: bool = True) -> list[Failure]:
+    """Every rule of the model, in the order pandera would report them: per column, then row rules.
+    `unique=False` leaves out the key's uniqueness, for rows known to have no repeated key."""
     schema = model.to_schema()
     kinds = column_kinds(model)
     out: list[Failure] = []
@@ -122,27 +130,43 @@ def failures(model) -> list[Failure]:
             if rule != "siret_key":
                 raise ValueError(f"{model.__name__}.{name}: the door has no SQL for rule {rule!r}")
             out.append(Failure(name, "siret_key", f"{v} is not null and not {_siret_key(v)}", shown))
-    unique = schema.unique or []
-    if unique:
-        # the typed value, or the text when it has none: typed keys partition faster than their text
-        keys = ", ".join(f"{quote(k)}, case when {quote(k)} is null then {quote('v__' + k)} end" for k in unique)
-        out.append(Failure(unique[0] if len(unique) == 1 else None, "multiple_fields_uniqueness",
-                           f"count(*) over (partition by _group, {keys}) > 1",  # within one file
-                           "v__" + unique[0] if len(unique) == 1 else None))
+    key = schema.unique or []
+    if key and unique:
+        out.append(Failure(key[0] if len(key) == 1 else None, "multiple_fields_uniqueness",
+                           f"count(*) over (partition by _group, {unique_keys(model)}) > 1",  # within one file
+                           "v__" + key[0] if len(key) == 1 else None))
     for rule, condition in ((model.__config__.metadata or {}).get("row_rules") or {}).items():
         out.append(Failure(None, rule, f"not coalesce({condition}, true)", None))
     return out
 
 
-def door_query(model, french_numbers: bool) -> str:
-    """The query over `raw` (the model's columns as trimmed text, an empty cell NULL; `_line`, `_group`):
-    one row per non-blank row with its typed columns, `_line`, `_group`, `_bad`, and for a bad row only
-    `_failures` (the rules it breaks: column, rule, value) and `_cells` (its cleaned text as JSON)."""
+def _typed(model, french_numbers: bool) -> str:
+    """The CTEs `cleaned`, `kept` (blank rows dropped) and `typed` over `raw`."""
     kinds = column_kinds(model)
     cleaned = ", ".join(f"{clean(quote(n), k, french_numbers)} as {quote('v__' + n)}" for n, k in kinds.items())
     blank = " and ".join(f"{quote('v__' + n)} is null" for n in kinds)
     typed_cols = ", ".join(f"{typed(quote('v__' + n), k)} as {quote(n)}" for n, k in kinds.items())
-    rules = failures(model)
+    return (f"with cleaned as (select _line, _group, {cleaned} from raw), "
+            f"kept as (select * from cleaned where not ({blank})), "
+            f"typed as (select *, {typed_cols} from kept)")
+
+
+def repeated_key_query(model, french_numbers: bool) -> str | None:
+    """A query over `raw` that returns a row when some file repeats a key (None: the model has none). Most
+    files repeat none: their door query then needs neither the window nor the sort that finding them takes."""
+    keys = unique_keys(model)
+    if keys is None:
+        return None
+    return f"{_typed(model, french_numbers)} select 1 from typed group by _group, {keys} having count(*) > 1 limit 1"
+
+
+def door_query(model, french_numbers: bool, unique: bool = True) -> str:
+    """The query over `raw` (the model's columns as trimmed text, an empty cell NULL; `_line`, `_group`):
+    one row per non-blank row with its typed columns, `_line`, `_group`, `_bad`, and for a bad row only
+    `_failures` (the rules it breaks: column, rule, value) and `_cells` (its cleaned text as JSON), in the
+    order of `raw`. `unique=False`: for rows known to repeat no key (see repeated_key_query)."""
+    kinds = column_kinds(model)
+    rules = failures(model, unique)
     flags = ", ".join(f"coalesce({f.condition}, false) as _f{i}" for i, f in enumerate(rules))
     bad = " or ".join(f"_f{i}" for i in range(len(rules))) or "false"
     broken = ", ".join(
@@ -150,11 +174,11 @@ def door_query(model, french_numbers: bool) -> str:
         f" 'rule': {literal(f.rule)}::varchar, 'value': {quote(f.value) if f.value else 'null::varchar'}}} end"
         for i, f in enumerate(rules))
     cells = ", ".join(f"{literal(n)}: {quote('v__' + n)}" for n in kinds)
-    return (f"with cleaned as (select _line, _group, {cleaned} from raw), "
-            f"kept as (select * from cleaned where not ({blank})), "
-            f"typed as (select *, {typed_cols} from kept), "
+    # a window does not keep the rows' order: sort them back (a scan, filter and projection keep it)
+    order = " order by _group, _line" if any(f.rule == "multiple_fields_uniqueness" for f in rules) else ""
+    return (f"{_typed(model, french_numbers)}, "
             f"flagged as (select *, {flags} from typed), "
             f"judged as (select *, {bad} as _bad from flagged) "
             f"select {', '.join(quote(n) for n in kinds)}, _line, _group, _bad,"
             f" case when _bad then list_filter([{broken}], x -> x is not null) end as _failures,"
-            f" case when _bad then to_json({{{cells}}}) end as _cells from judged order by _group, _line")
+            f" case when _bad then to_json({{{cells}}}) end as _cells from judged{order}")

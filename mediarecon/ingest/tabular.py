@@ -229,7 +229,9 @@ def validate_tables(spec: SourceSpec, tables: list[RawTable], lineage: dict[str,
     con = _door()
     con.register("raw", raw)
     try:
-        judged = con.execute(checks.door_query(spec.model, spec.french_numbers)).to_arrow_table()
+        repeats = checks.repeated_key_query(spec.model, spec.french_numbers)
+        unique = repeats is not None and con.execute(repeats).fetchone() is not None
+        judged = con.execute(checks.door_query(spec.model, spec.french_numbers, unique)).to_arrow_table()
     finally:
         con.unregister("raw")
     is_bad = judged.column("_bad")

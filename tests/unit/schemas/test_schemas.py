@@ -157,3 +157,24 @@ def test_siret_keys_follow_insee_including_la_poste(siret, valid, tmp_path):
     result = validate_table(spec, table, "bdc.csv")
     assert len(result.valid) == int(valid)
     assert [q["rule"] for q in result.quarantine] == ([] if valid else ["siret_key"])
+
+
+def test_a_key_repeated_within_a_file_quarantines_both_rows_and_the_same_key_in_another_file_does_not(tmp_path):
+    """The door looks for repeated keys first and checks uniqueness only for a batch that has some: both
+    paths, in one batch and alone, give each file its own verdict, its rows in their file's order."""
+    from mediarecon.ingest.tabular import validate_tables
+
+    other = {**GOOD["ad_server"], **OTHER_KEY["ad_server"]}
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    spec, repeated = table_for("ad_server", [GOOD["ad_server"], other, GOOD["ad_server"]], tmp_path / "a")
+    _, clean = table_for("ad_server", [other, GOOD["ad_server"]], tmp_path / "b")
+    lineage = {"_source_file_name": ["a.csv", "b.csv"]}
+    first, second = validate_tables(spec, [repeated, clean], lineage)
+    assert [(q["line"], q["rule"]) for q in first.quarantine] == [(5, "multiple_fields_uniqueness"),
+                                                                  (7, "multiple_fields_uniqueness")]
+    assert first.valid.column("_source_line").to_pylist() == [6] and first.rows_read == 3
+    assert second.quarantine == [] and second.valid.column("_source_line").to_pylist() == [5, 6]
+    assert second.valid.column("creative_id").to_pylist() == ["150000002", "150000001"]
+    (alone,) = validate_tables(spec, [clean], {"_source_file_name": ["b.csv"]})
+    assert alone.valid.drop(["_source_file_name"]).equals(second.valid.drop(["_source_file_name"]))
