@@ -121,15 +121,21 @@ def land_source(home: Home, spec: SourceSpec, store: LandingStore, manifest: Man
     store.discard_partial(spec.name)  # what a run killed mid-copy left (tests/integration/test_failure_drills.py)
     with manifest.held(), ThreadPoolExecutor(DOOR_THREADS) as pool:
         known = manifest.shas(spec.name)  # every file of the source landed before
+        hashed = manifest.inbox_files(spec.name)
 
         def copy(path: Path):
             try:
+                st = os.stat(path)  # before reading: a change while it is read shows the next night
+                seen = (st.st_size, st.st_mtime_ns, st.st_ino)
+                name = printable_name(str(path.relative_to(home.inbox / spec.name)))
+                if hashed.get(name, ())[:3] == seen and hashed[name][3] in known:
+                    return hashed[name][3], None, None  # unchanged since it was hashed and landed: not read
                 sha = sha256_file(path)
-                return sha, None if sha in known else store.put(spec.name, path, sha)
+                return sha, None if sha in known else store.put(spec.name, path, sha), seen
             except OSError as e:  # ContentChanged included
-                return e, None
+                return e, None, None
 
-        for path, (sha, landed) in zip(to_land, ahead(pool, copy, to_land)):
+        for path, (sha, landed, seen) in zip(to_land, ahead(pool, copy, to_land)):
             name = printable_name(str(path.relative_to(home.inbox / spec.name)))
             if isinstance(sha, ContentChanged):
                 notes.append((name, "deferred", "its content changed while it was being read: landed at a later run"))
@@ -137,6 +143,8 @@ def land_source(home: Home, spec: SourceSpec, store: LandingStore, manifest: Man
                 notes.append((name, "skipped", capped(f"could not be read ({sha.strerror or sha})")))
             else:
                 new += _record_landing(spec, sha, name, landed, manifest, run_id, known)
+                if seen is not None:
+                    manifest.record_inbox_file(spec.name, name, *seen, sha)
         manifest.replace_inbox_notes(spec.name, notes, run_id)
     return new
 

@@ -56,6 +56,17 @@ create table if not exists inbox_notes (
     seen_at text not null,
     primary key (source, original_name)
 );
+-- What each inbox file was when it was last hashed: a file whose size, modification time and inode are
+-- unchanged since is not read again (the inbox keeps the senders' files: a State-year is gigabytes).
+create table if not exists inbox_files (
+    source text not null,
+    original_name text not null,
+    size_bytes integer not null,
+    mtime_ns integer not null,
+    inode integer not null,
+    sha256 text not null,
+    primary key (source, original_name)
+);
 create table if not exists receipts (
     source text not null,
     sha256 text not null,
@@ -162,6 +173,18 @@ class Manifest:
         with self._connect() as con:
             con.execute("insert or ignore into receipts values (?, ?, ?, ?, ?)",
                         (source, sha256, name, utcnow(), run_id))
+
+    def inbox_files(self, source: str) -> dict[str, tuple[int, int, int, str]]:
+        """name -> (size, mtime_ns, inode, sha256) of each inbox file of `source` when last hashed."""
+        with self._connect() as con:
+            return {r[0]: tuple(r[1:]) for r in con.execute(
+                "select original_name, size_bytes, mtime_ns, inode, sha256 from inbox_files where source = ?",
+                (source,))}
+
+    def record_inbox_file(self, source: str, name: str, size: int, mtime_ns: int, inode: int, sha256: str) -> None:
+        with self._connect() as con:
+            con.execute("insert or replace into inbox_files values (?, ?, ?, ?, ?, ?)",
+                        (source, name, size, mtime_ns, inode, sha256))
 
     def received_names(self, source: str, names: list[str]) -> set[str]:
         """Those of `names` under which an answer of `source` was already received."""

@@ -72,3 +72,40 @@ def test_an_api_answer_is_stored_under_its_hash_once(tmp_path):
     again = store.put_bytes("chorus_pro", answer, ".json")
     assert not again.is_new and again.key == first.key
     assert [p.name for p in (tmp_path / "chorus_pro").iterdir()] == [first.key.split("/")[1]]
+
+
+def test_an_inbox_file_unchanged_since_it_landed_is_not_read_again_and_a_rewritten_one_is(tmp_path, monkeypatch):
+    """The inbox keeps the senders' files (a State-year is gigabytes): a night reads only those whose size,
+    modification time or inode changed since they were hashed; the same size rewritten is read and lands."""
+    import os
+
+    from mediarecon.ingest import tabular
+
+    home = Settings.from_env(tmp_path).home.ensure(INBOX_FOLDERS)
+    manifest, store = Manifest(home.manifest), LocalLandingStore(home.landing)
+    spec = SOURCES["forbidden_campaigns"]
+    header = "Campagne;Annonceur;Interdite depuis le;Motif\n"
+    for i in range(3):
+        (home.inbox / spec.name / f"list-{i}.csv").write_text(header + f"CMP-2025-000{i};SPF;01/04/2025;x\n")
+    read = []
+    real = tabular.sha256_file
+    monkeypatch.setattr(tabular, "sha256_file", lambda path: read.append(path.name) or real(path))
+    assert land_source(home, spec, store, manifest, "r1") == 3 and sorted(read) == ["list-0.csv", "list-1.csv",
+                                                                                 "list-2.csv"]
+    read.clear()
+    assert land_source(home, spec, store, manifest, "r2") == 0 and read == []
+    # the same size, other bytes, in place (same inode): its new modification time gives it away
+    path = home.inbox / spec.name / "list-1.csv"
+    before = os.stat(path)
+    path.write_text(header + "CMP-2025-0009;SPF;01/04/2025;y\n")
+    assert os.stat(path).st_size == before.st_size and os.stat(path).st_ino == before.st_ino
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns + 1))
+    assert land_source(home, spec, store, manifest, "r3") == 1 and read == ["list-1.csv"]
+    # a file replaced by another one (a new inode) with the same size and time is read too
+    read.clear()
+    other = home.inbox / spec.name / "tmp"
+    other.write_text(header + "CMP-2025-0008;SPF;01/04/2025;z\n")
+    stat1 = os.stat(home.inbox / spec.name / "list-2.csv")
+    os.utime(other, ns=(stat1.st_atime_ns, stat1.st_mtime_ns))
+    os.replace(other, home.inbox / spec.name / "list-2.csv")
+    assert land_source(home, spec, store, manifest, "r4") == 1 and read == ["list-2.csv"]
