@@ -45,6 +45,14 @@ def label_fr(rule: str) -> str:
     return finding_type_rows().get(rule, {}).get("label_fr", rule)
 
 
+def notify_type(alert: sqlite3.Row, event: str) -> str:
+    """apprise's message type, which chat and webhook channels show as a colour or an icon: a resolved
+    alert is a success, an open or worsened one a failure when critique (level 2), else a warning."""
+    if event == "resolved":
+        return "success"
+    return "failure" if alert["alert_level"] >= 2 else "warning"
+
+
 def render(alert: sqlite3.Row, event: str, evidence_names: dict[str, str] | None = None,
            chart: Path | None = None) -> tuple[str, str]:
     """French subject and body of one notification."""

@@ -9,7 +9,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from mediarecon.alerts.chart import draw_chart
 from mediarecon.alerts.conditions import DROP_RULES
-from mediarecon.alerts.messages import render
+from mediarecon.alerts.messages import notify_type, render
 from mediarecon.alerts.store import AlertStore
 from mediarecon.state.manifest import Manifest
 
@@ -25,8 +25,9 @@ def with_recipients(url: str, emails: tuple[str, ...] | list[str]) -> str:
     return urlunsplit(parts._replace(query=urlencode(query, safe="@,")))
 
 
-def send(url: str, subject: str, body: str, attachment: Path | None) -> str | None:
-    """One message through one apprise URL: None when it went, else why not."""
+def send(url: str, subject: str, body: str, attachment: Path | None, kind: str = "info") -> str | None:
+    """One message through one apprise URL, of apprise's type `kind` (info, success, warning, failure):
+    None when it went, else why not."""
     import apprise
 
     logs = []
@@ -35,7 +36,8 @@ def send(url: str, subject: str, body: str, attachment: Path | None) -> str | No
         if not notifier.add(url):
             return "apprise does not understand this URL"
         attach = apprise.AppriseAttachment(str(attachment)) if attachment and attachment.exists() else None
-        ok = notifier.notify(title=subject, body=body, attach=attach, body_format=apprise.NotifyFormat.TEXT)
+        ok = notifier.notify(title=subject, body=body, attach=attach, body_format=apprise.NotifyFormat.TEXT,
+                             notify_type=apprise.NotifyType(kind))
         logs = output.getvalue().strip().splitlines()
     return None if ok else ("; ".join(logs[-2:]) or "the channel refused the message")
 
@@ -62,7 +64,8 @@ def deliver(store: AlertStore, channels: dict[str, str], home, con, now: dt.date
             chart = charts[alert["alert_id"]]
         subject, body = render(alert, n["event"], names, chart)
         url = channels.get(n["channel"])
-        error = (send(with_recipients(url, json.loads(n["extra_recipients"])), subject, body, chart) if url
+        error = (send(with_recipients(url, json.loads(n["extra_recipients"])), subject, body, chart,
+                      notify_type(alert, n["event"])) if url
                  else f"channel {n['channel']!r} is no longer in MEDIARECON_ALERT_URLS")
         store.mark(n["notification_id"], error is None, error, now)
         if error is None:

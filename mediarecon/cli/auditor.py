@@ -10,19 +10,25 @@ import json
 import os
 import stat
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
+from typing import Literal, Optional
 
 import typer
 
-from mediarecon.cli.common import HomeOption, app, fail, json_default, load_settings, render_table
+from mediarecon.cli.common import (CONTEXT, ExitCode, HomeOption, app, fail, french_cell, json_default,
+                                   load_settings, render_table)
 
 
-OUTPUT_FORMATS = ("table", "csv", "json", "xlsx")
+OutputFormat = Literal["table", "csv", "json", "xlsx"]
 
 
 ForceOption = typer.Option(False, "--force", help="Overwrite the --out file if it exists.")
+CsvDialect = Literal["french", "standard"]
+CsvDialectOption = typer.Option("french", "--csv-dialect", help="--format csv: french (';', decimal comma,"
+                                " dd/mm/yyyy, CRLF, UTF-8 with BOM in a file: what Excel opens) or standard"
+                                " (',', '.', ISO dates: for tools).")
 
 
 def _open_reader(settings):
@@ -32,7 +38,7 @@ def _open_reader(settings):
     try:
         return open_reader(settings.home, settings.reader)
     except FileNotFoundError as e:
-        fail(str(e), 1)
+        fail(str(e), ExitCode.NOTHING_YET)
 
 
 GRACE_S = 10
@@ -85,12 +91,12 @@ def _reader_rows(settings, sql: str):
         try:
             return reader.query(sql)
         except ReaderError as e:
-            fail(str(e), 1)
+            fail(str(e), ExitCode.FAILED)
         except duckdb.Error as e:  # duckdb's own message names what is wrong and where
-            fail(str(e), 1)
+            fail(str(e), ExitCode.FAILED)
         except (KeyboardInterrupt, RuntimeError) as e:  # DuckDB turns Ctrl-C into "Query interrupted"
             if isinstance(e, KeyboardInterrupt) or isinstance(e.__cause__, KeyboardInterrupt):
-                fail("interrupted (Ctrl-C): nothing written", 130)
+                fail("interrupted (Ctrl-C): nothing written", ExitCode.INTERRUPTED)
             raise
 
 
@@ -113,10 +119,8 @@ def _inside(path: Path, root: Path) -> bool:
 def _check_output(settings, format: str, out: Optional[Path], force: bool) -> Optional[_Output]:
     """Refuse a bad --format, a missing --out, an --out inside the home folder, or one that exists
     (unless --force), before any query runs."""
-    if format not in OUTPUT_FORMATS:
-        fail(f"--format must be one of {', '.join(OUTPUT_FORMATS)}", 2)
     if format == "xlsx" and out is None:
-        fail("--format xlsx needs --out FILE.xlsx", 2)
+        fail("--format xlsx needs --out FILE.xlsx", ExitCode.USAGE)
     if out is None:
         return None
     target = out.expanduser().absolute()
@@ -124,32 +128,33 @@ def _check_output(settings, format: str, out: Optional[Path], force: bool) -> Op
     refuse = (f"--out {out} is inside the home folder {root} (warehouse, landing, manifest, inbox, validated,"
               " quarantine, runs…): write the result outside it")
     if _inside(target, root) or not target.name or target.name in (".", ".."):
-        fail(refuse if _inside(target, root) else f"--out {out} is a folder: give a file name", 2)
+        fail(refuse if _inside(target, root) else f"--out {out} is a folder: give a file name", ExitCode.USAGE)
     try:
         dir_fd = os.open(target.parent, os.O_RDONLY | os.O_DIRECTORY)
     except OSError:
-        fail(f"--out {out}: the folder {target.parent} does not exist", 2)
+        fail(f"--out {out}: the folder {target.parent} does not exist", ExitCode.USAGE)
     # where the open folder really is, whatever links led to it
     if _inside(Path(os.readlink(f"/proc/self/fd/{dir_fd}")), root):
         os.close(dir_fd)
-        fail(refuse, 2)
+        fail(refuse, ExitCode.USAGE)
     try:
         st = os.stat(target.name, dir_fd=dir_fd, follow_symlinks=False)
     except FileNotFoundError:
         return _Output(out, dir_fd, target.name, force, root)
     if stat.S_ISLNK(st.st_mode) and _inside(Path(os.path.realpath(f"/proc/self/fd/{dir_fd}/{target.name}")), root):
         os.close(dir_fd)
-        fail(refuse, 2)
+        fail(refuse, ExitCode.USAGE)
     if stat.S_ISDIR(st.st_mode):
         os.close(dir_fd)
-        fail(f"--out {out} is a folder: give a file name", 2)
+        fail(f"--out {out} is a folder: give a file name", ExitCode.USAGE)
     if not stat.S_ISREG(st.st_mode):
         # --force replaces an entry: never a link, a device or a pipe (/dev/null, /dev/stdout…)
         os.close(dir_fd)
-        fail(f"--out {out} exists and is not a regular file (a link, device or pipe): give another name", 2)
+        fail(f"--out {out} exists and is not a regular file (a link, device or pipe): give another name",
+             ExitCode.USAGE)
     if not force:
         os.close(dir_fd)
-        fail(f"--out {out} exists: add --force to overwrite it", 2)
+        fail(f"--out {out} exists: add --force to overwrite it", ExitCode.USAGE)
     return _Output(out, dir_fd, target.name, force, root)
 
 
@@ -163,11 +168,11 @@ def _write_output(target: _Output, data: bytes) -> None:
         # the folder may have been moved while the query ran: still not into the home
         if _inside(Path(os.readlink(f"/proc/self/fd/{target.dir_fd}")), target.home):
             fail(f"--out {target.shown}: its folder was moved into the home folder {target.home} meanwhile;"
-                 " nothing written", 2)
+                 " nothing written", ExitCode.USAGE)
         try:
             fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666, dir_fd=target.dir_fd)
         except OSError as e:
-            fail(f"--out {target.shown}: cannot write there ({e.strerror})", 2)
+            fail(f"--out {target.shown}: cannot write there ({e.strerror})", ExitCode.USAGE)
         with os.fdopen(fd, "wb") as f:
             f.write(data)
         if target.force:
@@ -176,7 +181,7 @@ def _write_output(target: _Output, data: bytes) -> None:
             try:
                 os.link(part, target.name, src_dir_fd=target.dir_fd, dst_dir_fd=target.dir_fd)
             except FileExistsError:
-                fail(f"--out {target.shown} exists: add --force to overwrite it", 2)
+                fail(f"--out {target.shown} exists: add --force to overwrite it", ExitCode.USAGE)
     finally:
         try:
             os.unlink(part, dir_fd=target.dir_fd)
@@ -185,7 +190,20 @@ def _write_output(target: _Output, data: bytes) -> None:
         os.close(target.dir_fd)
 
 
-def _emit(columns, rows, format: str, out: Optional[_Output], title: str) -> None:
+def csv_text(columns, rows, dialect: CsvDialect) -> str:
+    buf = io.StringIO()
+    if dialect == "standard":
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(columns)
+        w.writerows(rows)
+        return buf.getvalue().rstrip("\n")
+    w = csv.writer(buf, delimiter=";", lineterminator="\r\n")
+    w.writerow(columns)
+    w.writerows([french_cell(v) for v in r] for r in rows)
+    return buf.getvalue().removesuffix("\r\n")
+
+
+def _emit(columns, rows, format: str, out: Optional[_Output], title: str, dialect: CsvDialect = "french") -> None:
     """Print (table, csv, json) or write (--out, checked by _check_output; xlsx needs it) a result."""
     if format == "xlsx":
         from mediarecon.exports.reports import Column, write_xlsx
@@ -203,15 +221,13 @@ def _emit(columns, rows, format: str, out: Optional[_Output], title: str) -> Non
     if format == "json":
         text = json.dumps([dict(zip(columns, r)) for r in rows], default=json_default, ensure_ascii=False, indent=1)
     elif format == "csv":
-        buf = io.StringIO()
-        w = csv.writer(buf, lineterminator="\n")
-        w.writerow(columns)
-        w.writerows(rows)
-        text = buf.getvalue().rstrip("\n")
+        text = csv_text(columns, rows, dialect)
     else:
         text = render_table(columns, rows)
     if out is None:
         typer.echo(text)
+    elif format == "csv" and dialect == "french":  # Excel reads UTF-8 only after a BOM
+        _write_output(out, (text + "\r\n").encode("utf-8-sig"))
     else:
         _write_output(out, (text + "\n").encode("utf-8"))
         typer.echo(f"{len(rows)} row(s) written to {out.shown}")
@@ -221,27 +237,29 @@ def _emit(columns, rows, format: str, out: Optional[_Output], title: str) -> Non
 def query(
     sql: str = typer.Argument(..., help="SQL to run, read-only, on the published warehouse (queries only)."),
     home: Optional[Path] = HomeOption,
-    format: str = typer.Option("table", "--format", help="table, csv, json or xlsx."),
+    format: OutputFormat = typer.Option("table", "--format", help="The output."),
     out: Optional[Path] = typer.Option(None, "--out", help="Write to this file (outside the home folder) instead of"
                                        " the screen (xlsx: required)."),
     force: bool = ForceOption,
+    csv_dialect: CsvDialect = CsvDialectOption,
 ):
     """Query the published warehouse read-only (works while a run is building the next one). One plain query
     (SELECT, WITH, VALUES, FROM) on the published marts; nothing else can be read or written."""
     settings = load_settings(home)
     target = _check_output(settings, format, out, force)
     columns, rows = _reader_rows(settings, sql)
-    _emit(columns, rows, format, target, "mediarecon — requête")
+    _emit(columns, rows, format, target, "mediarecon — requête", csv_dialect)
 
 
 @app.command()
 def audit(
     name: Optional[str] = typer.Argument(None, help="A saved audit query; none: list them."),
     home: Optional[Path] = HomeOption,
-    format: str = typer.Option("table", "--format", help="table, csv, json or xlsx."),
+    format: OutputFormat = typer.Option("table", "--format", help="The output."),
     out: Optional[Path] = typer.Option(None, "--out", help="Write to this file (outside the home folder) instead of"
                                        " the screen (xlsx: required)."),
     force: bool = ForceOption,
+    csv_dialect: CsvDialect = CsvDialectOption,
 ):
     """The cost-control auditor's saved queries, read-only on the published warehouse."""
     from mediarecon.exports.audit import saved_queries
@@ -252,15 +270,16 @@ def audit(
             typer.echo(f"{n:<22} {description}")
         return
     if name not in queries:
-        fail(f"no audit query {name!r} (one of: {', '.join(queries)})", 2)
+        fail(f"no audit query {name!r} (one of: {', '.join(queries)})", ExitCode.USAGE)
     description, sql = queries[name]
     settings = load_settings(home)
     target = _check_output(settings, format, out, force)
     columns, rows = _reader_rows(settings, sql)
-    _emit(columns, rows, format, target, f"mediarecon — {description}")
+    _emit(columns, rows, format, target, f"mediarecon — {description}", csv_dialect)
 
 
-report_app = typer.Typer(help="Reports the agency owes, exported under exports/ (XLSX or French CSV).")
+report_app = typer.Typer(
+    context_settings=CONTEXT, help="Reports the agency owes, exported under exports/ (XLSX or French CSV).")
 app.add_typer(report_app, name="report")
 
 
@@ -268,33 +287,53 @@ app.add_typer(report_app, name="report")
 def report_monthly(
     month: str = typer.Option(..., "--month", help="The month, YYYY-MM."),
     advertiser: Optional[str] = typer.Option(None, "--advertiser", help="An advertiser id (e.g. ADV-SIG); default: all."),
-    format: str = typer.Option("xlsx", "--format", help="xlsx or csv (French: ';', decimal comma, UTF-8 with BOM)."),
+    format: Literal["xlsx", "csv"] = typer.Option("xlsx", "--format",
+                               help="csv: French (';', decimal comma, UTF-8 with BOM)."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Write to this file (outside the home folder) instead"
+                                       " of exports/."),
+    force: bool = ForceOption,
     home: Optional[Path] = HomeOption,
 ):
     """The monthly execution statement (CCAP 11.2.5), global or for one advertiser, from the published
-    warehouse (read-only)."""
+    warehouse (read-only). A month with no order is refused (exit 2), naming the months there are."""
     from mediarecon.exports import reports
 
-    if format not in ("xlsx", "csv"):
-        fail("--format must be xlsx or csv", 2)
     import duckdb
 
     from mediarecon.warehouse.reader import ReaderError
 
     settings = load_settings(home)
+    chosen = _check_output(settings, "csv", out, force) if out is not None else None  # the same checks as query's
     with _open_reader(settings) as reader:
         try:
             title, rows = reports.monthly_statement(reader, month, advertiser)
+            months = None if rows else reader.execute(
+                "select min(statement_month), max(statement_month) from rpt_monthly_execution_statement").fetchone()
         except reports.ReportError as e:
-            fail(str(e), 2)
+            fail(str(e), ExitCode.USAGE)
         except (ReaderError, duckdb.Error) as e:
-            fail(str(e).splitlines()[0], 1)
-    settings.home.exports.mkdir(parents=True, exist_ok=True)
-    target = settings.home.exports / reports.statement_file_name(month, advertiser, format)
-    if format == "xlsx":
-        reports.write_xlsx(target, title, reports.MONTHLY_STATEMENT, rows)
-    else:
-        reports.write_french_csv(target, reports.MONTHLY_STATEMENT, rows)
+            fail(str(e).splitlines()[0], ExitCode.FAILED)
+    if not rows:  # an empty statement would look like a month with nothing to pay
+        known = f"{months[0]:%Y-%m} to {months[1]:%Y-%m}" if months and months[0] else "none yet"
+        fail(f"no order in {month}{' for ' + advertiser if advertiser else ''} in the published warehouse"
+             f" (months with orders: {known}): nothing written", ExitCode.USAGE)
+    name = reports.statement_file_name(month, advertiser, format)
+
+    def make(path: Path) -> None:
+        if format == "xlsx":
+            reports.write_xlsx(path, title, reports.MONTHLY_STATEMENT, rows)
+        else:
+            reports.write_french_csv(path, reports.MONTHLY_STATEMENT, rows)
+
+    if chosen is None:
+        settings.home.exports.mkdir(parents=True, exist_ok=True)
+        target = settings.home.exports / name
+        make(target)
+    else:  # made aside, then written through the folder held open since the check
+        with tempfile.TemporaryDirectory() as scratch:
+            make(Path(scratch) / name)
+            _write_output(chosen, (Path(scratch) / name).read_bytes())
+        target = chosen.shown
     typer.echo(f"{title}: {len(rows)} order(s) -> {target}")
 
 
@@ -319,10 +358,10 @@ def replay(
         result = run_replay(settings.home, out.resolve(), run_id=run_id, as_of=as_of, current_vars=current,
                             log=typer.echo)
     except (ReplayError, AlertRulesError) as e:
-        fail(str(e), 2)
+        fail(str(e), ExitCode.USAGE)
     except BuildError as e:
         typer.secho(f"replay failed: {e}", fg="red", err=True)
-        raise typer.Exit(1)
+        raise typer.Exit(ExitCode.FAILED)
     typer.echo(f"replayed {run_id or 'as of ' + as_of}: {result['files']} landed file(s),"
                f" as-of date {result['dbt_vars']['as_of_date']}")
     typer.echo(f"warehouse: {result['warehouse']}  (open it with duckdb, read-only)")
@@ -340,7 +379,7 @@ def docs(
 
     folder = load_settings(home).home.exports / "docs"
     if not (folder / "index.html").exists():
-        fail(f"no data dictionary in {folder}: a nightly run writes it", 2)
+        fail(f"no data dictionary in {folder}: a nightly run writes it", ExitCode.NOTHING_YET)
 
     class Quiet(SimpleHTTPRequestHandler):
         def log_message(self, *args):
@@ -360,7 +399,8 @@ def docs(
 @app.command("parse-invoice")
 def parse_invoice(
     file: Path = typer.Argument(..., exists=True, dir_okay=False, help="UBL, CII XML or Factur-X PDF."),
-    format: str = typer.Option("text", "--format", help="text or json (amounts as exact strings)."),
+    format: Literal["text", "json"] = typer.Option("text", "--format",
+                               help="json: amounts as exact strings."),
 ):
     """Print one e-invoice as parsed (header, totals, lines, allowances and charges) and its EN 16931 totals
     check, so that a person can verify a document."""
@@ -369,7 +409,7 @@ def parse_invoice(
     try:
         inv = parse_file(file)
     except EInvoiceError as e:
-        fail(str(e), 1)
+        fail(str(e), ExitCode.FAILED)
     if format == "json":
         typer.echo(json.dumps(inv.to_dict(), indent=1, ensure_ascii=False))
         return
@@ -406,7 +446,7 @@ def parse_invoice(
 @app.command()
 def evidence(
     finding_id: str = typer.Argument(..., help="The finding's id (fct_findings.finding_id)."),
-    format: str = typer.Option("text", "--format", help="text or json."),
+    format: Literal["text", "json"] = typer.Option("text", "--format", help="The output."),
     home: Optional[Path] = HomeOption,
 ):
     """A finding's proof: the received file as its sender named it, when it arrived, the runs that
@@ -415,17 +455,15 @@ def evidence(
     from mediarecon.ingest.storage import landing_store
     from mediarecon.state.manifest import Manifest
 
-    if format not in ("text", "json"):
-        fail("--format must be text or json", 2)
     settings = load_settings(home)
     columns, rows = _reader_rows(settings, "select * from fct_findings where finding_id = "
                                            + "'" + finding_id.replace("'", "''") + "'")
     if not rows:
         fail(f"no finding {finding_id!r} in the published warehouse (see `mediarecon query \"select finding_id,"
-             " finding_type from fct_findings\"`)", 1)
+             " finding_type from fct_findings\"`)", ExitCode.USAGE)
     finding = dict(zip(columns, rows[0]))
     if not settings.home.manifest.exists():
-        fail(f"no manifest at {settings.home.manifest}: nothing was received in this home", 1)
+        fail(f"no manifest at {settings.home.manifest}: nothing was received in this home", ExitCode.NOTHING_YET)
     proof = evidence_of(finding, Manifest(settings.home.manifest), landing_store(settings))
     if format == "json":
         typer.echo(json.dumps({"finding": finding, "evidence": proof.as_dict()}, default=json_default,

@@ -5,13 +5,14 @@ from __future__ import annotations
 import getpass
 import sys
 from pathlib import Path
-from typing import Optional
+from typing import Literal, Optional
 
 import typer
 
-from mediarecon.cli.common import HomeOption, app, fail, load_settings, render_table
+from mediarecon.cli.common import CONTEXT, ExitCode, HomeOption, app, fail, load_settings, render_table
 
-users_app = typer.Typer(help="Who may log in to the dashboard (`mediarecon web`), with which role.")
+users_app = typer.Typer(
+    context_settings=CONTEXT, help="Who may log in to the dashboard (`mediarecon web`), with which role.")
 app.add_typer(users_app, name="users")
 
 
@@ -25,8 +26,9 @@ def _store(home: Optional[Path]):
 @users_app.command("add")
 def users_add(
     login: str = typer.Argument(..., help="The login (lower-case letters, digits, . _ @ -)."),
-    role: str = typer.Option(..., "--role", help="coordinator (SIG: sees all, acknowledges alerts), auditor (sees"
-                                                 " all, read-only) or advertiser (sees its own rows only)."),
+    role: Literal["coordinator", "auditor", "advertiser"] = typer.Option(
+        ..., "--role", help="coordinator (SIG: sees all, acknowledges alerts), auditor (sees all, read-only) or"
+                            " advertiser (sees its own rows only)."),
     advertiser: Optional[str] = typer.Option(None, "--advertiser", help="For --role advertiser: its id (ADV-…)."),
     home: Optional[Path] = HomeOption,
 ):
@@ -39,13 +41,13 @@ def users_add(
     if sys.stdin.isatty():
         password = getpass.getpass("password: ")
         if getpass.getpass("again: ") != password:
-            fail("the two passwords differ: nothing added", 2)
+            fail("the two passwords differ: nothing added", ExitCode.USAGE)
     else:
         password = sys.stdin.readline().rstrip("\r\n")
     try:
         user = store.add(login, role, password, advertiser, {a["advertiser_id"] for a in read_seed("advertisers")})
     except UserError as e:
-        fail(str(e), 2)
+        fail(str(e), ExitCode.USAGE)
     typer.echo(f"added {user.login} ({user.role}{' ' + user.advertiser_id if user.advertiser_id else ''})"
                f" to {settings.home.users_db}")
 
@@ -63,7 +65,7 @@ def users_remove(login: str = typer.Argument(..., help="The login to remove."), 
     """Remove a user; its open sessions end at once."""
     _, store = _store(home)
     if not store.remove(login):
-        fail(f"no user {login!r} (see `mediarecon users list`)", 2)
+        fail(f"no user {login!r} (see `mediarecon users list`)", ExitCode.USAGE)
     typer.echo(f"removed {login}")
 
 
@@ -94,7 +96,7 @@ def web(
         sock.bind((host, port))
         sock.listen(2048)  # connections wait in the backlog from now on, before the server is up
     except OSError as e:
-        fail(f"cannot listen on {host}:{port}: {e.strerror}", 2)
+        fail(f"cannot listen on {host}:{port}: {e.strerror}", ExitCode.USAGE)
     shown = f"[{host}]" if ":" in host else host
     typer.echo(f"dashboard on http://{shown}:{sock.getsockname()[1]}/ (home {settings.home.root}; Ctrl-C to stop)")
     sys.stdout.flush()

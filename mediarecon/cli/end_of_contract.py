@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from mediarecon.cli.common import HomeOption, app, fail, load_settings
+from mediarecon.cli.common import ExitCode, HomeOption, app, fail, load_settings
 
 
 @app.command("export-all")
@@ -22,7 +22,7 @@ def export_all(
     try:
         record = run_export(load_settings(home), out.resolve(), log=typer.echo)
     except (HandoverError, FileNotFoundError) as e:
-        fail(str(e), 2)
+        fail(str(e), ExitCode.USAGE)
     typer.echo(f"exported {record['files']} file(s) ({record['landed_files']} landed, {len(record['marts'])} marts)"
                f" to {record['out']}; check with: cd {record['out']} && sha256sum -c SHA256SUMS")
 
@@ -39,5 +39,5 @@ def purge(
     try:
         path = run_purge(load_settings(home), confirm, log=typer.echo)
     except HandoverError as e:
-        fail(str(e), 2)
+        fail(str(e), ExitCode.USAGE)
     typer.echo(f"destruction certificate: {path}")

@@ -5,14 +5,16 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Optional
+from typing import Literal, Optional
 
 import typer
 
-from mediarecon.cli.common import HomeOption, fail, load_settings, render_table, app
+from mediarecon.cli.common import CONTEXT, ExitCode, HomeOption, fail, load_settings, render_table, app
 
 
-alerts_app = typer.Typer(help="The alerts for the people on call: list, show, acknowledge (store: <home>/alerts/).")
+alerts_app = typer.Typer(
+    context_settings=CONTEXT,
+    help="The alerts for the people on call: list, show, acknowledge (store: <home>/alerts/).")
 
 
 app.add_typer(alerts_app, name="alerts")
@@ -22,14 +24,14 @@ def _alert_store(home: Optional[Path]):
     settings = load_settings(home)
     path = settings.home.root / "alerts" / "alerts.sqlite"
     if not path.exists():
-        fail(f"no alert store at {path}: run `mediarecon run --home {settings.home.root}` first", 2)
+        fail(f"no alert store at {path}: run `mediarecon run --home {settings.home.root}` first", ExitCode.NOTHING_YET)
     return store_for(settings.home)
 
 
 def _alert_or_exit(store, alert_id: int):
     row = store.alert(alert_id)
     if row is None:
-        fail(f"no alert n° {alert_id} (see `mediarecon alerts list --all`)", 2)
+        fail(f"no alert n° {alert_id} (see `mediarecon alerts list --all`)", ExitCode.USAGE)
     return row
 
 
@@ -38,7 +40,7 @@ def alerts_list(
     home: Optional[Path] = HomeOption,
     all_: bool = typer.Option(False, "--all", help="Also resolved alerts (default: open and acknowledged)."),
     rule: Optional[str] = typer.Option(None, "--rule", help="Only this rule, e.g. delivery_drop."),
-    format: str = typer.Option("table", "--format", help="table or json."),
+    format: Literal["table", "json"] = typer.Option("table", "--format", help="The output."),
 ):
     """Alerts, newest last: id, rule, entity, period, status, level, and what is still to be sent."""
     store = _alert_store(home)
@@ -106,6 +108,6 @@ def alerts_check_rules(home: Optional[Path] = HomeOption):
         rules = rules_of(settings)
         channels = channels_of(settings)
     except AlertRulesError as e:
-        fail(str(e), 2)
+        fail(str(e), ExitCode.USAGE)
     typer.echo(f"rules: {rules.path} (valid)")
     typer.echo(f"channels: {', '.join(channels) if channels else 'none (MEDIARECON_ALERT_URLS is empty: alerts are kept, not sent)'}")

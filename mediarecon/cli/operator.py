@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 from pathlib import Path
-from typing import Optional
+from typing import Literal, Optional
 
 import typer
 
-from mediarecon.cli.common import HomeOption, app, fail, load_settings, render_table
+from mediarecon.cli.common import ExitCode, HomeOption, app, fail, load_settings, render_table
 
 
 def use_home_prefect(root: Path) -> None:
@@ -32,32 +33,34 @@ def init(home: Optional[Path] = HomeOption):
         typer.echo(f"{root} is already a mediarecon home")
         return
     if root.exists() and (not root.is_dir() or any(root.iterdir())):
-        fail(f"{root} is not empty and not a mediarecon home: a home is created in a new or empty folder", 2)
+        fail(f"{root} is not empty and not a mediarecon home: a home is created in a new or empty folder",
+             ExitCode.USAGE)
     settings.home.ensure(INBOX_FOLDERS)
     typer.echo(f"mediarecon home created in {root}; senders drop their files in {root / 'inbox'}/<source>/"
                " (docs/input_formats.md), then: mediarecon run --home " + str(root))
 
 
-def run_nightly(home: Optional[Path]) -> dict:
+def run_nightly(home: Optional[Path], quiet: bool = False) -> dict:
     from mediarecon.alerts.rules import AlertRulesError, rules_of
 
     settings = load_settings(home)
     try:  # before the ~20 s Prefect start: a broken rules file is named at once
         rules_of(settings)
     except AlertRulesError as e:
-        fail(str(e), 2)
+        fail(str(e), ExitCode.USAGE)
     use_home_prefect(settings.home.root)
     if os.environ.get("PREFECT_API_URL"):
         return _nightly(settings.home.root)
     from mediarecon.flows.local_server import ServerDidNotStart, temporary_server
 
-    typer.echo(f"nightly reconciliation on {settings.home.root} (starting a local Prefect server, ~20 s) ...")
+    if not quiet:
+        typer.echo(f"nightly reconciliation on {settings.home.root} (starting a local Prefect server, ~20 s) ...")
     try:
         with temporary_server(settings.home.root / "prefect", log=lambda m: typer.secho(m, fg="yellow", err=True)) as url:
             os.environ["PREFECT_API_URL"] = url  # before Prefect is imported: it reads its settings then
             return _nightly(settings.home.root)
     except ServerDidNotStart as e:
-        fail(str(e), 1)
+        fail(str(e), ExitCode.FAILED)
 
 
 def _nightly(root: Path) -> dict:
@@ -67,10 +70,10 @@ def _nightly(root: Path) -> dict:
     try:
         return nightly_reconciliation(home=str(root))
     except RunInProgress as e:
-        fail(str(e), 3)
+        fail(str(e), ExitCode.LOCKED)
     except Exception as e:
         typer.secho(f"run failed, the published warehouse is unchanged: {e}", fg="red", err=True)
-        raise typer.Exit(1)
+        raise typer.Exit(ExitCode.FAILED)
 
 
 def print_summary(summary: dict, home: Path) -> None:
@@ -100,27 +103,40 @@ def print_summary(summary: dict, home: Path) -> None:
 @app.command()
 def run(
     home: Optional[Path] = HomeOption,
-    engine: Optional[str] = typer.Option(None, help="duckdb or spark: the engine of the dbt build (default"
-                                         " MEDIARECON_ENGINE, else duckdb; docs/scale_out.md)."),
+    engine: Optional[Literal["duckdb", "spark"]] = typer.Option(
+        None, help="The engine of the dbt build (default MEDIARECON_ENGINE, else duckdb; docs/scale_out.md)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Only warnings and errors; no summary (the exit code"
+                               " says how it went)."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="dbt's own lines on the console too (they are"
+                                 " always in runs/dbt/logs/dbt.log)."),
 ):
     """Run one nightly reconciliation now (Prefect flow, local): ingest, validate, dbt build, publish.
     Exit 0: published, complete; 4: published without a source that could not be reached (named); 1:
     nothing published; 3: another run holds the home; 2: a setting, the rules file or the home is wrong."""
+    if quiet and verbose:
+        fail("--quiet and --verbose contradict each other: give one", ExitCode.USAGE)
     if engine is not None:
         os.environ["MEDIARECON_ENGINE"] = engine  # the flow's tasks read their settings from the environment
-    summary = run_nightly(home)
-    print_summary(summary, load_settings(home).home.root)
+    if quiet:  # Prefect's console handler only; its API (the UI's logs) still gets everything
+        os.environ["PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL"] = "WARNING"
+    if verbose:
+        from mediarecon.warehouse.build import DBT_CONSOLE
+
+        os.environ[DBT_CONSOLE] = "true"
+    summary = run_nightly(home, quiet=quiet)
+    if not quiet:
+        print_summary(summary, load_settings(home).home.root)
     if summary.get("sources_unavailable"):
         typer.secho("published, incomplete: " + "; ".join(f"{s} not reached ({r})" for s, r in
                                                           sorted(summary["sources_unavailable"].items())),
                     fg="yellow", err=True)
-        raise typer.Exit(4)
+        raise typer.Exit(ExitCode.INCOMPLETE)
 
 
 @app.command()
 def status(
     home: Optional[Path] = HomeOption,
-    format: str = typer.Option("table", "--format", help="table or json."),
+    format: Literal["table", "json"] = typer.Option("table", "--format", help="The output."),
     runs: int = typer.Option(5, help="How many recent runs to list."),
 ):
     """Last runs, files per source and their outcome, rejected files and quarantine counts."""
@@ -192,21 +208,37 @@ def serve(
     try:
         rules_of(settings)
     except AlertRulesError as e:
-        fail(str(e), 2)
+        fail(str(e), ExitCode.USAGE)
     settings.home.ensure(INBOX_FOLDERS)
-    server = None
-    if not os.environ.get("PREFECT_API_URL"):
-        use_home_prefect(settings.home.root)  # this process and its flow runs share the server's folder
-        server = start_local_server(settings.home.root, port, log=typer.echo)
-    try:
-        from prefect import serve as prefect_serve
 
-        deployments = runner_deployments(str(settings.home.root))
-        for d in deployments:
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)  # a service manager's stop is a Ctrl-C, from the first instant
+    server = None
+    try:
+        if not os.environ.get("PREFECT_API_URL"):
+            use_home_prefect(settings.home.root)  # this process and its flow runs share the server's folder
+            server = start_local_server(settings.home.root, port, log=typer.echo)
+        import asyncio
+
+        from prefect.runner import Runner
+
+        class StoppingRunner(Runner):
+            def handle_sigterm(self, *args, **kwargs):
+                # Prefect's own calls the async stop() from the signal handler and leaves it un-awaited
+                # ("coroutine 'Runner.astop' was never awaited"): stop as on Ctrl-C instead
+                raise KeyboardInterrupt
+
+        runner = StoppingRunner(pause_on_shutdown=True)
+        for d in runner_deployments(str(settings.home.root)):
+            runner.add_deployment(d)
             when = ", ".join(f"{s.schedule.cron} {s.schedule.timezone}" for s in d.schedules)
             typer.echo(f"serving {d.name}: {when}; concurrency limit {d.concurrency_limit}")
         typer.echo(f"home: {settings.home.root}; Prefect UI: {os.environ['PREFECT_API_URL'].removesuffix('/api')}")
-        prefect_serve(*deployments)
+        asyncio.run(runner.start())
+    except KeyboardInterrupt:
+        typer.echo("stopped: the schedules are paused until the next `mediarecon serve`")
     finally:
         if server is not None:
             server.terminate()
@@ -240,6 +272,6 @@ def spark_cluster(
             while True:
                 time.sleep(1)
     except RuntimeError as e:
-        fail(str(e), 1)
+        fail(str(e), ExitCode.FAILED)
     except KeyboardInterrupt:
         typer.echo("Spark cluster stopped")

@@ -165,12 +165,14 @@ def start_local_server(home: Path, port: int = 4200, timeout_s: float = 120, log
     """`mediarecon serve`'s `prefect server start` (UI and scheduler), ended with the process that started it."""
     prefect_home = home / "prefect"
     prefect_home.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "PREFECT_HOME": str(prefect_home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+    url = f"http://127.0.0.1:{port}/api"
+    # the UI asks the server where its API is: this port, not Prefect's default 4200
+    env = {**os.environ, "PREFECT_HOME": str(prefect_home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+           "PREFECT_SERVER_API_HOST": "127.0.0.1", "PREFECT_SERVER_API_PORT": str(port), "PREFECT_UI_API_URL": url}
     log(f"starting a local Prefect server on http://127.0.0.1:{port} (database in {prefect_home}) ...")
     proc = subprocess.Popen([str(Path(sys.executable).parent / "prefect"), "server", "start", "--host", "127.0.0.1",
                              "--port", str(port)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
                             preexec_fn=die_with_parent(os.getpid()))
-    url = f"http://127.0.0.1:{port}/api"
     deadline = time.monotonic() + timeout_s
     while not _healthy(url):
         if proc.poll() is not None or time.monotonic() > deadline:

@@ -8,8 +8,10 @@ rebuilt from the environment inside each task.
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections import Counter
+from zoneinfo import ZoneInfo
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
@@ -28,6 +30,24 @@ from mediarecon.state.manifest import Manifest
 from mediarecon.state.runs import RunRecord, engine_versions, heal_interrupted, new_run_id, run_lock
 from mediarecon.warehouse import build, publish, replay
 from mediarecon.warehouse.reader import open_reader
+
+
+PROGRESS_EVERY_S = 5.0  # a long phase says how far it is at most this often
+
+
+def progress(what: str, unit: str):
+    """A progress(done, total) callback for a long phase: `what: done/total unit` on the run's log, at most
+    every PROGRESS_EVERY_S, so that a person watching knows it is moving (the end of each phase is logged
+    anyway, with its counts)."""
+    logger, last = get_run_logger(), time.monotonic()
+
+    def report(done: int, total: int) -> None:
+        nonlocal last
+        if done < total and time.monotonic() - last >= PROGRESS_EVERY_S:
+            last = time.monotonic()
+            logger.info("%s: %d/%d %s", what, done, total, unit)
+
+    return report
 
 
 @task(name="land", task_run_name="land-{source}", retries=2, retry_delay_seconds=[2, 10], cache_policy=NO_CACHE)
@@ -55,7 +75,8 @@ def validate_task(home: str, source: str, run_id: str) -> list[dict]:
     home = settings.home
     logger = get_run_logger()
     outcomes = tabular.validate_source(home, SOURCES[source], Manifest(home.manifest),
-                                      storage.landing_store(settings), run_id)
+                                      storage.landing_store(settings), run_id,
+                                      progress=progress(f"{source}: validating", "file(s)"))
     for o in outcomes:
         if o.status == "rejected":
             logger.warning("%s: REJECTED %s", source, o.reason)
@@ -71,7 +92,8 @@ def parse_einvoices_task(home: str, source: str, run_id: str) -> list[dict]:
     settings = Settings.from_env(home)
     home = settings.home
     logger = get_run_logger()
-    outcomes = einvoices.parse_landed(home, source, Manifest(home.manifest), storage.landing_store(settings), run_id)
+    outcomes = einvoices.parse_landed(home, source, Manifest(home.manifest), storage.landing_store(settings), run_id,
+                                      progress=progress(f"{source}: parsing", "file(s)"))
     for o in outcomes:
         if o.status != "validated":
             logger.warning("%s: %s: %s", source, o.file_name, o.reason)
@@ -101,7 +123,8 @@ def dbt_build_task(home: str, dbt_vars: dict) -> None:
     drills.checkpoint("dbt_build:start")
     storage.install_httpfs()  # the profile's S3 settings make DuckDB autoload it
     build.run_dbt(build.build_command(settings), work_dir=settings.home.runs / "dbt",
-                  environment=build.build_environment(settings), dbt_vars=dbt_vars, log=get_run_logger().info)
+                  environment=build.build_environment(settings), dbt_vars=dbt_vars, log=get_run_logger().info,
+                  progress=progress("dbt build", "node(s)"))
 
 
 @task(name="data-dictionary", cache_policy=NO_CACHE)
@@ -165,6 +188,23 @@ def findings_by_type(settings: Settings) -> dict[str, dict]:
 
 
 def summary_markdown(run_id: str, files: list[dict], findings: dict, home, unavailable: dict | None = None) -> str:
+    lines = [f"# Nightly reconciliation `{run_id}`", "", *_files_markdown(files, unavailable),
+             "", "## Findings in the published warehouse", "", "| finding type | count | € at stake |",
+             "|---|---:|---:|"]
+    lines += [f"| {t} | {v['count']} | {v['amount_at_stake_eur'] or '—'} |" for t, v in findings.items()]
+    lines += ["", f"Warehouse: `{home.published_db}`"]
+    return "\n".join(lines)
+
+
+def failure_markdown(run_id: str, error: str, files: list[dict], unavailable: dict, home) -> str:
+    """A failed run's artifact: why it stopped, what it had received, and that the warehouse is unchanged."""
+    lines = [f"# Nightly reconciliation `{run_id}`: FAILED", "", f"**Error:** `{error}`", "",
+             f"The published warehouse is unchanged (`{home.published_db}`); the files received stay landed"
+             " and are processed by the next run.", "", *_files_markdown(files, unavailable)]
+    return "\n".join(lines)
+
+
+def _files_markdown(files: list[dict], unavailable: dict | None) -> list[str]:
     by_source = Counter()
     rows = Counter()
     quarantined = Counter()
@@ -172,7 +212,7 @@ def summary_markdown(run_id: str, files: list[dict], findings: dict, home, unava
         by_source[(f["source"], f["status"])] += 1
         rows[f["source"]] += f["rows_valid"]
         quarantined[f["source"]] += f["rows_quarantined"]
-    lines = [f"# Nightly reconciliation `{run_id}`", "", "## Files received this run", "",
+    lines = ["## Files received this run", "",
              "| source | validated | partial | rejected | valid rows | quarantined rows |",
              "|---|---:|---:|---:|---:|---:|"]
     for source in [*SOURCES, *einvoices.DOCUMENT_SOURCES, "chorus_pro"]:
@@ -183,22 +223,32 @@ def summary_markdown(run_id: str, files: list[dict], findings: dict, home, unava
         lines += [f"- `{source}`: {reason}" for source, reason in sorted(unavailable.items())]
     rejected = [f for f in files if f["status"] == "rejected"]
     if rejected:
-        lines += ["", "## Rejected files", ""] + [f"- `{f['source']}`: {f['reason']}" for f in rejected]
-    lines += ["", "## Findings in the published warehouse", "", "| finding type | count | € at stake |",
-              "|---|---:|---:|"]
-    lines += [f"| {t} | {v['count']} | {v['amount_at_stake_eur'] or '—'} |" for t, v in findings.items()]
-    lines += ["", f"Warehouse: `{home.published_db}`"]
-    return "\n".join(lines)
+        lines += ["", "## Rejected files", ""]
+        lines += [f"- `{f['source']}` `{f['file_name']}`: {f['reason']}" for f in rejected]
+    return lines
 
 
-@flow(name="nightly_reconciliation", flow_run_name="nightly-{home}", log_prints=True)
+def short_run_id() -> str | None:
+    """The first 6 hex digits of the Prefect flow run's id: the end of its name and of the run id."""
+    from prefect.runtime import flow_run
+
+    return (flow_run.get_id() or "").replace("-", "")[:6] or None
+
+
+def nightly_run_name() -> str:
+    """`nightly-<Paris date>-<short id>`, as the Prefect UI lists the runs (the run record's id ends the same)."""
+    today = dt.datetime.now(ZoneInfo("Europe/Paris")).date().isoformat()
+    return f"nightly-{today}-{short_run_id() or 'local'}"
+
+
+@flow(name="nightly_reconciliation", flow_run_name=nightly_run_name, log_prints=True)
 def nightly_reconciliation(home: str | None = None) -> dict:
     """One reconciliation now over MEDIARECON_HOME (or `home`): returns the run summary."""
     settings = Settings.from_env(home)  # a bad setting or a missing credential stops the run here
     rules = rules_of(settings)  # so does a broken rules file, naming its line
     settings.home.ensure(INBOX_FOLDERS)
     home = str(settings.home.root)
-    run_id = new_run_id()
+    run_id = new_run_id(short_run_id())
     logger = get_run_logger()
     with run_lock(settings.home):
         for interrupted in heal_interrupted(settings.home):  # what a killed run left behind
@@ -214,8 +264,9 @@ def nightly_reconciliation(home: str | None = None) -> dict:
             timings[name] = round(now - clock, 2)
             clock = now
 
+        files, chorus = [], None
+        unavailable: dict[str, str] = {}  # source -> why it could not be reached tonight
         try:
-            unavailable: dict[str, str] = {}  # source -> why it could not be reached tonight
             bucket_missed = []  # one sender bucket serves every folder: one entry (and one alert) for it
             for source in [*SOURCES, *LANDED_ONLY]:
                 landed = land_task(home, source, run_id)
@@ -226,7 +277,6 @@ def nightly_reconciliation(home: str | None = None) -> dict:
             if bucket_missed:
                 unavailable["s3_inbox"] += f"; not landed from it tonight: {', '.join(bucket_missed)}"
             lap("land_s")
-            files, chorus = [], None
             if settings.chorus.enabled:
                 try:  # its watermark moves only after a whole window: the next run catches up, no gap
                     chorus = chorus_sync_task(home, run_id)  # a task: a subflow costs ~2 s of API calls
@@ -270,6 +320,12 @@ def nightly_reconciliation(home: str | None = None) -> dict:
         except Exception as e:
             record.finish("failed", f"{type(e).__name__}: {e}")
             logger.error("run %s failed; the published warehouse is unchanged: %s", run_id, e)
+            try:  # the failed run's own artifact: what it received before it stopped, and why it stopped
+                create_markdown_artifact(
+                    markdown=failure_markdown(run_id, f"{type(e).__name__}: {e}", files, unavailable, settings.home),
+                    key="nightly-reconciliation-summary", description=f"Run {run_id} (failed)")
+            except Exception as artifact_error:
+                logger.error("the failure artifact could not be written: %s", artifact_error)
             try:
                 alerts_task(home, run_id, failure=f"{type(e).__name__}: {e}")
             except Exception as alert_error:  # never hide the run's own error behind the alert's

@@ -43,5 +43,6 @@ def runner_deployments(home: str | None = None, path: Path = PREFECT_YAML) -> li
             name=spec["name"], description=spec.get("description"), parameters=params,
             schedules=[Cron(s["cron"], timezone=s["timezone"]) for s in spec.get("schedules") or []],
             concurrency_limit=ConcurrencyLimitConfig(**limit) if limit else None,
+            version=spec.get("version"), tags=spec.get("tags") or [],
         ))
     return out

@@ -228,10 +228,11 @@ def outcome(source: str, sha: str, file_name: str, parsed: Parsed) -> FileOutcom
                        rows_valid=len(parsed.documents), rows_quarantined=len(bad_docs), quarantine=parsed.quarantine)
 
 
-def parse_landed(home: Home, source: str, manifest: Manifest, store: LandingStore, run_id: str) -> list[FileOutcome]:
+def parse_landed(home: Home, source: str, manifest: Manifest, store: LandingStore, run_id: str,
+                 progress=None) -> list[FileOutcome]:
     """Parse every landed-but-unparsed document file of one source (a file is parsed once). Files are
     parsed and written a few at a time (Parquet writing releases the GIL); their outcomes are recorded
-    on this thread, in order, each after its file's Parquet is written."""
+    on this thread, in order, each after its file's Parquet is written (then `progress(done, total)`)."""
 
     def parse_and_write(row) -> FileOutcome:
         received_at = dt.datetime.fromisoformat(row["received_at"])
@@ -248,4 +249,6 @@ def parse_landed(home: Home, source: str, manifest: Manifest, store: LandingStor
             manifest.record_outcome(source, row["sha256"], o.status, o.reason, o.rows_read, o.rows_valid,
                                     o.rows_quarantined, run_id)
             outcomes.append(o)
+            if progress:
+                progress(len(outcomes), len(pending))
     return outcomes

@@ -354,9 +354,10 @@ def ahead(pool: ThreadPoolExecutor, fn, items: list, window: int = 2 * DOOR_THRE
         yield futures.popleft().result()
 
 
-def validate_source(home: Home, spec: SourceSpec, manifest: Manifest, store: LandingStore, run_id: str
-                    ) -> list[FileOutcome]:
-    """Validate every landed-but-unvalidated file of one source, many files per query."""
+def validate_source(home: Home, spec: SourceSpec, manifest: Manifest, store: LandingStore, run_id: str,
+                    progress=None) -> list[FileOutcome]:
+    """Validate every landed-but-unvalidated file of one source, many files per query; `progress(done,
+    total)` is called as each file's outcome is recorded."""
     outcomes: list[FileOutcome] = []
     batch: list[tuple[dict, RawTable]] = []
 
@@ -365,6 +366,8 @@ def validate_source(home: Home, spec: SourceSpec, manifest: Manifest, store: Lan
         manifest.record_outcome(spec.name, row["sha256"], outcome.status, outcome.reason, outcome.rows_read,
                                 outcome.rows_valid, outcome.rows_quarantined, run_id)
         outcomes.append(outcome)
+        if progress:
+            progress(len(outcomes), len(pending))
 
     def flush(pool: ThreadPoolExecutor) -> None:
         if not batch:

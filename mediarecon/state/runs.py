@@ -32,8 +32,10 @@ def engine_versions() -> dict[str, str | None]:
     return {name: installed(name) for name in ENGINE_PACKAGES}
 
 
-def new_run_id() -> str:
-    return dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + secrets.token_hex(3)
+def new_run_id(short_id: str | None = None) -> str:
+    """`<UTC time>-<6 hex>`: the hex is the Prefect flow run's short id when there is one (its name ends
+    with it), else random."""
+    return dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ") + "-" + (short_id or secrets.token_hex(3))
 
 
 @contextmanager

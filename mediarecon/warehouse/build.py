@@ -62,6 +62,10 @@ def build_environment(settings: Settings) -> dict[str, str]:
     }
 
 
+# `mediarecon run --verbose`: dbt's own lines on the console as well as in runs/dbt/logs/dbt.log
+DBT_CONSOLE = "MEDIARECON_DBT_CONSOLE"
+
+
 def build_command(settings: Settings) -> list[str]:
     """`dbt build` as the nightly runs it: models, seeds, data tests and contracts on the night's data;
     the unit tests only with MEDIARECON_DBT_UNIT_TESTS=true (they do not depend on the data)."""
@@ -78,15 +82,32 @@ def reuse_parse(built: Path, work_dir: Path) -> None:
             shutil.copyfile(built / "target" / name, work_dir / "target" / name)
 
 
+def _node_results(progress):
+    """A dbt callback that calls progress(done, total) as each node finishes (its result line)."""
+    done = 0
+
+    def on_event(event) -> None:
+        nonlocal done
+        name = event.info.name
+        if name.startswith("Log") and name.endswith("Result") and getattr(event.data, "total", 0):
+            done += 1
+            progress(done, event.data.total)
+
+    return on_event
+
+
 def run_dbt(command: list[str], *, work_dir: Path, environment: dict[str, str], dbt_vars: dict | None = None,
-            log=print) -> None:
+            log=print, progress=None) -> None:
     """Run `dbt <command>` on the shipped project, its target and logs under `work_dir`, with
     `environment` set for the call only; raise BuildError naming every node that errored or failed.
 
     With MEDIARECON_ENGINE=spark in `environment`, `dbt build` runs on Spark in a child process and its
     tables are then loaded into MEDIARECON_BUILD_DB; every other command (docs) reads that DuckDB file."""
     args = ["--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-            "--target-path", str(work_dir / "target"), "--log-path", str(work_dir / "logs")]
+            "--target-path", str(work_dir / "target"), "--log-path", str(work_dir / "logs"),
+            "--no-use-colors"]  # dbt colours its messages themselves: then its log file holds terminal escapes
+    if os.environ.get(DBT_CONSOLE) != "true":  # dbt's node lines stay in the log file; errors still show
+        args.append("--quiet")
     if dbt_vars is not None:
         args += ["--vars", json.dumps(dbt_vars)]
     name = " ".join(command)
@@ -116,7 +137,7 @@ def run_dbt(command: list[str], *, work_dir: Path, environment: dict[str, str], 
 
     with scoped_environment({**environment, "MEDIARECON_ENGINE": "duckdb"}):
         try:
-            result = dbtRunner().invoke([*command, *args])
+            result = dbtRunner(callbacks=[_node_results(progress)] if progress else None).invoke([*command, *args])
         finally:
             # The adapter may keep the build file open; it must be closed before the file is renamed.
             DuckDBConnectionManager.close_all_connections()

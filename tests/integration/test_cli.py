@@ -4,6 +4,7 @@ import csv
 import datetime as dt
 import io
 import json
+import re
 import os
 import subprocess
 import sys
@@ -43,21 +44,31 @@ def test_generate_run_query_status(tmp_path):
     try:
         url = sim.stdout.readline().split(" on ", 1)[1].split(" ", 1)[0]
         assert url.startswith("http://127.0.0.1:")
-        out = sh("run", "--home", home, env={"MEDIARECON_CHORUS_ENABLED": "true", "MEDIARECON_CHORUS_API_URL": url,
-                                             "MEDIARECON_CHORUS_TOKEN_URL": url + "/api/oauth/token"}).stdout
+        ran = sh("run", "--home", home, env={"MEDIARECON_CHORUS_ENABLED": "true", "MEDIARECON_CHORUS_API_URL": url,
+                                             "MEDIARECON_CHORUS_TOKEN_URL": url + "/api/oauth/token"})
+        out = ran.stdout
     finally:
         sim.terminate()
         sim.wait(10)
     assert "chorus pro:" in out
     assert "findings:" in out and str(home / "warehouse" / "mediarecon.duckdb") in out
-    report = next((home / "runs").glob("*.md")).read_text(encoding="utf-8")
+    # dbt's node lines are in its log file, as text; the console shows the phases, not 260 node lines
+    dbt_log = (home / "runs" / "dbt" / "logs" / "dbt.log").read_text(encoding="utf-8")
+    assert "OK created sql table model main.fct_findings" in dbt_log and "\x1b[" not in dbt_log
+    assert "OK created sql table model" not in out
+    # while the build runs (15 s or more here), it says how far it is every 5 s: `dbt build: 131/264 node(s)`
+    assert re.search(r"dbt build: \d+/\d+ node\(s\)", ran.stderr), ran.stderr[-3000:]
+    (first_report,) = (home / "runs").glob("*.md")
+    quiet = sh("run", "--home", home, "--quiet")  # nothing new (and Chorus Pro off): the exit code says it all
+    assert quiet.stdout == "" and " INFO " not in quiet.stderr, quiet.stdout + quiet.stderr
+    report = first_report.read_text(encoding="utf-8")
     with open(home / "ground_truth" / "anomalies.csv", encoding="utf-8") as f:
         labels = sorted((r["anomaly_type"], r["entity_key"]) for r in csv.DictReader(f))
     under = sum(1 for t, _ in labels if t == "under_delivery")
     assert "## Findings in the published warehouse" in report and f"| under_delivery | {under} |" in report
     got = sh("query", "--home", home, "--format", "csv",
              "select finding_type, entity_key from fct_findings order by 1, 2").stdout
-    assert sorted(tuple(r) for r in list(csv.reader(io.StringIO(got)))[1:]) == labels
+    assert sorted(tuple(r) for r in list(csv.reader(io.StringIO(got), delimiter=";"))[1:]) == labels  # French
     table = sh("query", "--home", home, "select count(*) as n from fct_findings").stdout
     assert table.splitlines()[0].strip() == "n" and f"({1} row)" in table
     p = sh("query", "--home", home, "drop table fct_findings", check=False)
@@ -75,9 +86,9 @@ def test_generate_run_query_status(tmp_path):
 def test_query_is_read_only_and_errors_are_clear(tmp_path):
     sh("init", "--home", tmp_path)
     p = sh("query", "--home", tmp_path, "select 1", check=False)
-    assert p.returncode == 1 and "no published warehouse" in p.stderr
+    assert p.returncode == 5 and "no published warehouse" in p.stderr  # ExitCode.NOTHING_YET
     p = sh("query", "--home", tmp_path, "--format", "xml", "select 1", check=False)
-    assert p.returncode == 2 and "--format must be one of table, csv, json, xlsx" in p.stderr
+    assert p.returncode == 2 and "'xml' is not one of" in p.stderr
     p = sh("audit", "late_payments", "--home", tmp_path, "--format", "xlsx", check=False)
     assert p.returncode == 2 and "--format xlsx needs --out" in p.stderr
 
@@ -110,6 +121,16 @@ def check_monthly_statement(home):
     assert ws["H4"].number_format == '#,##0.00 "€"'
     bad = sh("report", "monthly", "--home", home, "--month", "2025-5", check=False)
     assert bad.returncode == 2 and "--month '2025-5' is not YYYY-MM" in bad.stderr
+    # a month with no order is refused, naming the months there are, and nothing is written
+    empty = sh("report", "monthly", "--home", home, "--month", "2031-03", check=False)
+    assert empty.returncode == 2 and "no order in 2031-03" in empty.stderr and "months with orders: 20" in empty.stderr
+    assert not (home / "exports" / "etat_execution_2031-03_global.xlsx").exists()
+    # --out, checked as query's: outside the home, written whole
+    out = home.parent / "etat_mai.csv"
+    sh("report", "monthly", "--home", home, "--month", "2025-05", "--format", "csv", "--out", out)
+    assert out.read_bytes() == raw
+    inside = sh("report", "monthly", "--home", home, "--month", "2025-05", "--out", home / "x.xlsx", check=False)
+    assert inside.returncode == 2 and not (home / "x.xlsx").exists()
 
 
 def test_serve_registers_the_schedule_written_in_prefect_yaml(prefect_server, tmp_path):
@@ -122,6 +143,7 @@ def test_serve_registers_the_schedule_written_in_prefect_yaml(prefect_server, tm
     from prefect import get_client
     from prefect.settings import PREFECT_API_URL
 
+    from mediarecon import __version__
     from mediarecon.flows.schedule import PREFECT_YAML
 
     spec = {d["name"]: d for d in yaml.safe_load(PREFECT_YAML.read_text(encoding="utf-8"))["deployments"]}
@@ -149,6 +171,39 @@ def test_serve_registers_the_schedule_written_in_prefect_yaml(prefect_server, tm
             assert got.global_concurrency_limit.limit == 1
             assert got.concurrency_options.collision_strategy.value == "CANCEL_NEW"
             assert got.parameters["home"] == str(tmp_path / "home")
+            assert got.version == __version__ == d["version"] and "mediarecon" in got.tags and got.tags == d["tags"]
     finally:
         proc.terminate()
         proc.wait(60)
+
+
+def test_serve_on_another_port_serves_a_ui_that_talks_to_that_port(tmp_path):
+    """Without PREFECT_API_URL, `serve --port N` starts its own Prefect server on N: the UI it serves must
+    call the API on N (it called 127.0.0.1:4200, Prefect's default)."""
+    import json as json_
+    import signal
+    import time
+    import urllib.request
+
+    from tests.receivers import free_port
+
+    sh("init", "--home", tmp_path / "home")
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}
+    proc = subprocess.Popen([MEDIARECON, "serve", "--home", str(tmp_path / "home"), "--port", str(port)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+    try:
+        deadline, settings = time.monotonic() + 150, None
+        while time.monotonic() < deadline and settings is None:
+            assert proc.poll() is None, proc.stdout.read()
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/ui-settings", timeout=5) as r:
+                    settings = json_.loads(r.read())
+            except OSError:
+                time.sleep(2)
+        assert settings and settings["api_url"] == f"http://127.0.0.1:{port}/api"
+    finally:
+        proc.send_signal(signal.SIGTERM)  # a service manager's stop
+        out = proc.communicate(timeout=60)[0]
+    assert "never awaited" not in out and "stopped: the schedules are paused" in out, out[-2000:]
+    assert proc.returncode == 0

@@ -225,6 +225,15 @@ def test_failed_build_leaves_the_published_warehouse_untouched(first_run, tmp_pa
     assert published.stat().st_ino == inode and marts(home) == before
     last = json.loads(mediarecon("status", "--home", home, "--format", "json"))["runs"][0]
     assert last["status"] == "failed" and "zz-damaged.parquet" in last["message"]
+    # the failed run leaves its markdown artifact in Prefect too: why it stopped, what it had received
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    with get_client(sync_client=True) as client:
+        artifacts = client.read_artifacts(artifact_filter=ArtifactFilter(
+            key=ArtifactFilterKey(any_=["nightly-reconciliation-summary"])))
+    (failed_md,) = [a.data for a in artifacts if f"`{last['run_id']}`: FAILED" in (a.data or "")]
+    assert "zz-damaged.parquet" in failed_md and "| ad_server |" in failed_md
     # the people on call hear of it the same night, once
     smtp, _ = alert_receivers
     failed = [m for _, m in smtp.messages if "Échec du traitement de nuit" in m["subject"]]

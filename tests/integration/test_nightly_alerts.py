@@ -39,6 +39,8 @@ def test_every_labelled_drop_is_alerted_once_to_its_recipients_with_its_chart(fi
             assert f"Période : du {first}" in body and "Preuve : fichier reçu" in body
         hooked = [p for p in posts if about in p["title"]]
         assert len(hooked) == 1 and hooked[0]["attachments"][0]["mimetype"] == "image/png"
+        # the webhook's type follows the level the message states (apprise's default was "info" for all)
+        assert hooked[0]["type"] == ("failure" if "(critique)" in hooked[0]["message"] else "warning")
     # no other campaign, and no ISP, was alerted: normal weekends and planned pauses raise nothing
     alerted = {(m["subject"].split(" : ")[1].split(" (alerte")[0]) for _, m in messages
                if any(label in m["subject"] for label in labels.values())}

@@ -100,6 +100,20 @@ def test_no_secret_in_any_file_of_the_home_nor_prefect_database_nor_the_console(
     assert set(params) == {"nightly_reconciliation"}  # the Chorus Pro sync is a task of it
 
 
+def test_the_prefect_run_is_named_by_its_date_and_the_short_id_its_run_record_ends_with(nightly):
+    import re
+
+    home, _, _, _ = nightly
+    with sqlite3.connect(home / "prefect" / "prefect.db") as con:
+        (name,) = con.execute("select r.name from flow_run r join flow f on f.id = r.flow_id"
+                              " where f.name = 'nightly_reconciliation'").fetchone()
+        (flow_run_id,) = con.execute("select id from flow_run").fetchone()
+    (record,) = (home / "runs").glob("*.json")
+    run_id = json.loads(record.read_text(encoding="utf-8"))["run_id"]
+    short = flow_run_id.replace("-", "")[:6]
+    assert re.fullmatch(rf"nightly-\d{{4}}-\d{{2}}-\d{{2}}-{short}", name) and run_id.endswith(f"-{short}")
+
+
 def test_every_probe_of_the_read_path_is_refused_and_the_home_is_unchanged(nightly, tmp_path):
     from typer.testing import CliRunner
 
@@ -170,7 +184,7 @@ def test_every_probe_of_the_read_path_is_refused_and_the_home_is_unchanged(night
     result = cli.invoke(app, ["audit", "late_payments", "--home", str(home), "--format", "csv", "--out", str(outside),
                               "--force"])
     assert result.exit_code == 0, result.output
-    assert outside.read_text().startswith("supplier_invoice_key,")
+    assert outside.read_text(encoding="utf-8").startswith("\ufeffsupplier_invoice_key;")  # French CSV, for Excel
     new = tmp_path / "findings.xlsx"
     result = cli.invoke(app, ["query", "--home", str(home), "--format", "xlsx", "--out", str(new),
                               "select finding_type, count(*) as n from fct_findings group by 1"])
@@ -188,7 +202,7 @@ def test_an_endless_query_stops_after_the_timeout_with_the_memory_and_threads_se
     p = sh("query", "--home", home, "--format", "csv", "select name, value from duckdb_settings() where name in"
            " ('memory_limit', 'threads', 'enable_external_access', 'lock_configuration') order by name",
            MEDIARECON_QUERY_MEMORY_LIMIT="300MB", MEDIARECON_QUERY_THREADS="1")
-    assert dict(list(csv.reader(io.StringIO(p.stdout)))[1:]) == {
+    assert dict(list(csv.reader(io.StringIO(p.stdout), delimiter=";"))[1:]) == {
         "enable_external_access": "false", "lock_configuration": "true", "memory_limit": "286.1 MiB", "threads": "1"}
 
 

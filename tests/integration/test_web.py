@@ -277,7 +277,7 @@ def test_a_finding_leads_to_its_raw_line_and_its_landed_file(dashboard):
 
     printed = cli.invoke(app, ["evidence", finding["finding_id"], "--home", str(home)])
     assert printed.exit_code == 0 and f"received file:     {name}" in printed.output and line in printed.output
-    assert cli.invoke(app, ["evidence", "nope", "--home", str(home)]).exit_code == 1
+    assert cli.invoke(app, ["evidence", "nope", "--home", str(home)]).exit_code == 2  # no such finding
     # an e-invoice finding: the document inside the batch, named
     doc = warehouse_rows(home, "select finding_id, evidence_file_sha256 as sha, evidence_document_name as doc"
                                " from fct_findings where evidence_source = 'einvoice' and evidence_document_name"
@@ -320,7 +320,7 @@ def test_users_cli_refuses_what_it_must(dashboard):
     home = str(dashboard["home"])
     cases = [(["users", "add", "x1", "--role", "advertiser"], "needs --advertiser"),
              (["users", "add", "x2", "--role", "advertiser", "--advertiser", "ADV-NOPE"], "not a known advertiser"),
-             (["users", "add", "x3", "--role", "boss"], "must be one of"),
+             (["users", "add", "x3", "--role", "boss"], "'boss' is not one of"),
              (["users", "add", "sig", "--role", "auditor"], "exists"),
              (["users", "remove", "nobody"], "no user")]
     for args, message in cases:

@@ -256,3 +256,33 @@ def test_the_06_00_check_alerts_once_when_tonights_run_is_missing_or_still_runni
     (_, msg), = smtp.messages
     assert msg["subject"] == "[mediarecon] Traitement de nuit non terminé à l'heure : 2026-11-22 (alerte n° 1)"
     assert "toujours en cours (démarré à 02:00)" in msg.get_body(("plain",)).get_content()
+
+
+def test_a_webhook_sees_each_message_typed_by_its_level_warning_failure_then_success(tmp_path):
+    home = FakeHome(tmp_path)
+    store = alert_store.store_for(home)
+    with WebhookReceiver() as hook:
+        channels, route = {"hook": hook.url}, lambda c: {"hook": ()}  # noqa: E731
+        for conditions, run_id in (([drop(level=1)], "r1"), ([drop(level=2, last="2025-06-14")], "r2"),
+                                   ([drop(level=2, ongoing=False, last="2025-06-14")], "r3")):
+            store.evaluate(conditions, {"delivery_drop"}, route, run_id, NOW)
+            sending.deliver(store, channels, home, None, NOW, log=lambda m: None)
+    assert [p["type"] for p in hook.posts] == ["warning", "failure", "success"]
+
+
+def test_a_drop_chart_names_its_campaign_and_isp_and_says_what_it_counts():
+    import duckdb
+
+    from mediarecon.alerts import chart
+
+    con = duckdb.connect()
+    con.execute("create table fct_order_line_delivery as select * from (values"
+                " ('CMP-2025-0004', 'Vaccination grippe 2025'), ('CMP-2025-0004', 'Vaccination grippe 2025'))"
+                " t(campaign_id, campaign_name)")
+    title = chart.series_title(con, {"series_type": "campaign_isp", "series_key": "CMP-2025-0004|gmail.com"})
+    assert title == "Vaccination grippe 2025 (CMP-2025-0004) — gmail.com"
+    assert chart.series_title(con, {"series_type": "campaign", "series_key": "CMP-2099-0001"}) == "CMP-2099-0001"
+    assert chart.series_title(con, {"series_type": "advertiser", "series_key": "ADV-DDD"}) == "Défenseur des droits"
+    assert chart.series_title(con, {"series_type": "seller", "series_key": "SEL-TF1"}) == "TF1 Publicité"
+    assert chart.axis_labels("email") == ("jour (jj/mm/aaaa)", "e-mails délivrés par jour")
+    assert chart.axis_labels("ad_server")[1] == "impressions par jour"
