@@ -285,6 +285,7 @@ def report_monthly(
     with _open_reader(settings) as reader:
         try:
             title, rows = reports.monthly_statement(reader, month, advertiser)
+            objectives = reports.monthly_objectives(reader, month, advertiser)
         except reports.ReportError as e:
             fail(str(e), 2)
         except (ReaderError, duckdb.Error) as e:
@@ -292,7 +293,8 @@ def report_monthly(
     settings.home.exports.mkdir(parents=True, exist_ok=True)
     target = settings.home.exports / reports.statement_file_name(month, advertiser, format)
     if format == "xlsx":
-        reports.write_xlsx(target, title, reports.MONTHLY_STATEMENT, rows)
+        reports.write_xlsx(target, title, reports.MONTHLY_STATEMENT, rows, more_sheets=(
+            ("Objectifs", reports.OBJECTIVES_TITLE, reports.MONTHLY_OBJECTIVES, objectives),))
     else:
         reports.write_french_csv(target, reports.MONTHLY_STATEMENT, rows)
     typer.echo(f"{title}: {len(rows)} order(s) -> {target}")
