@@ -23,8 +23,21 @@ HEADERS = {
     "Clicks": "clicks",
     "Active View: Viewable Impressions": "viewable_impressions",
     "Media Cost": "media_cost_eur",
+    # Floodlight conversions and rich-media video metrics, as CM360 labels them; reports of advertisers
+    # without Floodlight (or without video) do not carry them (docs/input_formats.md)
+    "Total Conversions": "total_conversions",
+    "Click-through Conversions": "click_through_conversions",
+    "View-through Conversions": "view_through_conversions",
+    "Total Revenue": "total_revenue_eur",
+    "Click-through Revenue": "click_through_revenue_eur",
+    "View-through Revenue": "view_through_revenue_eur",
+    "Video Plays": "video_plays",
+    "Video Completions": "video_completions",
 }
-OPTIONAL = {"order_line_ref", "viewable_impressions"}
+CONVERSION_COLUMNS = {"total_conversions", "click_through_conversions", "view_through_conversions",
+                      "total_revenue_eur", "click_through_revenue_eur", "view_through_revenue_eur",
+                      "video_plays", "video_completions"}
+OPTIONAL = {"order_line_ref", "viewable_impressions"} | CONVERSION_COLUMNS
 
 
 class AdServerDeliveryRow(pa.DataFrameModel):
@@ -43,6 +56,14 @@ class AdServerDeliveryRow(pa.DataFrameModel):
     clicks: Series[pd.Int64Dtype] = integer(ge=0)
     viewable_impressions: Series[pd.Int64Dtype] = integer(ge=0, nullable=True)
     media_cost_eur: Series[str] = money(nullable=True)
+    total_conversions: Series[pd.Int64Dtype] = integer(ge=0, nullable=True)
+    click_through_conversions: Series[pd.Int64Dtype] = integer(ge=0, nullable=True)
+    view_through_conversions: Series[pd.Int64Dtype] = integer(ge=0, nullable=True)
+    total_revenue_eur: Series[str] = money(nullable=True)
+    click_through_revenue_eur: Series[str] = money(nullable=True)
+    view_through_revenue_eur: Series[str] = money(nullable=True)
+    video_plays: Series[pd.Int64Dtype] = integer(ge=0, nullable=True)
+    video_completions: Series[pd.Int64Dtype] = integer(ge=0, nullable=True)
 
     class Config:
         name = "ad_server_delivery"
@@ -52,4 +73,9 @@ class AdServerDeliveryRow(pa.DataFrameModel):
         # row rules: SQL over the typed columns, broken when false (a NULL operand: the column's own rule)
         metadata = {"row_rules": {
             "viewable_not_above_impressions": "viewable_impressions <= impressions",
+            "total_conversions_are_click_plus_view":
+                "total_conversions = click_through_conversions + view_through_conversions",
+            "total_revenue_is_click_plus_view":
+                "total_revenue_eur = click_through_revenue_eur + view_through_revenue_eur",
+            "completions_not_above_plays": "video_completions <= video_plays",
         }}

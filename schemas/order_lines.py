@@ -28,7 +28,21 @@ HEADERS = {
     "Taux honoraires": "fee_rate_pct",
     "Date de début": "start_date",
     "Date de fin": "end_date",
+    # the line's objectives (the order's expected performance), optional: docs/input_formats.md
+    "Objectif volume": "target_volume",
+    "Objectif CPM": "target_cpm_eur",
+    "Objectif CPC": "target_cpc_eur",
+    "Objectif CPA": "target_cpa_eur",
+    "Objectif CTR (%)": "target_ctr_pct",
+    "Objectif taux de complétion (%)": "target_completion_rate_pct",
+    "Modèle d'attribution": "attribution_model",
+    "Fenêtre d'attribution (jours)": "attribution_window_days",
 }
+OBJECTIVE_COLUMNS = {"target_volume", "target_cpm_eur", "target_cpc_eur", "target_cpa_eur", "target_ctr_pct",
+                     "target_completion_rate_pct", "attribution_model", "attribution_window_days"}
+OPTIONAL = OBJECTIVE_COLUMNS
+# dernier clic: click-through conversions only; post-impression: click-through and view-through
+ATTRIBUTION_MODELS = ["dernier_clic", "post_impression"]
 
 MEDIA_TYPES = ["tv", "radio", "press", "outdoor", "cinema", "digital_display", "digital_video",
                "social", "search", "email"]
@@ -57,6 +71,14 @@ class OrderLineRow(pa.DataFrameModel):
     fee_rate_pct: Series[str] = rate()
     start_date: Series[str] = date_fr()
     end_date: Series[str] = date_fr()
+    target_volume: Series[pd.Int64Dtype] = integer(gt=0, nullable=True)
+    target_cpm_eur: Series[str] = rate(nullable=True)
+    target_cpc_eur: Series[str] = rate(nullable=True)
+    target_cpa_eur: Series[str] = rate(nullable=True)
+    target_ctr_pct: Series[str] = rate(nullable=True)
+    target_completion_rate_pct: Series[str] = rate(nullable=True)
+    attribution_model: Series[str] = text(isin=ATTRIBUTION_MODELS, nullable=True)
+    attribution_window_days: Series[pd.Int64Dtype] = integer(ge=1, le=90, nullable=True)
 
     class Config:
         name = "order_line"
@@ -68,4 +90,9 @@ class OrderLineRow(pa.DataFrameModel):
             "net_equals_gross_minus_discounts": NET_EQUALS_GROSS_MINUS_DISCOUNTS,
             "ttc_equals_net_plus_vat": TTC_EQUALS_NET_PLUS_VAT,
             "end_not_before_start": "end_date >= start_date",
+            "targets_are_positive": "coalesce(target_cpm_eur, 1) > 0 and coalesce(target_cpc_eur, 1) > 0"
+                                    " and coalesce(target_cpa_eur, 1) > 0 and coalesce(target_ctr_pct, 1) > 0"
+                                    " and coalesce(target_completion_rate_pct, 1) > 0",
+            "rate_targets_at_most_100_pct": "coalesce(target_ctr_pct, 0) <= 100"
+                                            " and coalesce(target_completion_rate_pct, 0) <= 100",
         }}

@@ -82,6 +82,38 @@ CM360_FIELDS = [
 ]
 # Ad servers do not measure viewability on these sellers' inventory: the report shows "-".
 UNMEASURED_SELLERS = {"SEL-META", "SEL-GOOG"}
+# Floodlight conversions and rich-media video metrics, in the reports of advertisers that tag their sites;
+# the others' reports keep the layout above (the columns are optional).
+CONVERSION_FIELDS = [
+    "Total Conversions", "Click-through Conversions", "View-through Conversions", "Total Revenue",
+    "Click-through Revenue", "View-through Revenue", "Video Plays", "Video Completions",
+]
+NO_FLOODLIGHT = {"DDD", "CNIL", "DILA", "DGAC", "MC"}
+# Objectives an order line may state, by media type (fct_campaign_objectives' indicators)
+OBJECTIVES_BY_MEDIA = {
+    "digital_display": ("cpm_max", "ctr_min", "cpa_max"),
+    "digital_video": ("cpm_max", "completion_rate_min"),
+    "social": ("cpm_max", "cpa_max"),
+    "search": ("cpc_max", "ctr_min", "cpa_max"),
+}
+# labelled misses per indicator and year at scale 1 (at least one each)
+OBJECTIVE_MISSES = {"cpm_max": 4, "cpc_max": 3, "cpa_max": 4, "ctr_min": 3, "completion_rate_min": 3,
+                    "volume_min": 4}
+OBJECTIVE_HEADERS = ["Objectif volume", "Objectif CPM", "Objectif CPC", "Objectif CPA", "Objectif CTR (%)",
+                     "Objectif taux de complétion (%)", "Modèle d'attribution", "Fenêtre d'attribution (jours)"]
+ATTRIBUTION_FR = {"last_click": "dernier_clic", "post_impression": "post_impression"}
+
+
+def sql_round(x: float, scale: int = 2) -> Decimal:
+    """The warehouse's rounding of a double (macros/portable_arithmetic.sql, to_decimal): half away from
+    zero on x x 10^scale, in IEEE double as both engines compute it."""
+    import math
+
+    v = x * 10 ** scale
+    r = math.floor(abs(v))
+    if abs(v) - r >= 0.5:
+        r += 1
+    return Decimal(r if v >= 0 else -r) / 10 ** scale
 
 
 def money(x) -> Decimal:
@@ -180,6 +212,7 @@ class StateYearGenerator:
         self._creative_seq = 0
         # rows per output file, keyed by file path relative to inbox
         self.ad_rows: dict[str, list[list]] = defaultdict(list)
+        self.objectives: dict[str, dict] = {}  # order line id -> its objective columns as written
         self.regie_rows: dict[str, list[list]] = defaultdict(list)
         self.email_rows: dict[str, list[list]] = defaultdict(list)
 
@@ -668,6 +701,165 @@ class StateYearGenerator:
                         "first_date": f"{year}-01-01", "last_date": f"{year}-12-31", "amount_at_stake_eur": "",
                         "note": f"{c['indicator']} {actual:.4f} against {committed}"})
 
+    # ------------------------------------------------------------------ results and objectives
+    # Everything below draws from streams of its own (seeded with the seed and 19, 23), after every other
+    # draw: the rest of the year, and its labels, stay exactly as they were.
+    def add_results(self):
+        """Floodlight conversions (click-through from clicks, view-through from impressions), their revenue
+        and video plays and completions, appended to the CM360 rows of advertisers that tag their sites."""
+        rng = np.random.default_rng([self.seed, 19])
+        lines = {ln.order_line_id: ln for c in self.campaigns for ln in c.lines}
+        self.line_rates = {}
+        for line_id in sorted(lines):
+            ln = lines[line_id]
+            if ln.media_type not in DIGITAL_MEDIA:
+                continue
+            self.line_rates[line_id] = (
+                float(rng.uniform(0.02, 0.10)),  # click-through conversions per click
+                float(rng.uniform(0.00002, 0.0003)),  # view-through conversions per impression
+                money(rng.uniform(5, 60)) if rng.random() < 0.6 else Decimal("0.00"),  # revenue per conversion
+                float(rng.uniform(0.55, 0.85)) if ln.media_type == "digital_video" else 0.0,  # completion rate
+            )
+        default = (0.05, 0.0001, Decimal("0.00"), 0.0)
+        for path in sorted(self.ad_rows):
+            rows = self.ad_rows[path]
+            short = path.split("cm360_", 1)[1].rsplit("_", 1)[0].upper()
+            if short in NO_FLOODLIGHT:
+                continue
+            rates = [self.line_rates.get(r[7], default) for r in rows]
+            imps = np.array([r[11] for r in rows], dtype=np.int64)
+            clicks = np.array([r[12] for r in rows], dtype=np.int64)
+            ct = rng.binomial(clicks, [x[0] for x in rates])
+            vt = rng.binomial(imps, [x[1] for x in rates])
+            video = np.array([x[3] > 0 for x in rates])
+            plays = np.where(video, rng.binomial(imps, 0.9), 0)
+            completions = rng.binomial(plays, [x[3] for x in rates])
+            for r, x, a, b, p_, c_ in zip(rows, rates, ct, vt, plays, completions):
+                a, b = int(a), int(b)
+                r += [a + b, a, b, (a + b) * x[2], a * x[2], b * x[2], int(p_), int(c_)]
+
+    def _line_results(self) -> dict[str, dict]:
+        """Each order line's ad-server totals as the warehouse sums them (every row naming the line)."""
+        out = defaultdict(lambda: defaultdict(Decimal))
+        for rows in self.ad_rows.values():
+            for r in rows:
+                t = out[r[7]]
+                t["impressions"] += r[11]
+                t["clicks"] += r[12]
+                t["cost"] += r[14]
+                if len(r) > 15:
+                    t["measured"] = 1
+                    t["total_conversions"] += r[15]
+                    t["ct_conversions"] += r[16]
+                    t["plays"] += r[21]
+                    t["completions"] += r[22]
+        return out
+
+    def choose_objectives(self):
+        """Objectives on the order lines (written in the order-lines export): most are met and must stay
+        silent (a CPA objective of an advertiser without Floodlight cannot be measured: silent too); a few
+        per indicator are missed, labelled objective_missed with the euros the warehouse computes."""
+        rng = np.random.default_rng([self.seed, 23])
+        results = self._line_results()
+        busy_lines = (self.under_lines | self.near_lines | self.undelivered_lines | set(self.late_lines))
+        busy = (self.forbidden_campaigns | self.forbidden_negatives | {c.campaign_id for c in self.orphan_campaigns})
+        digital = [(c, ln) for c in self.campaigns for ln in c.digital_lines if results[ln.order_line_id]["impressions"]]
+        order = [digital[int(j)] for j in rng.permutation(len(digital))]
+        used: set[str] = set()
+
+        def delivered(ln) -> int:
+            t = results[ln.order_line_id]
+            return int(t["clicks"] if ln.pricing_basis == "cpc" else t["impressions"])
+
+        # volume objectives above what was delivered, on lines of a campaign with a delivery drop or a
+        # planned pause (the likely cause the warehouse names)
+        n_volume = max(1, round(OBJECTIVE_MISSES["volume_min"] * self.scale))
+        for cause, campaigns in (("delivery_drop", self.drop_campaigns), ("planned_pause", set(self.pauses))):
+            picked = [(c, ln) for c, ln in order if c.campaign_id in campaigns and ln.order_line_id not in busy_lines
+                      and ln.order_line_id not in used][: max(1, n_volume // 2)]
+            for c, ln in picked:
+                got = delivered(ln)
+                target = int(-(-got * rng.uniform(1.05, 1.15) // 1000) * 1000)
+                self.objectives[ln.order_line_id] = {"volume_min": target}
+                used.add(ln.order_line_id)
+                amount = sql_round(float(Decimal(target - got) * ln.net) / float(ln.quantity))
+                self._label("objective_missed", f"{ln.order_line_id}|volume_min", ln.start, ln.end, amount,
+                            f"volume objective {target} {ln.buying_unit}s, {got} delivered; cause: {cause}")
+        # one miss or more per other indicator, on lines with nothing else wrong
+        clean = [(c, ln) for c, ln in order if c.campaign_id not in busy and ln.order_line_id not in busy_lines
+                 and ln.order_line_id not in used]
+        for indicator in ("cpm_max", "cpc_max", "cpa_max", "ctr_min", "completion_rate_min"):
+            n = max(1, round(OBJECTIVE_MISSES[indicator] * self.scale))
+            for c, ln in [(c, ln) for c, ln in clean if ln.order_line_id not in used
+                          and indicator in OBJECTIVES_BY_MEDIA[ln.media_type]
+                          and self._measurable(indicator, results[ln.order_line_id])][:n]:
+                model = ("last_click", "post_impression")[int(rng.integers(2))] if indicator == "cpa_max" else None
+                target, achieved, amount = self._objective(indicator, results[ln.order_line_id], model, rng, miss=True)
+                self.objectives[ln.order_line_id] = {indicator: target, "model": model}
+                used.add(ln.order_line_id)
+                self._label("objective_missed", f"{ln.order_line_id}|{indicator}", ln.start, ln.end, amount,
+                            f"{indicator} objective {target}, achieved {achieved:.4f}"
+                            + (f" ({model})" if model else ""))
+        # met objectives (and unmeasurable ones) on half of the other lines: silent
+        for c, ln in order:
+            if ln.order_line_id in used or rng.random() < 0.5:
+                continue
+            t = results[ln.order_line_id]
+            model = ("last_click", "post_impression")[int(rng.integers(2))]
+            stated = {"model": model}
+            for indicator in OBJECTIVES_BY_MEDIA[ln.media_type]:
+                if indicator == "cpa_max" and not t["measured"]:
+                    stated[indicator] = money(rng.uniform(5, 50))  # no Floodlight: not measurable
+                elif self._measurable(indicator, t):
+                    stated[indicator] = self._objective(indicator, t, model, rng, miss=False)[0]
+            if delivered(ln) >= ln.quantity and rng.random() < 0.5:
+                stated["volume_min"] = ln.quantity
+            self.objectives[ln.order_line_id] = stated
+
+    @staticmethod
+    def _measurable(indicator: str, t: dict) -> bool:
+        if indicator == "cpa_max":
+            return bool(t["measured"]) and t["ct_conversions"] > 0
+        if indicator == "completion_rate_min":
+            return t["plays"] > 0
+        if indicator in ("cpc_max", "ctr_min"):
+            return t["clicks"] > 0
+        return t["impressions"] > 0
+
+    @staticmethod
+    def _objective(indicator: str, t: dict, model: str | None, rng, miss: bool):
+        """(objective, achieved, euros of the deviation as the warehouse computes them) for one indicator:
+        an objective 15-30 % short of (miss) or beyond (met) what was achieved, with 2 decimals."""
+        cost = t["cost"]
+        conversions = t["ct_conversions"] if model == "last_click" else t["total_conversions"]
+        base = {"cpm_max": t["impressions"], "cpc_max": t["clicks"], "cpa_max": conversions}
+        if indicator in base:
+            n = base[indicator]
+            achieved = cost * (1000 if indicator == "cpm_max" else 1) / n
+            factor = Decimal(str(round(rng.uniform(0.70, 0.85) if miss else rng.uniform(1.15, 1.40), 3)))
+            target = max((achieved * factor).quantize(CENT, rounding="ROUND_DOWN" if miss else "ROUND_UP"), CENT)
+            if indicator == "cpm_max":
+                amount = sql_round(float(cost * 1000 - target * n) / 1000)
+            else:
+                amount = sql_round(float(cost - target * n))
+            return target, achieved, amount
+        num, den = (t["clicks"], t["impressions"]) if indicator == "ctr_min" else (t["completions"], t["plays"])
+        achieved = Decimal(num) * 100 / Decimal(den)
+        factor = Decimal(str(round(rng.uniform(1.2, 1.5) if miss else rng.uniform(0.6, 0.85), 3)))
+        target = max((achieved * factor).quantize(CENT, rounding="ROUND_UP" if miss else "ROUND_DOWN"), CENT)
+        x = float(cost) * (float(target) * int(den) - 100 * int(num)) / (float(target) * int(den))
+        return target, achieved, sql_round(x)
+
+    def _objective_cells(self, ln: OrderLine) -> list:
+        o = self.objectives.get(ln.order_line_id)
+        if not o:
+            return [""] * len(OBJECTIVE_HEADERS)
+        cell = (lambda k: fr(o[k]) if k in o else "")
+        model = o.get("model") if "cpa_max" in o else None
+        return [o.get("volume_min", ""), cell("cpm_max"), cell("cpc_max"), cell("cpa_max"), cell("ctr_min"),
+                cell("completion_rate_min"), ATTRIBUTION_FR[model] if model else "",
+                {"last_click": 30, "post_impression": 7}[model] if model else ""]
+
     # ------------------------------------------------------------------ writing
     def write(self, out: Path) -> GenerationSummary:
         inbox = out / "inbox"
@@ -736,7 +928,8 @@ class StateYearGenerator:
                        "Unité d'achat", "Base tarifaire", "Quantité commandée", "Prix unitaire brut",
                        "Montant brut HT", "Remise dégressif", "Abattement intérêt général",
                        "Remise professionnelle", "Cumul des mandats", "Montant net HT", "TVA",
-                       "Montant TTC", "Taux honoraires", "Date de début", "Date de fin"]
+                       "Montant TTC", "Taux honoraires", "Date de début", "Date de fin",
+                       *OBJECTIVE_HEADERS]
         po_by_quarter, lines_by_quarter = defaultdict(list), defaultdict(list)
         for c in self.campaigns:
             for o in c.orders:
@@ -758,7 +951,7 @@ class StateYearGenerator:
                         ln.quantity, fr(ln.unit_gross_price), fr(ln.gross), fr(d["volume"]),
                         fr(d["public_interest"]), fr(d["professional"]), fr(d["cumul_mandats"]),
                         fr(ln.net), fr(ln.vat), fr(ln.net + ln.vat), fr(ln.fee_pct), fr_date(ln.start),
-                        fr_date(ln.end),
+                        fr_date(ln.end), *self._objective_cells(ln),
                     ])
         for q in sorted(po_by_quarter):
             write_csv(inbox / f"purchase_orders/export_bdc_{q}.csv", po_header, po_by_quarter[q],
@@ -781,14 +974,16 @@ class StateYearGenerator:
         w.writerow(["Account ID", "884213"])
         w.writerow([])
         w.writerow(["Report Fields"])
-        w.writerow(CM360_FIELDS)
+        extended = len(rows[0]) > len(CM360_FIELDS)
+        w.writerow(CM360_FIELDS + (CONVERSION_FIELDS if extended else []))
         w.writerows(rows)
         # Most scheduled reports end with a totals row; some senders strip it.
         if int(rows[0][2]) % 4 != 0:
             total_cost = sum((r[14] for r in rows), Decimal("0"))
             measured = [r[13] for r in rows if r[13] != "-"]
             w.writerow(["Grand Total:"] + [""] * 10 + [sum(r[11] for r in rows), sum(r[12] for r in rows),
-                        sum(measured) if measured else "-", total_cost])
+                        sum(measured) if measured else "-", total_cost]
+                       + ([sum((r[k] for r in rows), type(rows[0][k])(0)) for k in range(15, 23)] if extended else []))
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(buf.getvalue().encode("utf-8"))
 
@@ -811,6 +1006,8 @@ def generate(out: Path, seed: int, scale: float, year: int = 2025) -> Generation
     g.deliver()
     g.label_ceiling()
     g.label_epm()
+    g.add_results()
+    g.choose_objectives()
     invoices = InvoiceYear(g).build()
     g.labels += invoices.labels
     files = invoices.write(Path(out))

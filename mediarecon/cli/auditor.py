@@ -309,6 +309,7 @@ def report_monthly(
             title, rows = reports.monthly_statement(reader, month, advertiser)
             months = None if rows else reader.execute(
                 "select min(statement_month), max(statement_month) from rpt_monthly_execution_statement").fetchone()
+            objectives = reports.monthly_objectives(reader, month, advertiser)
         except reports.ReportError as e:
             fail(str(e), ExitCode.USAGE)
         except (ReaderError, duckdb.Error) as e:
@@ -321,7 +322,8 @@ def report_monthly(
 
     def make(path: Path) -> None:
         if format == "xlsx":
-            reports.write_xlsx(path, title, reports.MONTHLY_STATEMENT, rows)
+            reports.write_xlsx(path, title, reports.MONTHLY_STATEMENT, rows, more_sheets=(
+                ("Objectifs", reports.OBJECTIVES_TITLE, reports.MONTHLY_OBJECTIVES, objectives),))
         else:
             reports.write_french_csv(path, reports.MONTHLY_STATEMENT, rows)
 

@@ -24,7 +24,7 @@ class ReportError(ValueError):
 class Column:
     name: str  # in the mart
     label: str  # in the export
-    kind: str = "text"  # text, date, int, eur
+    kind: str = "text"  # text, date, int, eur, dec (a number with up to 4 decimals)
 
 
 # CCAP 11.2.5: the fifteen items of the monthly execution statement, in the CCAP's order.
@@ -45,6 +45,59 @@ MONTHLY_STATEMENT = [
     Column("penalties_deducted_eur", "Montant des pénalités déduit", "eur"),
     Column("reductions_applied", "Réfactions appliquées"),
 ]
+
+
+# Results against objectives (fct_campaign_objectives) of the order lines ending in the month: the
+# statement's second sheet, and the dashboard's campaign and statement pages.
+INDICATOR_FR = {"volume_min": "Volume minimum", "cpm_max": "CPM maximum (€)", "cpc_max": "CPC maximum (€)",
+                "cpa_max": "CPA maximum (€)", "ctr_min": "CTR minimum (%)",
+                "completion_rate_min": "Taux de complétion minimum (%)"}
+STATUS_FR = {"met": "atteint", "missed": "manqué", "not_measurable": "non mesurable"}
+CAUSE_FR = {"delivery_drop": "chute de diffusion", "planned_pause": "pause prévue", "under_delivery": "sous-diffusion",
+            "cpc_change": "changement de CPC"}
+ATTRIBUTION_FR = {"last_click": "dernier clic", "post_impression": "post-impression"}
+MONTHLY_OBJECTIVES = [
+    Column("campaign_id", "Campagne"),
+    Column("order_line_id", "Ligne de commande"),
+    Column("media_type", "Média"),
+    Column("end_date", "Fin de la ligne", "date"),
+    Column("indicator", "Indicateur"),
+    Column("attribution_model", "Modèle d'attribution"),
+    Column("objective_value", "Objectif", "dec"),
+    Column("achieved_value", "Atteint", "dec"),
+    Column("deviation_pct", "Écart (%)", "dec"),
+    Column("deviation_eur", "Écart (€)", "eur"),
+    Column("status", "Statut"),
+    Column("likely_cause", "Cause probable"),
+]
+LABELS = {"indicator": INDICATOR_FR, "status": STATUS_FR, "likely_cause": CAUSE_FR, "attribution_model": ATTRIBUTION_FR}
+
+
+def objectives_sql(relation: str) -> str:
+    """The objectives of the order lines ending in month $m, from `relation` (fct_campaign_objectives, or
+    the dashboard's scoped {objectives})."""
+    return (f"select {', '.join(c.name for c in MONTHLY_OBJECTIVES)} from {relation}"
+            " where end_date >= $m and end_date < $m + interval 1 month"
+            " order by campaign_id, order_line_id, indicator")
+
+
+def labelled(rows: list[dict]) -> list[tuple]:
+    """Objective rows as the sheet shows them: French labels for the codes."""
+    return [tuple(LABELS[c.name].get(r[c.name], r[c.name]) if c.name in LABELS else r[c.name]
+                  for c in MONTHLY_OBJECTIVES) for r in rows]
+
+
+def monthly_objectives(con: duckdb.DuckDBPyConnection, month: str, advertiser: str | None) -> list[tuple]:
+    """The statement's second sheet: results against objectives of the lines ending in `month`."""
+    sql = objectives_sql("fct_campaign_objectives")
+    if advertiser:
+        sql = sql.replace(" order by", " and advertiser_id = $a order by")
+    cur = con.execute(sql, {"m": statement_month(month), **({"a": advertiser} if advertiser else {})})
+    names = [d[0] for d in cur.description]
+    return labelled([dict(zip(names, r)) for r in cur.fetchall()])
+
+
+OBJECTIVES_TITLE = "Résultats par rapport aux objectifs des lignes terminées dans le mois"
 
 
 MONTH = re.compile(r"\d{4}-(0[1-9]|1[0-2])")
@@ -98,13 +151,23 @@ def _totals(columns: list[Column], rows: list[tuple]) -> list:
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
-def write_xlsx(path: "Path | typing.BinaryIO", title: str, columns: list[Column], rows: list[tuple], totals: bool = True) -> None:
+def write_xlsx(path: "Path | typing.BinaryIO", title: str, columns: list[Column], rows: list[tuple], totals: bool = True,
+               more_sheets: tuple[tuple[str, str, list[Column], list[tuple]], ...] = ()) -> None:
+    """The first sheet "État" (title, frozen header, formats, totals row), and each of `more_sheets` (sheet
+    name, title, columns, rows) laid out the same way, with no totals."""
     from openpyxl import Workbook
-    from openpyxl.styles import Font
 
     wb = Workbook()
-    ws = wb.active
-    ws.title = "État"
+    _sheet(wb.active, "État", title, columns, rows, totals)
+    for name, sheet_title, sheet_columns, sheet_rows in more_sheets:
+        _sheet(wb.create_sheet(), name, sheet_title, sheet_columns, sheet_rows, False)
+    wb.save(path)
+
+
+def _sheet(ws, name: str, title: str, columns: list[Column], rows: list[tuple], totals: bool) -> None:
+    from openpyxl.styles import Font
+
+    ws.title = name
     ws.append([title])
     ws["A1"].font = Font(bold=True, size=13)
     ws.append([])
@@ -125,11 +188,10 @@ def write_xlsx(path: "Path | typing.BinaryIO", title: str, columns: list[Column]
     for i, c in enumerate(columns, start=1):
         letter = ws.cell(row=3, column=i).column_letter
         ws.column_dimensions[letter].width = max(12, min(45, len(c.label) + 2))
-        fmt = {"eur": '#,##0.00 "€"', "date": "DD/MM/YYYY", "int": "#,##0"}.get(c.kind)
+        fmt = {"eur": '#,##0.00 "€"', "date": "DD/MM/YYYY", "int": "#,##0", "dec": "#,##0.00##"}.get(c.kind)
         if fmt:
             for row in ws.iter_rows(min_row=4, min_col=i, max_col=i):
                 row[0].number_format = fmt
-    wb.save(path)
 
 
 def _french(value, kind: str) -> str:

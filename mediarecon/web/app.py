@@ -94,7 +94,9 @@ def create_app(settings: Settings) -> FastAPI:
 
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     templates.env.filters.update(french.FILTERS)
-    templates.env.globals.update(severity_fr=data.SEVERITY_FR, alert_status_fr=ALERT_STATUS_FR)
+    templates.env.globals.update(severity_fr=data.SEVERITY_FR, alert_status_fr=ALERT_STATUS_FR,
+                                 indicator_fr=reports.INDICATOR_FR, objective_status_fr=reports.STATUS_FR,
+                                 cause_fr=reports.CAUSE_FR, attribution_fr=reports.ATTRIBUTION_FR)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -351,7 +353,9 @@ def create_app(settings: Settings) -> FastAPI:
         chosen = month or (f"{months[0]:%Y-%m}" if months else None)
         rows = data.statement(warehouse, scope, chosen) if chosen else []
         return page(request, "statement.html", session, months=months, month=chosen, rows=rows,
-                    columns=reports.MONTHLY_STATEMENT)
+                    columns=reports.MONTHLY_STATEMENT, results=data.results(warehouse, scope, chosen) if chosen else [],
+                    objectives=data.objectives(warehouse, scope, chosen) if chosen else [],
+                    objective_columns=reports.MONTHLY_OBJECTIVES)
 
     @app.get("/statement/{month}.xlsx")
     def statement_xlsx(request: Request, month: str):
@@ -363,7 +367,8 @@ def create_app(settings: Settings) -> FastAPI:
         title = reports.statement_title(reports.statement_month(month),
                                         data.advertiser_name(warehouse, scope, scope.advertiser_id))
         book = io.BytesIO()
-        reports.write_xlsx(book, title, reports.MONTHLY_STATEMENT, rows)
+        reports.write_xlsx(book, title, reports.MONTHLY_STATEMENT, rows, more_sheets=(
+            ("Objectifs", reports.OBJECTIVES_TITLE, reports.MONTHLY_OBJECTIVES, data.objectives(warehouse, scope, month)),))
         name = reports.statement_file_name(month, scope.advertiser_id, "xlsx")
         return Response(book.getvalue(), headers={"Content-Disposition": f'attachment; filename="{name}"'},
                         media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

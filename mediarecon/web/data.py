@@ -6,7 +6,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from mediarecon.exports.reports import MONTH, MONTHLY_STATEMENT, STATEMENT_ORDER, ReportError, statement_month
+from mediarecon.exports.reports import (MONTH, MONTHLY_STATEMENT, STATEMENT_ORDER, ReportError, labelled, objectives_sql,
+                                        statement_month)
 from mediarecon.web.scope import PublishedWarehouse, Scope
 
 SEVERITIES = ("critical", "high", "medium", "low")
@@ -145,11 +146,14 @@ def campaign(wh: PublishedWarehouse, scope: Scope, campaign_id: str) -> dict | N
         left join {epm_commitments} as ctr on ctr.media_type = k.media_type and ctr.indicator = 'ctr_min'
         left join {epm_commitments} as vis on vis.media_type = k.media_type and vis.indicator = 'viewability_min'
         where k.campaign_id = $c order by k.delivery_month, k.media_type""", p)
+    objectives = wh.rows(scope, """
+        select * from {objectives} where campaign_id = $c order by order_line_id, indicator""", p)
     name = next((r["campaign_name"] for r in lines if r["campaign_name"]), None)
     planned = _planned(lines)
     for d in days:
         d["planned"] = planned.get(d["volume_date"])
     return {"campaign_id": campaign_id, "campaign_name": name, "lines": lines, "days": days, "kpis": kpis,
+            "objectives": objectives,
             "findings": found, "advertiser_id": next((r["advertiser_id"] for r in lines), None)}
 
 
@@ -194,6 +198,20 @@ def statement(wh: PublishedWarehouse, scope: Scope, month: str) -> list[tuple]:
     rows = wh.rows(scope, f"select {', '.join(c.name for c in MONTHLY_STATEMENT)} from {{statement}}"
                           f" where statement_month = $m order by {STATEMENT_ORDER}", {"m": first})
     return [tuple(r[c.name] for c in MONTHLY_STATEMENT) for r in rows]
+
+
+def objectives(wh: PublishedWarehouse, scope: Scope, month: str) -> list[tuple]:
+    """Results against objectives of the order lines ending in `month` (reports.MONTHLY_OBJECTIVES' columns,
+    labelled in French), in the scope: the statement's second sheet."""
+    return labelled(wh.rows(scope, objectives_sql("{objectives}"), {"m": statement_month(month)}))
+
+
+def results(wh: PublishedWarehouse, scope: Scope, month: str) -> list[dict]:
+    """The month's results and objectives per advertiser and media (rpt_results_against_objectives)."""
+    return wh.rows(scope, """
+        select r.*, coalesce(a.advertiser_name, r.advertiser_id) as advertiser_name from {results} as r
+        left join {advertisers} as a on a.advertiser_id = r.advertiser_id
+        where r.result_month = $m order by advertiser_name, r.media_type""", {"m": statement_month(month)})
 
 
 def advertiser_name(wh: PublishedWarehouse, scope: Scope, advertiser_id: str | None) -> str | None:

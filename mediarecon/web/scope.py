@@ -30,6 +30,8 @@ RELATIONS: dict[str, tuple[str, str | None]] = {
     "statement": ("rpt_monthly_execution_statement", "advertiser_id = $advertiser"),
     "campaign_kpis": ("fct_campaign_kpis", "campaign_id in (select campaign_id from fct_order_line_delivery"
                                            " where advertiser_id = $advertiser)"),
+    "objectives": ("fct_campaign_objectives", "advertiser_id = $advertiser"),
+    "results": ("rpt_results_against_objectives", "advertiser_id = $advertiser"),
     "advertisers": ("reference.advertisers", "advertiser_id = $advertiser"),
     "epm_results": ("fct_epm_results", NOBODY_BUT_STAFF),
     "finding_types": ("reference.finding_types", EVERYONE),

@@ -121,7 +121,7 @@ EXACT_AMOUNT_TYPES = {"under_delivery", "delivery_without_order", "forbidden_cam
                       "invoice_without_order", "over_invoiced", "invoiced_not_delivered", "duplicate_invoice",
                       "missing_discount", "invoice_arithmetic_error", "late_payment",
                       "missing_deferred_rebate", "ceiling_threshold_crossed", "fee_on_gross", "wrong_fee_rate",
-                      "late_delivery_penalty_due"}
+                      "late_delivery_penalty_due", "objective_missed"}
 # Types whose amount is left for a later rule.
 NO_AMOUNT_TYPES = {"invoice_blocked", "epm_miss"}
 
@@ -151,6 +151,7 @@ def assert_labelled_anomalies_found(home, summary: dict, state_year) -> None:
 # How each finding type knows its advertiser in the files as sent (fct_findings.advertiser_id says the same).
 ADVERTISER_OF = {
     "order_line": {"under_delivery", "over_invoiced", "invoiced_not_delivered", "missing_discount"},
+    "order_line_indicator": {"objective_missed"},
     "purchase_order": {"fee_on_gross", "wrong_fee_rate", "late_delivery_penalty_due"},
     "campaign": {"delivery_drop", "email_deliverability_drop", "forbidden_campaign_delivery"},
     "placement": {"delivery_without_order"},
@@ -196,6 +197,7 @@ def labelled_advertisers(state_year) -> dict[tuple[str, str], str | None]:
     of_invoice = {f"{i['codeFournisseur']}|{i['numeroFacture']}": by_siret[i["codeDestinataire"]] for i in invoices}
     whose = {
         "order_line": of_line.__getitem__,
+        "order_line_indicator": lambda key: of_line[key.split("|")[0]],
         "purchase_order": of_order.__getitem__,
         "campaign": lambda key: of_campaign[key.split("|")[0]],
         "placement": lambda key: of_campaign[campaign_of_placement[key]],

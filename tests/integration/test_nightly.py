@@ -328,3 +328,34 @@ def test_nothing_the_auditor_runs_writes_anything(first_run, tmp_path):
     mediarecon("status", "--home", home)
     assert not escape.exists() and not (tmp_path / "other.duckdb").exists()
     assert tree_state(home) == before
+
+
+def test_results_are_filled_wherever_the_reports_carry_them_and_misses_name_their_cause(first_run, state_year):
+    """CPA, conversion rate and ROAS exist for exactly the campaigns whose CM360 reports carry Floodlight
+    columns, video completion for those with video plays (read from the files as sent); a labelled
+    volume miss names the cause the generator built it on (a delivery drop, a planned pause)."""
+    home, _, _ = first_run
+    with_conversions, with_plays = set(), set()
+    for path in sorted((state_year / "inbox" / "ad_server").glob("*.csv")):
+        lines = path.read_text(encoding="utf-8").splitlines()
+        for r in csv.DictReader(lines[lines.index("Report Fields") + 1:]):
+            if not r["Placement ID"] or not r["Placement External ID"]:  # the totals row, delivery without order
+                continue
+            if "Total Conversions" in r:
+                with_conversions.add(r["Campaign External ID"])
+                if int(r["Video Plays"]):
+                    with_plays.add(r["Campaign External ID"])
+    assert with_conversions and with_plays
+    kpis = query_json(home, "select campaign_id, max(cpa_eur) as cpa, max(roas) as roas, max(conversion_rate) as rate,"
+                            " max(video_completion_rate) as completion from fct_campaign_kpis group by 1")
+    assert {k["campaign_id"] for k in kpis if k["cpa"] is not None} == with_conversions
+    assert {k["campaign_id"] for k in kpis if k["roas"] is not None} == with_conversions
+    assert {k["campaign_id"] for k in kpis if k["rate"] is not None} == with_conversions
+    assert {k["campaign_id"] for k in kpis if k["completion"] is not None} == with_plays
+    with open(state_year / "ground_truth" / "anomalies.csv", encoding="utf-8") as f:
+        caused = {r["entity_key"]: r["note"].split("cause: ")[1] for r in csv.DictReader(f)
+                  if r["anomaly_type"] == "objective_missed" and "cause: " in r["note"]}
+    assert set(caused.values()) == {"delivery_drop", "planned_pause"}
+    found = {r["objective_key"]: r["likely_cause"] for r in query_json(
+        home, "select objective_key, likely_cause from fct_campaign_objectives where status = 'missed'")}
+    assert {k: found[k] for k in caused} == caused

@@ -484,3 +484,65 @@ def test_an_advertiser_sees_its_line_but_never_a_file_shared_with_other_advertis
     for f in documents:
         r = s.get(f"{dashboard['url']}/findings/{f['finding_id']}/evidence")
         assert r.status_code == 200 and not r.content.startswith(b"PK"), f
+
+
+def test_results_against_objectives_on_the_campaign_page_and_in_the_statement(dashboard, state_year):
+    """Each labelled objective_missed shows on its campaign's page as missed with the generator's euros; a
+    CPA objective of an advertiser whose reports carry no conversions shows as not measurable; the
+    statement's XLSX has a sheet of the month's objectives, an advertiser's holding its own lines only."""
+    import csv as csv_module
+
+    from mediarecon.web.french import eur
+    from tests.integration.nightly import _csv_rows, campaign_advertisers
+
+    inbox = state_year / "inbox"
+    campaign_of_order = {r["N° BDC"]: r["Campagne"] for r in _csv_rows(inbox / "purchase_orders", "utf-8-sig")}
+    lines = {f"{r['N° BDC']}-{int(r['N° ligne']):03d}": r for r in _csv_rows(inbox / "order_lines", "cp1252")}
+    with open(state_year / "ground_truth" / "anomalies.csv", encoding="utf-8") as f:
+        misses = [r for r in csv_module.DictReader(f) if r["anomaly_type"] == "objective_missed"]
+    assert misses
+    s = login(dashboard, "sig")
+    for miss in misses:
+        line_id = miss["entity_key"].split("|")[0]
+        page = s.get(f"{dashboard['url']}/campaigns/{campaign_of_order[line_id[:10]]}").text
+        row = re.search(rf'<tr data-objective="{re.escape(miss["entity_key"])}">(.*?)</tr>', page, re.S)
+        assert row, miss
+        assert ">manqué<" in row.group(1) and eur(Decimal(miss["amount_at_stake_eur"])) in row.group(1), miss
+    # reports without Floodlight columns: their advertiser's CPA objectives cannot be measured
+    no_conversions = set()
+    for path in sorted((inbox / "ad_server").glob("*.csv")):
+        text = path.read_text(encoding="utf-8").splitlines()
+        header = text[text.index("Report Fields") + 1]
+        if "Total Conversions" not in header:
+            no_conversions |= {r["Campaign External ID"] for r in csv_module.DictReader(text[text.index("Report Fields") + 1:])
+                               if r["Placement ID"]}
+    unmeasurable = next(k for k, r in sorted(lines.items())
+                        if r["Objectif CPA"] and campaign_of_order[k[:10]] in no_conversions)
+    page = s.get(f"{dashboard['url']}/campaigns/{campaign_of_order[unmeasurable[:10]]}").text
+    row = re.search(rf'<tr data-objective="{unmeasurable}\|cpa_max">(.*?)</tr>', page, re.S)
+    assert row and ">non mesurable<" in row.group(1)
+    # the statement's second sheet, for the month a labelled miss's line ended: the coordinator's has it
+    miss = misses[0]
+    month, line_id = miss["last_date"][:7], miss["entity_key"].split("|")[0]
+    book = load_workbook(io.BytesIO(s.get(f"{dashboard['url']}/statement/{month}.xlsx").content))
+    sheet = book["Objectifs"]
+    header = [c.value for c in next(sheet.iter_rows(min_row=3, max_row=3))]
+    rows = [dict(zip(header, (c.value for c in r))) for r in sheet.iter_rows(min_row=4)]
+    found = [r for r in rows if r["Ligne de commande"] == line_id and r["Statut"] == "manqué"]
+    assert len(found) == 1 and Decimal(str(found[0]["Écart (€)"])) == Decimal(miss["amount_at_stake_eur"])
+    assert all(lines[r["Ligne de commande"]]["Date de fin"][3:] == f"{month[5:]}/{month[:4]}" for r in rows)
+    # an advertiser's statement lists its own lines' objectives only, all of them for the month
+    mine = dashboard["mine"]
+    advertiser_of = campaign_advertisers(state_year)
+    mine_lines = {k for k in lines if advertiser_of[campaign_of_order[k[:10]]] == mine}
+    own_month = next(r["Date de fin"] for k, r in sorted(lines.items()) if k in mine_lines and (
+        r["Objectif CPM"] or r["Objectif CTR (%)"] or r["Objectif CPA"] or r["Objectif volume"]))
+    month = f"{own_month[6:]}-{own_month[3:5]}"
+    r = login(dashboard, "annonceur").get(f"{dashboard['url']}/statement/{month}.xlsx")
+    assert r.status_code == 200
+    sheet = load_workbook(io.BytesIO(r.content))["Objectifs"]
+    listed = {row[1].value for row in sheet.iter_rows(min_row=4)}
+    expected = {k for k in mine_lines if lines[k]["Date de fin"][3:] == own_month[3:] and any(
+        lines[k][h] for h in ("Objectif volume", "Objectif CPM", "Objectif CPC", "Objectif CPA", "Objectif CTR (%)",
+                              "Objectif taux de complétion (%)"))}
+    assert listed == expected and expected

@@ -178,3 +178,70 @@ def test_a_key_repeated_within_a_file_quarantines_both_rows_and_the_same_key_in_
     assert second.valid.column("creative_id").to_pylist() == ["150000002", "150000001"]
     (alone,) = validate_tables(spec, [clean], {"_source_file_name": ["b.csv"]})
     assert alone.valid.drop(["_source_file_name"]).equals(second.valid.drop(["_source_file_name"]))
+
+
+# The optional result and objective columns (#19): CM360's Floodlight and video metrics, the order lines'
+# objectives. Today's files, without them, are valid (GOOD above); with them, they are read and checked.
+WITH_RESULTS = {
+    "ad_server": GOOD["ad_server"] | {
+        "Total Conversions": "8", "Click-through Conversions": "3", "View-through Conversions": "5",
+        "Total Revenue": "80.00", "Click-through Revenue": "30.00", "View-through Revenue": "50.00",
+        "Video Plays": "900", "Video Completions": "600"},
+    "order_lines": GOOD["order_lines"] | {
+        "Objectif volume": "100000", "Objectif CPM": "9,50", "Objectif CPC": "", "Objectif CPA": "12,00",
+        "Objectif CTR (%)": "0,25", "Objectif taux de complétion (%)": "70", "Modèle d'attribution": "dernier_clic",
+        "Fenêtre d'attribution (jours)": "30"},
+}
+
+
+def rows_table(source, rows, tmp_path):
+    spec = SOURCES[source]
+    buf = io.StringIO()
+    if source == "ad_server":
+        buf.write("Report Name,test\n\nReport Fields\n")
+    w = csv.writer(buf, delimiter="," if source == "ad_server" else ";", lineterminator="\n")
+    w.writerow(list(rows[0]))
+    w.writerows([list(r.values()) for r in rows])
+    p = tmp_path / f"{source}.csv"
+    p.write_text(buf.getvalue(), encoding="utf-8")
+    return spec, spec.reader(p)
+
+
+def test_without_the_optional_result_and_objective_columns_they_are_null(tmp_path):
+    for source, columns in (("ad_server", ["total_conversions", "video_completions", "total_revenue_eur"]),
+                            ("order_lines", ["target_cpa_eur", "attribution_model", "attribution_window_days"])):
+        spec, table = rows_table(source, [GOOD[source]], tmp_path)
+        valid = validate_table(spec, table, "x.csv").valid
+        assert [valid.column(c).to_pylist() for c in columns] == [[None]] * 3, source
+
+
+def test_result_and_objective_columns_are_read_typed(tmp_path):
+    from decimal import Decimal
+
+    spec, table = rows_table("ad_server", [WITH_RESULTS["ad_server"]], tmp_path)
+    row = validate_table(spec, table, "x.csv").valid.to_pylist()[0]
+    assert (row["total_conversions"], row["click_through_conversions"], row["view_through_conversions"]) == (8, 3, 5)
+    assert (row["click_through_revenue_eur"], row["video_plays"], row["video_completions"]) == (Decimal("30.00"), 900, 600)
+    spec, table = rows_table("order_lines", [WITH_RESULTS["order_lines"]], tmp_path)
+    row = validate_table(spec, table, "x.csv").valid.to_pylist()[0]
+    assert row["target_volume"] == 100000 and row["target_cpm_eur"] == Decimal("9.5") and row["target_cpc_eur"] is None
+    assert (row["target_ctr_pct"], row["attribution_model"], row["attribution_window_days"]) == (
+        Decimal("0.25"), "dernier_clic", 30)
+
+
+@pytest.mark.parametrize("source,header,value,rule", [
+    ("ad_server", "Total Conversions", "9", "total_conversions_are_click_plus_view"),
+    ("ad_server", "Click-through Revenue", "31.00", "total_revenue_is_click_plus_view"),
+    ("ad_server", "Video Completions", "901", "completions_not_above_plays"),
+    ("ad_server", "View-through Conversions", "-1", "greater_than_or_equal_to"),
+    ("order_lines", "Modèle d'attribution", "linéaire", "isin"),
+    ("order_lines", "Fenêtre d'attribution (jours)", "365", "less_than_or_equal_to"),
+    ("order_lines", "Objectif CPA", "0,00", "targets_are_positive"),
+    ("order_lines", "Objectif CTR (%)", "120", "rate_targets_at_most_100_pct"),
+])
+def test_bad_result_or_objective_is_quarantined(source, header, value, rule, tmp_path):
+    bad = WITH_RESULTS[source] | OTHER_KEY[source] | {header: value}
+    spec, table = rows_table(source, [WITH_RESULTS[source], bad], tmp_path)
+    result = validate_table(spec, table, f"{source}.csv")
+    assert [q["line"] for q in result.quarantine if rule in q["rule"]] == [table.line_numbers[1]], result.quarantine
+    assert len(result.valid) == 1

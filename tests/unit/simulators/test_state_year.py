@@ -72,3 +72,43 @@ def test_an_over_invoiced_label_bills_more_than_was_ordered_even_on_a_small_line
         doc = invoices._document(campaign, line, "over_invoiced")
         assert doc.lines[0].quantity > quantity
         assert invoices.labels[-1]["note"].startswith(f"{int(doc.lines[0].quantity)} ")
+
+
+def test_results_and_objectives_leave_every_other_draw_as_it_was(tmp_path, monkeypatch):
+    """Conversions, revenue, video completions and objectives come from streams of their own: without them
+    (the year as generated before #19) every file is the same once their columns are dropped, and so is
+    every other label; with them, objective_missed labels appear and some CM360 reports (advertisers
+    without Floodlight) keep today's layout."""
+    import io
+
+    from simulators.state_year import CM360_FIELDS, OBJECTIVE_HEADERS, StateYearGenerator
+
+    with_them, without = tmp_path / "with", tmp_path / "without"
+    generate(with_them, seed=4, scale=0.03)
+    monkeypatch.setattr(StateYearGenerator, "add_results", lambda self: None)
+    monkeypatch.setattr(StateYearGenerator, "choose_objectives", lambda self: None)
+    generate(without, seed=4, scale=0.03)
+
+    def cells(path, n, delimiter, encoding):
+        text = path.read_bytes().decode(encoding)
+        return [r[:n] for r in csv.reader(io.StringIO(text), delimiter=delimiter)]
+
+    files = sorted(p.relative_to(without) for p in without.rglob("*") if p.is_file())
+    assert files == sorted(p.relative_to(with_them) for p in with_them.rglob("*") if p.is_file())
+    layouts = set()
+    for rel in files:
+        a, b = with_them / rel, without / rel
+        if rel.parts[1:2] == ("ad_server",):
+            layouts.add(len(cells(a, 99, ",", "utf-8")[7]))
+            assert cells(a, len(CM360_FIELDS), ",", "utf-8") == cells(b, 99, ",", "utf-8"), rel
+        elif rel.parts[1:2] == ("order_lines",):
+            n = len(cells(b, 99, ";", "cp1252")[0]) - len(OBJECTIVE_HEADERS)
+            assert cells(a, n, ";", "cp1252") == cells(b, n, ";", "cp1252"), rel
+            assert any(any(r[n:]) for r in cells(a, 99, ";", "cp1252")[1:])
+        elif rel.name == "anomalies.csv":
+            kept = [r for r in cells(a, 99, ",", "utf-8") if r[0] != "objective_missed"]
+            assert kept == cells(b, 99, ",", "utf-8")
+            assert len(kept) < len(cells(a, 99, ",", "utf-8"))
+        else:
+            assert a.read_bytes() == b.read_bytes(), rel
+    assert layouts == {len(CM360_FIELDS), len(CM360_FIELDS) + 8}

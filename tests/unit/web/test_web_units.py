@@ -138,3 +138,42 @@ def test_a_senders_text_that_looks_like_a_formula_stays_text_in_the_xlsx():
     sheet = load_workbook(io.BytesIO(book.getvalue())).active
     assert (sheet["A4"].data_type, sheet["A5"].data_type) == ("s", "s")
     assert sheet["A4"].value == '=HYPERLINK("http://x","clic")'
+
+
+def test_the_statement_workbook_has_the_months_objectives_in_french_on_a_second_sheet():
+    """reports.monthly_objectives: the lines ending in the month (not the month before or after), one
+    advertiser's only when asked, codes in French; the sheet has the statement's layout and no totals."""
+    import io
+
+    import duckdb
+    from openpyxl import load_workbook
+
+    from mediarecon.exports import reports
+
+    con = duckdb.connect()
+    con.execute("""create table fct_campaign_objectives as select * from (values
+        ('C1', 'L1', 'ADV-A', 'digital_display', date '2025-03-31', 'cpa_max', 'last_click', 40.0, 50.0, 25.0, 200.00,
+         'missed', 'cpc_change'),
+        ('C1', 'L1', 'ADV-A', 'digital_display', date '2025-03-31', 'ctr_min', null, 0.25, 0.3, 20.0, -50.00, 'met', null),
+        ('C2', 'L2', 'ADV-B', 'social', date '2025-03-01', 'volume_min', null, 1000, 900, -10.0, 500.00, 'missed',
+         'planned_pause'),
+        ('C3', 'L3', 'ADV-A', 'social', date '2025-04-01', 'cpm_max', null, 5.0, 6.0, 20.0, 100.00, 'missed', null),
+        ('C4', 'L4', 'ADV-A', 'social', date '2025-02-28', 'cpm_max', null, 5.0, null, null, null, 'not_measurable', null)
+        ) as t(campaign_id, order_line_id, advertiser_id, media_type, end_date, indicator, attribution_model,
+               objective_value, achieved_value, deviation_pct, deviation_eur, status, likely_cause)""")
+    everyone = reports.monthly_objectives(con, "2025-03", None)
+    assert [(r[1], r[4], r[5], r[10], r[11]) for r in everyone] == [
+        ("L1", "CPA maximum (€)", "dernier clic", "manqué", "changement de CPC"),
+        ("L1", "CTR minimum (%)", None, "atteint", None),
+        ("L2", "Volume minimum", None, "manqué", "pause prévue")]
+    assert [r[1] for r in reports.monthly_objectives(con, "2025-03", "ADV-B")] == ["L2"]
+    book = io.BytesIO()
+    reports.write_xlsx(book, "t", reports.MONTHLY_STATEMENT, [], more_sheets=(
+        ("Objectifs", reports.OBJECTIVES_TITLE, reports.MONTHLY_OBJECTIVES, everyone),))
+    wb = load_workbook(io.BytesIO(book.getvalue()))
+    assert wb.sheetnames == ["État", "Objectifs"]
+    sheet = wb["Objectifs"]
+    assert [c.value for c in sheet[3]] == [c.label for c in reports.MONTHLY_OBJECTIVES]
+    assert sheet.max_row == 3 + 3  # title, blank, header, three objectives, no totals row
+    assert sheet["J4"].value == 200.0 and sheet["J4"].number_format == '#,##0.00 "€"'
+    assert sheet["D4"].number_format == "DD/MM/YYYY" and sheet["G4"].number_format == "#,##0.00##"

@@ -40,6 +40,14 @@ final as (
         order_lines.fee_rate_pct,
         order_lines.start_date,
         order_lines.end_date,
+        order_lines.target_volume,
+        order_lines.target_cpm_eur,
+        order_lines.target_cpc_eur,
+        order_lines.target_cpa_eur,
+        order_lines.target_ctr_pct,
+        order_lines.target_completion_rate_pct,
+        order_lines.attribution_model,
+        order_lines.attribution_window_days,
         order_lines.source_file_sha256,
         order_lines.source_line
     from order_lines

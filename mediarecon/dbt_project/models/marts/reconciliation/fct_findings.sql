@@ -30,6 +30,8 @@ unioned as (
     union all
     select * from {{ ref('int_findings__epm_miss') }}
     union all
+    select * from {{ ref('int_findings__objective_missed') }}
+    union all
     select * from {{ ref('int_findings__late_delivery_penalty_due') }}
     union all
     select * from {{ ref('int_findings__duplicate_invoice') }}

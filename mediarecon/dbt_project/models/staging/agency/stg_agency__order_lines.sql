@@ -33,6 +33,18 @@ renamed as (
         vat_eur,
         net_ttc_eur,
         fee_rate_pct,
+        -- objectives (the order's expected performance; null: none stated)
+        target_volume,
+        target_cpm_eur,
+        target_cpc_eur,
+        target_cpa_eur,
+        target_ctr_pct,
+        target_completion_rate_pct,
+        case attribution_model
+            when 'dernier_clic' then 'last_click'
+            when 'post_impression' then 'post_impression'
+        end as attribution_model,
+        attribution_window_days,
         -- dates
         start_date,
         end_date,
