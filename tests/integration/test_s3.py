@@ -144,7 +144,7 @@ def test_nightly_on_s3_gives_the_same_marts_as_local(clean_buckets, state_year, 
     received = [p for p in (state_year / "inbox").rglob("*") if p.is_file()]  # CSV, XLSX, Factur-X PDF
     assert landed == first["files_processed"] == len(received)
     compiled = next((s3_home / "runs" / "dbt" / "target").rglob("stg_ad_server__deliveries.sql")).read_text()
-    assert "read_parquet('s3://mediarecon-landing/validated/ad_server/*.parquet')" in compiled
+    assert "read_parquet('s3://mediarecon-landing/validated/ad_server/*.parquet'" in compiled
     assert marts(s3_home) == marts(local_home)
     second = nightly_reconciliation(home=str(s3_home))
     assert second["files_processed"] == 0 and marts(s3_home) == marts(local_home)
