@@ -124,19 +124,18 @@ def land_source(home: Home, spec: SourceSpec, store: LandingStore, manifest: Man
         hashed = manifest.inbox_files(spec.name)
 
         def copy(path: Path):
+            name = printable_name(str(path.relative_to(home.inbox / spec.name)))
             try:
                 st = os.stat(path)  # before reading: a change while it is read shows the next night
                 seen = (st.st_size, st.st_mtime_ns, st.st_ino)
-                name = printable_name(str(path.relative_to(home.inbox / spec.name)))
                 if hashed.get(name, ())[:3] == seen and hashed[name][3] in known:
-                    return hashed[name][3], None, None  # unchanged since it was hashed and landed: not read
+                    return name, hashed[name][3], None, None  # unchanged since it was hashed and landed: not read
                 sha = sha256_file(path)
-                return sha, None if sha in known else store.put(spec.name, path, sha), seen
+                return name, sha, None if sha in known else store.put(spec.name, path, sha), seen
             except OSError as e:  # ContentChanged included
-                return e, None, None
+                return name, e, None, None
 
-        for path, (sha, landed, seen) in zip(to_land, ahead(pool, copy, to_land)):
-            name = printable_name(str(path.relative_to(home.inbox / spec.name)))
+        for name, sha, landed, seen in ahead(pool, copy, to_land):
             if isinstance(sha, ContentChanged):
                 notes.append((name, "deferred", "its content changed while it was being read: landed at a later run"))
             elif isinstance(sha, OSError):
