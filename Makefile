@@ -27,7 +27,13 @@ CHROMIUM := /usr/bin/chromium
 $(CHROMIUM):
 	apt-get update -qq && apt-get install -y -qq chromium
 
-test: $(INSTALLED) | $(CHROMIUM)
+# the printed reports' tests render them with LibreOffice headless and read the PDF with poppler-utils
+SOFFICE := /usr/bin/soffice
+$(SOFFICE):
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+		libreoffice-calc-nogui poppler-utils
+
+test: $(INSTALLED) | $(CHROMIUM) $(SOFFICE)
 	$(BIN)/pytest -n 2 --dist loadfile
 
 benchmark: $(INSTALLED)

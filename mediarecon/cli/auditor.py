@@ -310,9 +310,10 @@ def report_monthly(
             months = None if rows else reader.execute(
                 "select min(statement_month), max(statement_month) from rpt_monthly_execution_statement").fetchone()
             objectives = reports.monthly_objectives(reader, month, advertiser)
+            origin = reader.origin() if rows and format == "xlsx" else None
         except reports.ReportError as e:
             fail(str(e), ExitCode.USAGE)
-        except (ReaderError, duckdb.Error) as e:
+        except (ReaderError, duckdb.Error, OSError) as e:
             fail(str(e).splitlines()[0], ExitCode.FAILED)
     if not rows:  # an empty statement would look like a month with nothing to pay
         known = f"{months[0]:%Y-%m} to {months[1]:%Y-%m}" if months and months[0] else "none yet"
@@ -322,8 +323,7 @@ def report_monthly(
 
     def make(path: Path) -> None:
         if format == "xlsx":
-            reports.write_xlsx(path, title, reports.MONTHLY_STATEMENT, rows, more_sheets=(
-                ("Objectifs", reports.OBJECTIVES_TITLE, reports.MONTHLY_OBJECTIVES, objectives),))
+            reports.write_statement_xlsx(path, title, reports.statement_month(month), rows, objectives, origin)
         else:
             reports.write_french_csv(path, reports.MONTHLY_STATEMENT, rows)
 

@@ -10,10 +10,13 @@ MEDIARECON_QUERY_TIMEOUT_S (DuckDB has no statement timeout of its own).
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import re
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -134,12 +137,55 @@ def check_statement(sql: str) -> str:
     return sql
 
 
+@dataclass(frozen=True)
+class Origin:
+    """Which warehouse a reader reads: its file's sha256, and the run that built it with that run's as-of
+    date (None when the file carries no record of it: published by hand, or the previous one)."""
+    sha256: str
+    run_id: str | None
+    as_of_date: str | None
+
+
+_digests: dict[tuple, str] = {}  # a published file never changes in place: its digest, by identity
+
+
+def _identity(st: os.stat_result) -> tuple:
+    return st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns
+
+
 class Reader:
     """A locked-down, read-only connection to the published warehouse with a statement timeout."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, limits: ReaderSettings):
+    def __init__(self, con: duckdb.DuckDBPyConnection, limits: ReaderSettings, home: Home, opened: os.stat_result):
         self._con, self.limits = con, limits
+        self._home, self._opened = home, opened  # the file attached, for origin()
         self._timed_out = False
+
+    def origin(self) -> Origin:
+        """The sha256 and run of the very file this reader attached (a publish since then moved it to
+        warehouse/previous, as a hard link: it is found there)."""
+        identity = _identity(self._opened)
+        if identity not in _digests:
+            for candidate in (self._home.published_db, self._home.previous_db):
+                try:
+                    f = open(candidate, "rb")
+                except FileNotFoundError:
+                    continue
+                with f:
+                    if _identity(os.fstat(f.fileno())) == identity:
+                        _digests[identity] = hashlib.file_digest(f, "sha256").hexdigest()
+                        break
+            else:
+                raise ReaderError("the published warehouse was replaced twice while it was read: run the command"
+                                  " again")
+        run_id = as_of = None
+        try:
+            recorded = json.loads(self._home.published_inputs.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            recorded = {}
+        if (recorded.get("size"), recorded.get("mtime_ns")) == identity[2:]:  # the record is this file's
+            run_id, as_of = recorded.get("run_id"), recorded.get("key", {}).get("dbt_vars", {}).get("as_of_date")
+        return Origin(_digests[identity], run_id, as_of)
 
     def _timed(self, run):
         self._timed_out = False
@@ -221,11 +267,15 @@ def open_reader(home: Home, limits: ReaderSettings, wait_s: float = 5.0, write_d
     deadline = time.monotonic() + wait_s
     while True:
         try:
+            opened = os.stat(home.published_db)
             # same catalog name as the file's: the views of the warehouse name it
             con.execute(f"attach '{path}' as {home.published_db.stem} (read_only)")
+            if _identity(os.stat(home.published_db)) != _identity(opened):  # replaced while attaching
+                con.execute(f"detach {home.published_db.stem}")
+                raise duckdb.IOException("the published warehouse was replaced while it was opened")
             con.execute(f"use {home.published_db.stem}")
             break
-        except (duckdb.IOException, duckdb.ConnectionException):
+        except (duckdb.IOException, duckdb.ConnectionException, FileNotFoundError):
             if time.monotonic() >= deadline:
                 con.close()
                 raise
@@ -243,4 +293,4 @@ def open_reader(home: Home, limits: ReaderSettings, wait_s: float = 5.0, write_d
     except Exception:
         con.close()
         raise
-    return Reader(con, limits)
+    return Reader(con, limits, home, opened)

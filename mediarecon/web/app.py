@@ -27,12 +27,13 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from mediarecon.alerts.store import store_for
+from mediarecon import french
 from mediarecon.exports import evidence as evidence_module
 from mediarecon.exports import reports
 from mediarecon.settings import Settings
 from mediarecon.state.manifest import Manifest
 from mediarecon.state.runs import list_runs
-from mediarecon.web import charts, data, french
+from mediarecon.web import charts, data
 from mediarecon.web.scope import PublishedWarehouse, Scope
 from mediarecon.web.users import Session, UserStore
 
@@ -367,8 +368,8 @@ def create_app(settings: Settings) -> FastAPI:
         title = reports.statement_title(reports.statement_month(month),
                                         data.advertiser_name(warehouse, scope, scope.advertiser_id))
         book = io.BytesIO()
-        reports.write_xlsx(book, title, reports.MONTHLY_STATEMENT, rows, more_sheets=(
-            ("Objectifs", reports.OBJECTIVES_TITLE, reports.MONTHLY_OBJECTIVES, data.objectives(warehouse, scope, month)),))
+        reports.write_statement_xlsx(book, title, reports.statement_month(month), rows,
+                                     data.objectives(warehouse, scope, month), warehouse.origin())
         name = reports.statement_file_name(month, scope.advertiser_id, "xlsx")
         return Response(book.getvalue(), headers={"Content-Disposition": f'attachment; filename="{name}"'},
                         media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

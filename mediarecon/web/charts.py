@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from html import escape
 
-from mediarecon.web import french
+from mediarecon import french
 
 WIDTH, HEIGHT = 920, 300
 LEFT, RIGHT, TOP, BOTTOM = 80, 20, 20, 50

@@ -6,8 +6,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from mediarecon.exports.reports import (MONTH, MONTHLY_STATEMENT, STATEMENT_ORDER, ReportError, labelled, objectives_sql,
-                                        statement_month)
+from mediarecon.exports.reports import (MONTH, MONTHLY_STATEMENT, ReportError, labelled, objectives_sql,
+                                        statement_month, statement_sorted)
 from mediarecon.web.scope import PublishedWarehouse, Scope
 
 SEVERITIES = ("critical", "high", "medium", "low")
@@ -196,8 +196,8 @@ def statement(wh: PublishedWarehouse, scope: Scope, month: str) -> list[tuple]:
     except ReportError:
         raise BadFilter(f"mois {month!r} : attendu AAAA-MM") from None
     rows = wh.rows(scope, f"select {', '.join(c.name for c in MONTHLY_STATEMENT)} from {{statement}}"
-                          f" where statement_month = $m order by {STATEMENT_ORDER}", {"m": first})
-    return [tuple(r[c.name] for c in MONTHLY_STATEMENT) for r in rows]
+                          " where statement_month = $m", {"m": first})
+    return statement_sorted([tuple(r[c.name] for c in MONTHLY_STATEMENT) for r in rows])
 
 
 def objectives(wh: PublishedWarehouse, scope: Scope, month: str) -> list[tuple]:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from mediarecon.settings import ReaderSettings
 from mediarecon.state.home import Home
-from mediarecon.warehouse.reader import Reader, open_reader
+from mediarecon.warehouse.reader import Origin, Reader, open_reader
 
 EVERYONE = None  # reference data with no advertiser in it: every user sees it whole
 NOBODY = "\x00no advertiser"  # the scope of a user whose role grants nothing: matches no row
@@ -137,6 +137,11 @@ class PublishedWarehouse:
     def published_at(self) -> float | None:
         stamp = self._stamp()
         return stamp[1] / 1e9 if stamp else None
+
+    def origin(self) -> Origin:
+        """The sha256 and run of the warehouse the dashboard reads now (a report's header block)."""
+        with self._lock:
+            return self._current().origin()
 
     def rows(self, scope: Scope, template: str, params: dict | None = None) -> list[dict]:
         """The rows of one dashboard query in `scope`, as dicts."""

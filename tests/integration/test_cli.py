@@ -2,6 +2,7 @@
 
 import csv
 import datetime as dt
+import hashlib
 import io
 import json
 import re
@@ -12,6 +13,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+
+from tests.rendering import pdf_pages, render
 
 MEDIARECON = str(Path(sys.executable).parent / "mediarecon")
 DEMO = str(Path(sys.executable).parent / "mediarecon-demo")
@@ -115,10 +118,22 @@ def check_monthly_statement(home):
     sh("report", "monthly", "--home", home, "--month", "2025-05")
     from openpyxl import load_workbook
 
-    ws = load_workbook(home / "exports" / "etat_execution_2025-05_global.xlsx").active
-    assert ws.freeze_panes == "A4" and ws["A1"].value.startswith("État récapitulatif d'exécution — 05/2025")
-    assert ws.cell(row=ws.max_row, column=1).value == "Total" and ws.max_row == 3 + orders + 1
-    assert ws["H4"].number_format == '#,##0.00 "€"'
+    xlsx = (home / "exports" / "etat_execution_2025-05_global.xlsx").read_bytes()
+    ws = load_workbook(io.BytesIO(xlsx)).active
+    assert ws.freeze_panes == "A9" and ws["A1"].value.startswith("État récapitulatif d'exécution — 05/2025")
+    assert ws.cell(row=ws.max_row, column=1).value == "Total" and ws["H9"].number_format == '#,##0.00 "€"'
+    assert sum(1 for (po,) in ws.iter_rows(min_row=9, min_col=3, max_col=3, values_only=True) if po) == orders
+    # the header block names the very warehouse file and the run that built it
+    assert ws["A6"].value == "Entrepôt source (SHA-256) : " + hashlib.sha256(
+        (home / "warehouse" / "mediarecon.duckdb").read_bytes()).hexdigest()
+    run_id = ws["A4"].value.split(" : ")[1]
+    assert json.loads((home / "runs" / f"{run_id}.json").read_text(encoding="utf-8"))["status"] == "succeeded"
+    # LibreOffice computes the SUM formulas: the total is the purchase orders' own, to the cent
+    computed = load_workbook(render(xlsx, home.parent, "xlsx"), data_only=True).active
+    assert Decimal(str(computed.cell(row=computed.max_row, column=8).value)).quantize(Decimal("0.01")) == expected
+    pages = pdf_pages(render(xlsx, home.parent, "pdf"))
+    assert pages and all((round(w), round(h)) == (842, 595) for w, h, _ in pages)  # A4 landscape
+    assert all("Ordonnateur" in t and "Réfactions" in t for _, _, t in pages[:-1])  # every column, every page
     bad = sh("report", "monthly", "--home", home, "--month", "2025-5", check=False)
     assert bad.returncode == 2 and "--month '2025-5' is not YYYY-MM" in bad.stderr
     # a month with no order is refused, naming the months there are, and nothing is written

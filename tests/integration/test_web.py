@@ -205,6 +205,8 @@ def test_an_advertiser_sees_its_own_rows_and_nothing_else(dashboard):
     r = s.get(f"{dashboard['url']}/statement/{month}.xlsx")
     assert r.status_code == 200
     sheet = load_workbook(io.BytesIO(r.content)).active
+    published = hashlib.sha256((home / "warehouse" / "mediarecon.duckdb").read_bytes()).hexdigest()
+    assert sheet["A6"].value == f"Entrepôt source (SHA-256) : {published}"  # the file the dashboard read
     every_order = {r["purchase_order_id"] for r in warehouse_rows(home, "select purchase_order_id from"
                                                                      " rpt_monthly_execution_statement")}
     listed = {c.value for row in sheet.iter_rows() for c in row if c.value in every_order}
@@ -492,7 +494,7 @@ def test_results_against_objectives_on_the_campaign_page_and_in_the_statement(da
     statement's XLSX has a sheet of the month's objectives, an advertiser's holding its own lines only."""
     import csv as csv_module
 
-    from mediarecon.web.french import eur
+    from mediarecon.french import eur
     from tests.integration.nightly import _csv_rows, campaign_advertisers
 
     inbox = state_year / "inbox"
@@ -526,8 +528,8 @@ def test_results_against_objectives_on_the_campaign_page_and_in_the_statement(da
     month, line_id = miss["last_date"][:7], miss["entity_key"].split("|")[0]
     book = load_workbook(io.BytesIO(s.get(f"{dashboard['url']}/statement/{month}.xlsx").content))
     sheet = book["Objectifs"]
-    header = [c.value for c in next(sheet.iter_rows(min_row=3, max_row=3))]
-    rows = [dict(zip(header, (c.value for c in r))) for r in sheet.iter_rows(min_row=4)]
+    header = [c.value for c in next(sheet.iter_rows(min_row=8, max_row=8))]  # under the title and header block
+    rows = [dict(zip(header, (c.value for c in r))) for r in sheet.iter_rows(min_row=9)]
     found = [r for r in rows if r["Ligne de commande"] == line_id and r["Statut"] == "manqué"]
     assert len(found) == 1 and Decimal(str(found[0]["Écart (€)"])) == Decimal(miss["amount_at_stake_eur"])
     assert all(lines[r["Ligne de commande"]]["Date de fin"][3:] == f"{month[5:]}/{month[:4]}" for r in rows)
@@ -541,7 +543,7 @@ def test_results_against_objectives_on_the_campaign_page_and_in_the_statement(da
     r = login(dashboard, "annonceur").get(f"{dashboard['url']}/statement/{month}.xlsx")
     assert r.status_code == 200
     sheet = load_workbook(io.BytesIO(r.content))["Objectifs"]
-    listed = {row[1].value for row in sheet.iter_rows(min_row=4)}
+    listed = {row[1].value for row in sheet.iter_rows(min_row=9)}
     expected = {k for k in mine_lines if lines[k]["Date de fin"][3:] == own_month[3:] and any(
         lines[k][h] for h in ("Objectif volume", "Objectif CPM", "Objectif CPC", "Objectif CPA", "Objectif CTR (%)",
                               "Objectif taux de complétion (%)"))}

@@ -10,7 +10,8 @@ import pytest
 
 from mediarecon.settings import ReaderSettings
 from mediarecon.state.home import Home
-from mediarecon.web import charts, french
+from mediarecon import french
+from mediarecon.web import charts
 from mediarecon.web.scope import RELATIONS, PublishedWarehouse, Scope, ScopeError
 from mediarecon.web.users import User, UserError, UserStore, hash_password, verify_password
 

@@ -1,8 +1,10 @@
-"""Numbers and dates as a French reader writes them: 1 234 567,89 €, 12,5 %, 31/12/2025."""
+"""Numbers, dates and order as a French reader expects them: 1 234 567,89 €, 12,5 %, 31/12/2025, and
+"Défenseur des droits" before "Direction…" (the dashboard, the reports)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
@@ -60,6 +62,17 @@ def month(value) -> str:
 def timestamp(seconds: float) -> str:
     """A Unix time as Paris time, to the second."""
     return dt.datetime.fromtimestamp(seconds, PARIS).strftime("%d/%m/%Y %H:%M:%S")
+
+
+LIGATURES = str.maketrans({"œ": "oe", "Œ": "OE", "æ": "ae", "Æ": "AE", "ß": "ss"})
+
+
+def collation_key(text: str | None) -> tuple[str, str]:
+    """Sort key of a French name: accents, ligatures and case folded first (É with E, œ as oe), as a
+    dictionary orders words; the exact text breaks ties, so the order is total and stable."""
+    text = text or ""
+    decomposed = unicodedata.normalize("NFKD", text.translate(LIGATURES))
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold(), text
 
 
 FILTERS = {"datetime_fr": timestamp, "number": number, "eur": eur, "pct": pct, "date_fr": date, "month_fr": month}
