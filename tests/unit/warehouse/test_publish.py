@@ -55,3 +55,28 @@ def test_a_file_the_record_does_not_describe_is_rebuilt(tmp_path):
     assert kept_warehouse(home, manifest, KEY, REPEAT) is None
     home.published_inputs.write_text("{not json", encoding="utf-8")
     assert kept_warehouse(home, manifest, KEY, REPEAT) is None
+
+
+def test_a_reader_names_the_file_it_attached_even_after_the_next_publish(tmp_path):
+    """Reader.origin: the sha256 of the very file it reads, its run and as-of date; once a later publish
+    moved that file aside, its digest is still that file's (found as the previous warehouse), and no run
+    is claimed for it (the record now describes the new file)."""
+    import hashlib
+
+    from mediarecon.settings import ReaderSettings
+    from mediarecon.warehouse.reader import Origin, open_reader
+
+    home = Home(tmp_path).ensure()
+    build(home, 3)
+    publish(home, {"run_id": "run-1", "key": KEY})
+    first = hashlib.sha256(home.published_db.read_bytes()).hexdigest()
+    reader = open_reader(home, ReaderSettings())
+    assert reader.origin() == Origin(first, "run-1", "2026-12-01")
+    build(home, 5)
+    publish(home, {"run_id": "run-2", "key": KEY})
+    assert hashlib.sha256(home.published_db.read_bytes()).hexdigest() != first
+    assert reader.execute("select count(*) from fct_findings").fetchone() == (3,)  # still the first file
+    assert reader.origin() == Origin(first, None, None)
+    reader.close()
+    with open_reader(home, ReaderSettings()) as second:
+        assert second.origin().run_id == "run-2" and second.origin().sha256 != first
