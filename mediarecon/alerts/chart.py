@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from mediarecon.alerts.messages import UNIT_FR, fr_number
+from mediarecon import french
+from mediarecon.alerts.messages import UNIT_FR
 from mediarecon.paths import read_seed
 
 
@@ -64,7 +65,7 @@ def draw_chart(con, details: dict, path: Path, first_date: str, last_date: str) 
     x_label, y_label = axis_labels(rows[0][5])
     ax.set_xlabel(x_label, fontsize=8)
     ax.set_ylabel(y_label, fontsize=8)
-    ax.yaxis.set_major_formatter(lambda v, _: fr_number(v))
+    ax.yaxis.set_major_formatter(lambda v, _: french.number(v))
     ax.xaxis.set_major_locator(mdates.AutoDateLocator(minticks=4, maxticks=8))
     ax.xaxis.set_major_formatter(mdates.DateFormatter("%d/%m/%Y"))
     ax.tick_params(axis="x", labelsize=8)

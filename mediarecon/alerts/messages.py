@@ -7,6 +7,7 @@ import json
 import sqlite3
 from pathlib import Path
 
+from mediarecon import french
 from mediarecon.alerts.conditions import DROP_CHANNELS, DROP_RULES
 from mediarecon.vocabulary import finding_type_rows
 
@@ -28,11 +29,6 @@ ENTITY_FR = {
     "invoice_payment_due": "fournisseur|facture", "nightly_failed": "traitement", "nightly_late": "traitement du", "source_stale": "source", "source_unavailable": "source",
 }
 UNIT_FR = {"ad_server": "impressions", "email": "e-mails délivrés"}
-
-
-def fr_number(value, decimals=0) -> str:
-    text = f"{float(value):,.{decimals}f}"
-    return text.replace(",", "\u202f").replace(".", ",")
 
 
 def _fr_date(iso: str | None) -> str:
@@ -80,17 +76,17 @@ def render(alert: sqlite3.Row, event: str, evidence_names: dict[str, str] | None
     lines.append("")
     if rule in DROP_RULES:
         unit = UNIT_FR[DROP_CHANNELS[rule]]
-        lines.append(f"Volume sur la période : {fr_number(d['observed_value'])} {unit} pour une ligne de base de "
-                     f"{fr_number(d['baseline_value'])} (jour le plus bas : "
-                     f"{fr_number(d['lowest_share_pct'] or 0, 1)} % de sa ligne de base).")
+        lines.append(f"Volume sur la période : {french.number(d['observed_value'])} {unit} pour une ligne de base de "
+                     f"{french.number(d['baseline_value'])} (jour le plus bas : "
+                     f"{french.number(d['lowest_share_pct'] or 0, 1)} % de sa ligne de base).")
         lines.append("Ligne de base : médiane du même jour de la semaine sur les semaines précédentes, pauses prévues"
                      " exclues.")
     elif rule == "email_bounce_rise":
-        lines.append(f"Taux de rebonds durs + plaintes : jusqu'à {fr_number(d['observed_value'], 2)} % contre "
-                     f"{fr_number(d['baseline_value'], 2)} % habituellement.")
+        lines.append(f"Taux de rebonds durs + plaintes : jusqu'à {french.number(d['observed_value'], 2)} % contre "
+                     f"{french.number(d['baseline_value'], 2)} % habituellement.")
     elif rule == "invoice_payment_due":
-        lines.append(f"Reçue il y a {fr_number(d['observed_value'])} jours ; délai légal de paiement "
-                     f"{fr_number(d['baseline_value'])} jours : à payer au plus tard le {_fr_date(alert['last_date'])}"
+        lines.append(f"Reçue il y a {french.number(d['observed_value'])} jours ; délai légal de paiement "
+                     f"{french.number(d['baseline_value'])} jours : à payer au plus tard le {_fr_date(alert['last_date'])}"
                      " pour éviter les intérêts moratoires.")
     elif rule == "nightly_failed":
         lines.append(f"Le traitement {d.get('run_id')} a échoué : {d.get('error')}")
@@ -110,7 +106,7 @@ def render(alert: sqlite3.Row, event: str, evidence_names: dict[str, str] | None
         else:
             lines.append(f"Aucun fichier jamais reçu pour cette source (limite : {d['limit_days']} jours).")
     if d.get("amount_at_stake_eur") not in (None, ""):
-        lines.append(f"Montant en jeu : {fr_number(d['amount_at_stake_eur'], 2)} € HT")
+        lines.append(f"Montant en jeu : {french.number(d['amount_at_stake_eur'], 2)} € HT")
     lines.append("")
     evidence = []
     sha = d.get("evidence_file_sha256")
