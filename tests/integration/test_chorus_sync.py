@@ -9,7 +9,7 @@ import requests
 from connectors.chorus_pro import ChorusError, ChorusProClient
 from connectors.landing_store import LocalLandingStore
 from mediarecon.ingest.sources import INBOX_FOLDERS
-from mediarecon.ingest.chorus_pro import REPEAT, WATERMARK, ChorusSync
+from mediarecon.ingest.chorus_pro import REPEAT, VALIDATE_BATCH, WATERMARK, ChorusSync
 from mediarecon.state.manifest import Manifest
 from mediarecon.settings import ChorusSettings, Settings
 from simulators.chorus_pro import ChorusProSimulator, Faults
@@ -47,6 +47,9 @@ def test_sync_twice_gives_the_same_rows(sim, tmp_path, state_year):
     events = validated(home, "chorus_status_events", "count(*), count(distinct status_event_id)")[0]
     assert events[0] == events[1] == sum(len(i["historique"]) for i in invoices)
     assert Manifest(home.manifest).watermark(WATERMARK) == first.watermark
+    # validated in a few door passes of up to VALIDATE_BATCH answers (one Parquet file each), not one per page
+    passes = -(-(first.pages + first.invoices) // VALIDATE_BATCH)
+    assert len(list((home.validated / "chorus_status_events").glob("*.parquet"))) <= passes < first.pages
     landed = sorted(p.name for p in (home.landing / "chorus_pro").iterdir())
     second = syncer(sim, home, "r2").run()
     assert second.watermark == first.watermark
