@@ -359,3 +359,27 @@ def test_results_are_filled_wherever_the_reports_carry_them_and_misses_name_thei
     found = {r["objective_key"]: r["likely_cause"] for r in query_json(
         home, "select objective_key, likely_cause from fct_campaign_objectives where status = 'missed'")}
     assert {k: found[k] for k in caused} == caused
+
+
+def test_the_statement_deducts_the_current_refactions_of_the_decisions_as_sent(first_run, state_year):
+    """The advertisers' decisions file as generated: each order's last decision is its current one; a
+    réfaction's amount is deducted once, in the month the order ends, and an ajournement it superseded is
+    kept in fct_admission_decisions with who and when."""
+    home, _, _ = first_run
+    with open(next((state_year / "inbox" / "admission_decisions").glob("*.csv")), encoding="utf-8") as f:
+        sent = list(csv.DictReader(f, delimiter=";"))
+    last = {}
+    for r in sorted(sent, key=lambda r: r["Décidé le"]):
+        last[r["N° BDC"]] = r
+    refactions = {po: Decimal(r["Montant réfaction"].replace(",", ".")) for po, r in last.items()
+                  if r["Décision"] == "réfaction"}
+    assert refactions and any(r["Décision"] == "ajournement" for r in sent)
+    rows = query_json(home, "select purchase_order_id, sum(reduction_deducted_eur) as deducted,"
+                            " count(reductions_applied) as applied from rpt_monthly_execution_statement"
+                            " where reduction_deducted_eur <> 0 group by 1")
+    assert {r["purchase_order_id"]: Decimal(r["deducted"]) for r in rows} == refactions
+    assert all(r["applied"] == 1 for r in rows)
+    history = query_json(home, "select purchase_order_id, decision, is_current, decided_by from fct_admission_decisions"
+                               " where decision = 'ajournement'")
+    assert history and all(not h["is_current"] and h["decided_by"].startswith("Service communication") for h in history)
+    assert len(query_json(home, "select * from fct_admission_decisions")) == len(sent)
