@@ -284,6 +284,18 @@ report_app = typer.Typer(
 app.add_typer(report_app, name="report")
 
 
+def _write_report(settings, chosen: Optional[_Output], name: str, make) -> Path:
+    """A report written by `make(path)` under exports/, or to the --out checked before the query."""
+    if chosen is None:
+        settings.home.exports.mkdir(parents=True, exist_ok=True)
+        make(settings.home.exports / name)
+        return settings.home.exports / name
+    with tempfile.TemporaryDirectory() as scratch:  # made aside, then written through the folder held open
+        make(Path(scratch) / name)
+        _write_output(chosen, (Path(scratch) / name).read_bytes())
+    return chosen.shown
+
+
 @report_app.command("monthly")
 def report_monthly(
     month: str = typer.Option(..., "--month", help="The month, YYYY-MM."),
@@ -328,15 +340,7 @@ def report_monthly(
         else:
             reports.write_french_csv(path, reports.MONTHLY_STATEMENT, rows)
 
-    if chosen is None:
-        settings.home.exports.mkdir(parents=True, exist_ok=True)
-        target = settings.home.exports / name
-        make(target)
-    else:  # made aside, then written through the folder held open since the check
-        with tempfile.TemporaryDirectory() as scratch:
-            make(Path(scratch) / name)
-            _write_output(chosen, (Path(scratch) / name).read_bytes())
-        target = chosen.shown
+    target = _write_report(settings, chosen, name, make)
     typer.echo(f"{title}: {len(rows)} order(s) -> {target}")
 
 
@@ -389,15 +393,7 @@ def report_campaign(
         except (RuntimeError, OSError, subprocess.TimeoutExpired) as e:
             fail(str(e), ExitCode.FAILED)
 
-    if chosen is None:
-        settings.home.exports.mkdir(parents=True, exist_ok=True)
-        target = settings.home.exports / name
-        make(target)
-    else:  # made aside, then written through the folder held open since the check
-        with tempfile.TemporaryDirectory() as scratch:
-            make(Path(scratch) / name)
-            _write_output(chosen, (Path(scratch) / name).read_bytes())
-        target = chosen.shown
+    target = _write_report(settings, chosen, name, make)
     lacking = sum(1 for row in campaign_report.summary(report) if row[2] == campaign_report.NOT_PROVIDED)
     typer.echo(f"{report.title}: {len(report.sections)} section(s), {lacking} item(s) non fourni(s) -> {target}")
 

@@ -546,3 +546,50 @@ def test_results_against_objectives_on_the_campaign_page_and_in_the_statement(da
         lines[k][h] for h in ("Objectif volume", "Objectif CPM", "Objectif CPC", "Objectif CPA", "Objectif CTR (%)",
                               "Objectif taux de complétion (%)"))}
     assert listed == expected and expected
+
+
+def test_an_advertiser_appends_a_decision_on_its_own_order_only_and_the_night_lands_it(dashboard):
+    """The campaign page shows the decree's report and the orders' decisions; the form (CSRF-checked, the
+    advertiser's own orders only, never the staff's) appends a new file to the inbox, which the next nightly
+    lands: the new decision is current, the earlier ones stay with who and when."""
+    home, mine, other = dashboard["home"], dashboard["mine"], dashboard["other"]
+    folder = home / "inbox" / "admission_decisions"
+    before = sorted(p.name for p in folder.iterdir())
+    admitted = warehouse_rows(home, "select purchase_order_id, campaign_id from fct_admission_decisions"
+                                    " where advertiser_id = ? and is_current and decision = 'admission'"
+                                    " order by 1 limit 1", [mine])[0]
+    theirs = warehouse_rows(home, "select purchase_order_id from fct_order_line_delivery where advertiser_id = ?"
+                                  " order by 1 limit 1", [other])[0]["purchase_order_id"]
+    s = login(dashboard, "annonceur")
+    url = f"{dashboard['url']}/campaigns/{admitted['campaign_id']}"
+    page = s.get(url).text
+    assert 'data-testid="campaign-report"' in page and "1° a) Univers de diffusion" in page and "non fourni" in page
+    assert f'data-order="{admitted["purchase_order_id"]}"' in page and 'action="/campaigns/' in page
+    book = s.get(url + "/bilan.xlsx")
+    assert book.status_code == 200 and load_workbook(io.BytesIO(book.content)).sheetnames[0] == "État"
+    token = csrf_of(s, dashboard)
+    decision = {"purchase_order_id": admitted["purchase_order_id"], "decision": "admission", "refaction_eur": "",
+                "reason": "Bilan complété", "csrf_token": token}
+    assert s.post(url + "/decisions", data={**decision, "csrf_token": "forged"}).status_code == 403
+    assert s.post(url + "/decisions", data={**decision, "purchase_order_id": theirs}).status_code == 404
+    assert s.post(url + "/decisions", data={**decision, "decision": "rejet", "reason": ""}).status_code == 400
+    staff = login(dashboard, "sig")
+    assert staff.post(url + "/decisions", data={**decision, "csrf_token": csrf_of(staff, dashboard)}).status_code == 403
+    assert sorted(p.name for p in folder.iterdir()) == before  # nothing written by any refusal
+    r = s.post(url + "/decisions", data=decision, allow_redirects=False)
+    assert r.status_code == 303 and "decision=enregistree" in r.headers["location"]
+    assert 'data-testid="decision-recorded"' in s.get(dashboard["url"] + r.headers["location"]).text
+    written = sorted(set(p.name for p in folder.iterdir()) - set(before))
+    assert len(written) == 1 and ";annonceur;" in (folder / written[0]).read_text(encoding="utf-8")
+    # someone else's campaign report: 404 as if it did not exist
+    their_campaign = warehouse_rows(home, "select campaign_id from fct_order_line_delivery where advertiser_id = ?"
+                                          " limit 1", [other])[0]["campaign_id"]
+    assert s.get(f"{dashboard['url']}/campaigns/{their_campaign}/bilan.xlsx").status_code == 404
+
+    run(home)
+    history = warehouse_rows(home, "select decision, decided_by, reason, is_current from fct_admission_decisions"
+                                   " where purchase_order_id = ? order by decided_at", [admitted["purchase_order_id"]])
+    assert len(history) >= 2 and history[-1] == {"decision": "admission", "decided_by": "annonceur",
+                                                 "reason": "Bilan complété", "is_current": True}
+    assert not any(h["is_current"] for h in history[:-1])
+    assert "annonceur" in s.get(url).text.split('data-testid="decisions"')[1].split("</section>")[0]

@@ -50,8 +50,7 @@ orders as (
 ),
 
 settled as (
-    select
-        orders.purchase_order_id
+    select orders.purchase_order_id
     from orders
     inner join decisions
         on
