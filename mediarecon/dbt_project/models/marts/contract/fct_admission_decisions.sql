@@ -2,7 +2,8 @@
 -- admits it, postpones the decision (ajournement), admits it with a price reduction (réfaction) or rejects
 -- it. Rule (the one place it lives): decisions are never edited; a later decision on the same order
 -- supersedes the earlier ones, which stay with who took them and when (is_current, superseded_at). The same
--- decision (order and time) received twice counts once, the latest received.
+-- decision (order and time) received twice counts once, the latest received. The key writes the time in
+-- UTC the same way on both engines.
 with
 
 decisions as (
@@ -25,7 +26,8 @@ sequenced as (
 final as (
     select
         {{ dbt.concat([
-            "sequenced.purchase_order_id", "'|'", "cast(sequenced.decided_at as " ~ dbt.type_string() ~ ")"
+            "sequenced.purchase_order_id", "'|'",
+            "cast(" ~ local_timestamp('sequenced.decided_at', 'UTC') ~ " as " ~ dbt.type_string() ~ ")"
         ]) }} as decision_key,
         sequenced.purchase_order_id,
         purchase_orders.campaign_id,
@@ -35,7 +37,8 @@ final as (
         sequenced.reason,
         sequenced.decided_by,
         sequenced.decided_at,
-        cast(sequenced.decided_at as date) as decided_date,
+        -- the day in France, where the advertiser decided
+        cast({{ local_timestamp('sequenced.decided_at', 'Europe/Paris') }} as date) as decided_date,
         sequenced.superseded_at,
         sequenced.superseded_at is null as is_current,
         sequenced.source_file_sha256,
