@@ -593,3 +593,43 @@ def test_an_advertiser_appends_a_decision_on_its_own_order_only_and_the_night_la
                                                  "reason": "Bilan complété", "is_current": True}
     assert not any(h["is_current"] for h in history[:-1])
     assert "annonceur" in s.get(url).text.split('data-testid="decisions"')[1].split("</section>")[0]
+
+
+def test_in_a_browser_an_advertiser_reads_the_campaign_report_and_records_a_reduction(browser, dashboard):
+    """In Chromium: the campaign page's decree report (its ten sections in order, non fourni named), the
+    XLSX download, and a réfaction taken with the form (the refusal of a réfaction without its reason shown
+    as such), which lands in the inbox as a decision file."""
+    home, mine = dashboard["home"], dashboard["mine"]
+    order = warehouse_rows(home, "select purchase_order_id, campaign_id from fct_admission_decisions"
+                                 " where advertiser_id = ? and is_current and decision = 'admission'"
+                                 " order by 1 desc limit 1", [mine])[0]
+    folder = home / "inbox" / "admission_decisions"
+    before = {p.name for p in folder.iterdir()}
+    context, page = browser_login(browser, dashboard, "annonceur")
+    page.goto(f"{dashboard['url']}/campaigns/{order['campaign_id']}")
+    sections = page.locator("[data-testid=campaign-report] section").evaluate_all(
+        "nodes => nodes.map(n => n.dataset.section)")
+    assert sections == ["1° a)", "1° b)", "1° c)", "1° d)", "1° e)", "2° a)", "2° b)", "2° c)", "3°", "4°"]
+    assert "non fourni — source :" in page.inner_text("[data-testid=campaign-report] section[data-section='4°']")
+    with page.expect_download() as report:
+        page.click("text=Télécharger le bilan (XLSX)")
+    assert report.value.suggested_filename == f"bilan_campagne_{order['campaign_id']}.xlsx"
+    row = page.locator(f"[data-testid=decisions] tr[data-order='{order['purchase_order_id']}']")
+    row.locator("select[name=decision]").select_option("réfaction")
+    row.locator("input[name=refaction_eur]").fill("150,00")
+    row.locator("button[type=submit]").click()
+    assert "motivé" in page.inner_text("main")  # no reason: refused, nothing written
+    assert {p.name for p in folder.iterdir()} == before
+    page.go_back()
+    row = page.locator(f"[data-testid=decisions] tr[data-order='{order['purchase_order_id']}']")
+    row.locator("select[name=decision]").select_option("réfaction")
+    row.locator("input[name=refaction_eur]").fill("150,00")
+    row.locator("input[name=reason]").fill("Visibilité inférieure à l'engagement")
+    row.locator("button[type=submit]").click()
+    page.wait_for_selector("[data-testid=decision-recorded]")
+    page.screenshot(path=str(SCREENSHOTS / "campaign_decision_advertiser.png"), full_page=True)
+    written = {p.name for p in folder.iterdir()} - before
+    assert len(written) == 1
+    line = (folder / written.pop()).read_text(encoding="utf-8").splitlines()[1]
+    assert line.startswith(f"{order['purchase_order_id']};réfaction;150,00;Visibilité inférieure à l'engagement;annonceur;")
+    context.close()
