@@ -15,11 +15,7 @@ final as (
         -- a creative renamed in a later report keeps one name: the latest one
         max(creative_name) as creative_name,
         max(creative_pixel_size) as creative_pixel_size,
-        min(delivery_date) as first_date,
-        max(delivery_date) as last_date,
-        cast(sum(impressions) as bigint) as impressions,
-        cast(sum(clicks) as bigint) as clicks,
-        cast(sum(media_cost_eur) as decimal(18, 2)) as cost_eur
+        {{ delivery_totals() }}
     from deliveries
     where campaign_id is not null
     group by campaign_id, creative_id

@@ -15,11 +15,7 @@ per_site as (
         campaign_id,
         site_name,
         min(advertiser_id) as advertiser_id,
-        min(delivery_date) as first_date,
-        max(delivery_date) as last_date,
-        cast(sum(impressions) as bigint) as impressions,
-        cast(sum(clicks) as bigint) as clicks,
-        cast(sum(media_cost_eur) as decimal(18, 2)) as cost_eur
+        {{ delivery_totals() }}
     from deliveries
     where campaign_id is not null
     group by campaign_id, site_name
