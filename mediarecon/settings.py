@@ -196,6 +196,8 @@ class Settings(_Group):
     invoice_tolerance_pct: Annotated[float, Field(ge=0, le=100)] = 0.5
     invoice_tolerance_eur: Annotated[float, Field(ge=0)] = 1.0
     as_of_date: dt.date | None = None
+    # CCAP 11.10.2-11.10.3: days an advertiser has, from an order's first invoice, to admit, reduce or reject it
+    admission_delay_days: Annotated[int, Field(ge=1, le=365)] = 30
     # dbt runs independent models side by side: one thread per core by default
     dbt_threads: Annotated[int, Field(ge=1, le=16)] = Field(default_factory=lambda: min(os.cpu_count() or 1, 8))
     # DuckDB's own default is 80 % of the machine: the build spills to warehouse/build/ beyond this
@@ -251,5 +253,6 @@ class Settings(_Group):
             "under_delivery_tolerance_pct": self.under_delivery_tolerance_pct,
             "invoice_tolerance_pct": self.invoice_tolerance_pct,
             "invoice_tolerance_eur": self.invoice_tolerance_eur,
+            "admission_delay_days": self.admission_delay_days,
             "as_of_date": (self.as_of_date or dt.date.today()).isoformat(),
         }

@@ -33,11 +33,13 @@ HEADERS = {
     "View-through Revenue": "view_through_revenue_eur",
     "Video Plays": "video_plays",
     "Video Completions": "video_completions",
+    # the creative's format (decree 2017-159, 1° c), as CM360 names the dimension: 300x250, 1x1 for video...
+    "Creative Pixel Size": "creative_pixel_size",
 }
 CONVERSION_COLUMNS = {"total_conversions", "click_through_conversions", "view_through_conversions",
                       "total_revenue_eur", "click_through_revenue_eur", "view_through_revenue_eur",
                       "video_plays", "video_completions"}
-OPTIONAL = {"order_line_ref", "viewable_impressions"} | CONVERSION_COLUMNS
+OPTIONAL = {"order_line_ref", "viewable_impressions", "creative_pixel_size"} | CONVERSION_COLUMNS
 
 
 class AdServerDeliveryRow(pa.DataFrameModel):
@@ -64,6 +66,7 @@ class AdServerDeliveryRow(pa.DataFrameModel):
     view_through_revenue_eur: Series[str] = money(nullable=True)
     video_plays: Series[pd.Int64Dtype] = integer(ge=0, nullable=True)
     video_completions: Series[pd.Int64Dtype] = integer(ge=0, nullable=True)
+    creative_pixel_size: Series[str] = text(nullable=True)
 
     class Config:
         name = "ad_server_delivery"

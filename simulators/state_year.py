@@ -15,6 +15,8 @@ What it writes, as the senders would (formats in docs/input_formats.md):
   inbox/planned_pauses/        the agency's planned pauses of campaign flights (must raise no drop)
   inbox/einvoices/             e-mailed copies of some invoices (Factur-X PDF)
   inbox/invoice_exports/       two régies' own exports of their invoices (XLSX, French CSV)
+  inbox/brand_safety/          the advertisers' brand-safety exclusion lists (sites, domains, site groups)
+  inbox/admission_decisions/   the advertisers' decisions on their orders (admission, réfaction, rejet…)
   chorus/invoices.json         the régies' invoices and credit notes as Chorus Pro holds them, with the
                                deposited UBL / CII / Factur-X documents (served by the simulator)
 Reference data (advertisers, media sellers) is read from the dbt seeds, so both sides agree.
@@ -102,6 +104,21 @@ OBJECTIVE_MISSES = {"cpm_max": 4, "cpc_max": 3, "cpa_max": 4, "ctr_min": 3, "com
 OBJECTIVE_HEADERS = ["Objectif volume", "Objectif CPM", "Objectif CPC", "Objectif CPA", "Objectif CTR (%)",
                      "Objectif taux de complétion (%)", "Modèle d'attribution", "Fenêtre d'attribution (jours)"]
 ATTRIBUTION_FR = {"last_click": "dernier_clic", "post_impression": "post_impression"}
+# The sites each digital régie sells (as CM360's Site names them; seed site_groups gives their groups) and the
+# creatives' formats by media type (CM360's Creative Pixel Size)
+SITES_BY_SELLER = {
+    "SEL-GOOG": ("google.fr", "youtube.com"), "SEL-META": ("facebook.com", "instagram.com"),
+    "SEL-TEADS": ("lemonde.fr", "lefigaro.fr", "20minutes.fr", "ouest-france.fr"),
+    "SEL-PMS": ("femmeactuelle.fr", "capital.fr", "geo.fr", "programme-tv.net"),
+}
+FORMATS_BY_MEDIA = {"digital_display": ("300x250", "728x90", "300x600", "320x50"), "digital_video": ("640x360",),
+                    "social": ("1080x1080", "1080x1920"), "search": ("Annonce texte",)}
+# brand-safety breaches: (exclusion kind, the value listed, the site delivered on)
+BRAND_SAFETY_BREACHES = [("site", "forum-anonyme.example", "forum-anonyme.example"),
+                         ("domaine", "paris-turf-bonus.example", "www.paris-turf-bonus.example"),
+                         ("groupe", "jeux_d_argent", "casino-en-ligne.example")]
+# CCAP 11.10.2: days an advertiser has to decide on an invoiced order (the var admission_delay_days' default)
+ADMISSION_DELAY_DAYS = 30
 
 
 def sql_round(x: float, scale: int = 2) -> Decimal:
@@ -902,6 +919,13 @@ class StateYearGenerator:
                   ["Campagne", "Annonceur", "Interdite depuis le", "Motif"], forbidden,
                   delimiter=";", encoding="utf-8")
         files += 1
+        write_csv(inbox / f"brand_safety/exclusions_{self.year}.csv",
+                  ["SIRET annonceur", "Type", "Site, domaine ou groupe de sites", "Exclu depuis le", "Motif"],
+                  self.exclusions, delimiter=";", encoding="utf-8")
+        write_csv(inbox / f"admission_decisions/decisions_{self.year}.csv",
+                  ["N° BDC", "Décision", "Montant réfaction", "Motif", "Décidé par", "Décidé le"],
+                  sorted(self.decisions, key=lambda r: (r[5], r[0])), delimiter=";", encoding="utf-8")
+        files += 2
         labels = sorted(self.labels, key=lambda r: (r["anomaly_type"], r["entity_key"]))
         write_csv(out / "ground_truth" / "anomalies.csv",
                   ["anomaly_type", "entity_key", "first_date", "last_date", "amount_at_stake_eur", "note"],
@@ -975,17 +999,125 @@ class StateYearGenerator:
         w.writerow([])
         w.writerow(["Report Fields"])
         extended = len(rows[0]) > len(CM360_FIELDS)
-        w.writerow(CM360_FIELDS + (CONVERSION_FIELDS if extended else []))
-        w.writerows(rows)
+        w.writerow(CM360_FIELDS + (CONVERSION_FIELDS if extended else []) + ["Creative Pixel Size"])
+        w.writerows([*r[:8], self._site(r), *r[9:], self._format(r)] for r in rows)
         # Most scheduled reports end with a totals row; some senders strip it.
         if int(rows[0][2]) % 4 != 0:
             total_cost = sum((r[14] for r in rows), Decimal("0"))
             measured = [r[13] for r in rows if r[13] != "-"]
             w.writerow(["Grand Total:"] + [""] * 10 + [sum(r[11] for r in rows), sum(r[12] for r in rows),
                         sum(measured) if measured else "-", total_cost]
-                       + ([sum((r[k] for r in rows), type(rows[0][k])(0)) for k in range(15, 23)] if extended else []))
+                       + ([sum((r[k] for r in rows), type(rows[0][k])(0)) for k in range(15, 23)] if extended else [])
+                       + [""])
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(buf.getvalue().encode("utf-8"))
+
+
+    # ------------------------------------------------------------------ sites, formats, brand safety, decisions
+    # Drawn last, from streams of their own (seed and 29, 31): every other byte and label stays as it was.
+    def _site(self, r: list) -> str:
+        """The site a report row delivered on: the placement's (a breach's site, else one of its régie's)."""
+        placement = r[6]
+        if placement in self.breach_sites:
+            return self.breach_sites[placement]
+        sites = SITES_BY_SELLER.get(self.seller_by_name[r[8]]["media_seller_id"], (r[8],))
+        return sites[placement % len(sites)]
+
+    def _format(self, r: list) -> str:
+        formats = FORMATS_BY_MEDIA.get(self.seller_by_name[r[8]]["media_type"], ("",))
+        return formats[r[10] % len(formats)]
+
+    def choose_brand_safety(self):
+        """Each advertiser's exclusion list: a domain nobody delivers on (silent), and for a few campaigns with
+        nothing else wrong a placement moved onto an excluded site (by the site, its domain or its group),
+        excluded from a day in the middle of its delivery: what it delivered from that day on is a
+        brand_safety_breach, what it delivered before is not."""
+        rng = np.random.default_rng([self.seed, 29])
+        self.seller_by_name = {s["media_seller_name"]: s for s in self.sellers}
+        self.breach_sites: dict[int, str] = {}
+        advertisers = {c.advertiser["advertiser_id"]: c.advertiser for c in self.campaigns}
+        self.exclusions = [[a["siret"], "domaine", "roulette-bonus.example", fr_date(dt.date(self.year, 1, 1)),
+                            "Jeux d'argent"] for _, a in sorted(advertisers.items())]
+        busy = (self.drop_campaigns | self.forbidden_campaigns | self.forbidden_negatives | set(self.pauses)
+                | {c.campaign_id for c in self.orphan_campaigns})
+        rows_of = defaultdict(list)
+        for rows in self.ad_rows.values():
+            for r in rows:
+                rows_of[r[6]].append(r)
+        pool = [self.campaigns[int(j)] for j in rng.permutation(len(self.campaigns))]
+        pool = [c for c in pool if c.campaign_id not in busy and any(len(ln.placements) > 1 for ln in c.digital_lines)]
+        used = set()
+        for c in pool:
+            if len(self.breach_sites) == self._count(3, minimum=3):
+                break
+            kind, value, site = BRAND_SAFETY_BREACHES[len(self.breach_sites) % len(BRAND_SAFETY_BREACHES)]
+            if (c.advertiser["advertiser_id"], kind) in used:
+                continue
+            used.add((c.advertiser["advertiser_id"], kind))
+            placement = next(ln for ln in c.digital_lines if len(ln.placements) > 1).placements[-1]["placement_id"]
+            rows = [r for r in rows_of[placement] if r[11] > 0]
+            days = sorted({r[0] for r in rows})
+            since = days[int(len(days) * rng.uniform(0.3, 0.6))]
+            breach = [r for r in rows if r[0] >= since]
+            self.breach_sites[placement] = site
+            self.exclusions.append([c.advertiser["siret"], kind, value, fr_date(dt.date.fromisoformat(since)),
+                                    "Univers signalé comme préjudiciable à l'image de l'annonceur"])
+            self._label("brand_safety_breach", f"{c.campaign_id}|{site}", dt.date.fromisoformat(breach[0][0]),
+                        dt.date.fromisoformat(max(r[0] for r in breach)), sum(r[14] for r in breach),
+                        f"placement {placement} on {site}, excluded ({kind} {value}) from {since}")
+
+    def decide_admissions(self, invoices: list[dict]):
+        """The advertisers' decisions on their invoiced orders, within the admission delay of the first
+        invoice: mostly admissions, some réfactions (half after an ajournement they supersede); a few orders
+        never decided or decided late (invoiced_before_admission) and a few rejected yet paid
+        (paid_after_rejection)."""
+        rng = np.random.default_rng([self.seed, 31])
+        by_order = defaultdict(list)
+        for inv in invoices:
+            if inv["typeFacture"] == "FACTURE" and inv["numeroBonCommande"]:
+                paid = [h["histoStatutDatePassage"][:10] for h in inv["historique"]
+                        if h["histoStatutCode"] == "MISE_EN_PAIEMENT"]
+                by_order[inv["numeroBonCommande"]].append(
+                    (dt.date.fromisoformat(inv["dateDepot"]), Decimal(inv["montantTTC"]),
+                     dt.date.fromisoformat(min(paid)) if paid else None))
+        orders = [(c, o) for c in self.campaigns for o in c.orders if o["purchase_order_id"] in by_order]
+        orders = [orders[int(j)] for j in rng.permutation(len(orders))]
+        labelled = [(c, o) for c, o in orders if o["uo_code"] != "01-01"]
+        undecided = {o["purchase_order_id"] for _, o in labelled[: self._count(4)]}
+        rejected = {o["purchase_order_id"] for _, o in [(c, o) for c, o in labelled[self._count(4):]
+                    if any(p for _, _, p in by_order[o["purchase_order_id"]])][: self._count(2)]}
+        reduced = [o["purchase_order_id"] for _, o in labelled
+                   if o["purchase_order_id"] not in undecided | rejected][: self._count(6)]
+        self.decisions = []
+
+        def decide(c, o, day: dt.date, decision: str, amount="", reason=""):
+            self.decisions.append([o["purchase_order_id"], decision, amount, reason,
+                                   f"Service communication {c.advertiser['short_name']}", f"{day} 10:00"])
+
+        for c, o in orders:
+            po = o["purchase_order_id"]
+            invoiced = by_order[po]
+            first = min(d for d, _, _ in invoiced)
+            due = first + dt.timedelta(days=ADMISSION_DELAY_DAYS)
+            if po in undecided:
+                if len(self.decisions) % 2:  # decided, but after the delay
+                    decide(c, o, due + dt.timedelta(days=int(rng.integers(1, 10))), "admission")
+                self._label("invoiced_before_admission", po, first, due, sum(t for _, t, _ in invoiced),
+                            f"first invoice deposited {first}, no decision by {due}")
+            elif po in rejected:
+                day = first + dt.timedelta(days=1)
+                decide(c, o, day, "rejet", reason="Prestations non conformes au bon de commande")
+                paid = [(p, t) for _, t, p in invoiced if p is not None and p >= day]
+                self._label("paid_after_rejection", po, min(p for p, _ in paid), max(p for p, _ in paid),
+                            sum(t for _, t in paid), f"rejected on {day}, {len(paid)} invoice(s) paid after")
+            elif po in reduced:
+                day = first + dt.timedelta(days=int(rng.integers(5, ADMISSION_DELAY_DAYS)))
+                if reduced.index(po) % 2 == 0:
+                    decide(c, o, first + dt.timedelta(days=2), "ajournement", reason="Bilan de campagne incomplet")
+                decide(c, o, day, "réfaction", fr(money(o["net"] * Decimal("0.05"))),
+                       "Visibilité inférieure à l'engagement de la commande")
+            else:
+                decide(c, o, first + dt.timedelta(days=int(rng.integers(1, ADMISSION_DELAY_DAYS))), "admission")
 
 
 def write_csv(path: Path, header, rows, delimiter: str, encoding: str):
@@ -1010,6 +1142,8 @@ def generate(out: Path, seed: int, scale: float, year: int = 2025) -> Generation
     g.choose_objectives()
     invoices = InvoiceYear(g).build()
     g.labels += invoices.labels
+    g.choose_brand_safety()
+    g.decide_admissions(invoices.invoices)
     files = invoices.write(Path(out))
     summary = g.write(Path(out))
     summary.files += files

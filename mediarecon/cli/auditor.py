@@ -9,6 +9,7 @@ import io
 import json
 import os
 import stat
+import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -283,6 +284,18 @@ report_app = typer.Typer(
 app.add_typer(report_app, name="report")
 
 
+def _write_report(settings, chosen: Optional[_Output], name: str, make) -> Path:
+    """A report written by `make(path)` under exports/, or to the --out checked before the query."""
+    if chosen is None:
+        settings.home.exports.mkdir(parents=True, exist_ok=True)
+        make(settings.home.exports / name)
+        return settings.home.exports / name
+    with tempfile.TemporaryDirectory() as scratch:  # made aside, then written through the folder held open
+        make(Path(scratch) / name)
+        _write_output(chosen, (Path(scratch) / name).read_bytes())
+    return chosen.shown
+
+
 @report_app.command("monthly")
 def report_monthly(
     month: str = typer.Option(..., "--month", help="The month, YYYY-MM."),
@@ -327,16 +340,62 @@ def report_monthly(
         else:
             reports.write_french_csv(path, reports.MONTHLY_STATEMENT, rows)
 
-    if chosen is None:
-        settings.home.exports.mkdir(parents=True, exist_ok=True)
-        target = settings.home.exports / name
-        make(target)
-    else:  # made aside, then written through the folder held open since the check
-        with tempfile.TemporaryDirectory() as scratch:
-            make(Path(scratch) / name)
-            _write_output(chosen, (Path(scratch) / name).read_bytes())
-        target = chosen.shown
+    target = _write_report(settings, chosen, name, make)
     typer.echo(f"{title}: {len(rows)} order(s) -> {target}")
+
+
+@report_app.command("campaign")
+def report_campaign(
+    campaign: str = typer.Option(..., "--campaign", help="The campaign id, CMP-YYYY-NNNN."),
+    format: Literal["xlsx", "pdf"] = typer.Option("xlsx", "--format",
+                                                help="pdf: printed by headless Chromium (chromium on the PATH)."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Write to this file (outside the home folder) instead"
+                                       " of exports/."),
+    force: bool = ForceOption,
+    home: Optional[Path] = HomeOption,
+):
+    """The campaign report of a digital campaign (CCAP 11.10.3, decree 2017-159), its sections in French in
+    the decree's order, from the published warehouse (read-only); what the data cannot fill is written
+    "non fourni" with the source that would fill it. An unknown campaign is refused (exit 2)."""
+    import duckdb
+
+    from mediarecon.exports import campaign_report, reports
+    from mediarecon.warehouse.reader import ReaderError
+    from mediarecon.web.scope import Scope
+
+    settings = load_settings(home)
+    if format == "pdf" and campaign_report.chromium() is None:
+        fail("--format pdf needs Chromium: install the chromium package or set MEDIARECON_CHROMIUM", ExitCode.USAGE)
+    chosen = _check_output(settings, "csv", out, force) if out is not None else None  # the same checks as query's
+    everything = Scope(None)  # the auditor's command: every advertiser, through the same relations as the dashboard
+
+    with _open_reader(settings) as reader:
+        def query(template: str, params: dict) -> list[dict]:
+            sql = everything.sql(template)
+            cur = reader.execute(sql, everything.params(sql, params))
+            names = [d[0] for d in cur.description]
+            return [dict(zip(names, r)) for r in cur.fetchall()]
+
+        try:
+            report = campaign_report.build(query, campaign)
+        except reports.ReportError as e:
+            fail(str(e), ExitCode.USAGE)
+        except (ReaderError, duckdb.Error) as e:
+            fail(str(e).splitlines()[0], ExitCode.FAILED)
+    name = campaign_report.file_name(campaign, format)
+
+    def make(path: Path) -> None:
+        try:
+            if format == "xlsx":
+                campaign_report.write_report_xlsx(path, report)
+            else:
+                campaign_report.write_report_pdf(path, report)
+        except (RuntimeError, OSError, subprocess.TimeoutExpired) as e:
+            fail(str(e), ExitCode.FAILED)
+
+    target = _write_report(settings, chosen, name, make)
+    lacking = sum(1 for row in campaign_report.summary(report) if row[2] == campaign_report.NOT_PROVIDED)
+    typer.echo(f"{report.title}: {len(report.sections)} section(s), {lacking} item(s) non fourni(s) -> {target}")
 
 
 @app.command()

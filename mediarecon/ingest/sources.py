@@ -12,8 +12,9 @@ from pathlib import Path
 from typing import Callable
 
 from connectors.file_drop import RawTable, read_cm360_report, read_delimited, read_french_csv, read_spreadsheet_or_csv
-from schemas import (ad_server, chorus_pro, email_deliverability, forbidden_campaigns, invoice_exports,
-                     order_lines, penalty_events, planned_pauses, purchase_orders, regie_reports)
+from schemas import (ad_server, admission_decisions, brand_safety, chorus_pro, email_deliverability,
+                     forbidden_campaigns, invoice_exports, order_lines, penalty_events, planned_pauses,
+                     purchase_orders, regie_reports)
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,12 @@ SOURCES: dict[str, SourceSpec] = {
         SourceSpec("invoice_exports", "régies' spreadsheet exports of their invoices (XLSX or French CSV)",
                    read_spreadsheet_or_csv, invoice_exports.HEADERS, invoice_exports.InvoiceExportRow,
                    french_numbers=True, patterns=("*.xlsx", "*.csv"), optional=frozenset(invoice_exports.OPTIONAL)),
+        SourceSpec("brand_safety", "advertisers' brand-safety exclusion lists (sites, domains, site groups)",
+                   read_french_csv, brand_safety.HEADERS, brand_safety.BrandSafetyExclusionRow, french_numbers=True,
+                   optional=frozenset(brand_safety.OPTIONAL)),
+        SourceSpec("admission_decisions", "advertisers' decisions on orders (admission, ajournement, réfaction,"
+                   " rejet)", read_french_csv, admission_decisions.HEADERS, admission_decisions.AdmissionDecisionRow,
+                   french_numbers=True, optional=frozenset(admission_decisions.OPTIONAL)),
     ]
 }
 

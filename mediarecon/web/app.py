@@ -1,7 +1,8 @@
 """`mediarecon web`: the dashboard of the coordinator, each advertiser and the auditor (docs/dashboard.md).
 
 Read-only over the published warehouse (through the auditor's locked reader, web.scope); the only
-writes are a session opened or closed and an alert acknowledged. Every page and API route needs a
+writes are a session opened or closed, an alert acknowledged, and an advertiser's admission decision,
+written as a new file of the inbox's admission_decisions drop (ingest.decisions) that the next nightly lands. Every page and API route needs a
 session (or, for /api/, HTTP Basic); every POST carries the session's CSRF token; what a user sees is
 decided by web.scope, once, under every route.
 """
@@ -28,8 +29,10 @@ from fastapi.templating import Jinja2Templates
 
 from mediarecon.alerts.store import store_for
 from mediarecon import french
+from mediarecon.exports import campaign_report
 from mediarecon.exports import evidence as evidence_module
 from mediarecon.exports import reports
+from mediarecon.ingest.decisions import DecisionError, record_decision
 from mediarecon.settings import Settings
 from mediarecon.state.manifest import Manifest
 from mediarecon.state.runs import list_runs
@@ -339,12 +342,55 @@ def create_app(settings: Settings) -> FastAPI:
         session = session_of(request)
         return page(request, "campaigns.html", session, rows=data.campaigns(warehouse, Scope.of(session.user)))
 
+    def _report(scope: Scope, campaign_id: str) -> campaign_report.CampaignReport | None:
+        """The decree's campaign report in the user's scope (None: no order line of it in the scope)."""
+        try:
+            return campaign_report.build(lambda t, p: warehouse.rows(scope, t, p), campaign_id)
+        except reports.ReportError:
+            return None
+
     @app.get("/campaigns/{campaign_id}", response_class=HTMLResponse)
-    def campaign_page(request: Request, campaign_id: str):
+    def campaign_page(request: Request, campaign_id: str, decision: str | None = None):
         session = session_of(request)
-        found = found_or_404(data.campaign(warehouse, Scope.of(session.user), campaign_id), "campagne")
+        scope = Scope.of(session.user)
+        found = found_or_404(data.campaign(warehouse, scope, campaign_id), "campagne")
+        report = _report(scope, campaign_id)
         return page(request, "campaign.html", session, c=found,
-                    chart=charts.delivery_chart(found["days"], "impressions"))
+                    chart=charts.delivery_chart(found["days"], "impressions"),
+                    report_html=campaign_report.to_html(report, heading_level=3) if report else None,
+                    decisions=data.decisions(warehouse, scope, campaign_id), decided=decision == "enregistree",
+                    can_decide=session.user.role == "advertiser")
+
+    @app.get("/campaigns/{campaign_id}/bilan.xlsx")
+    def campaign_report_xlsx(request: Request, campaign_id: str):
+        session = session_of(request)
+        report = found_or_404(_report(Scope.of(session.user), campaign_id), "campagne")
+        book = io.BytesIO()
+        campaign_report.write_report_xlsx(book, report)
+        name = campaign_report.file_name(campaign_id, "xlsx")
+        return Response(book.getvalue(), headers={"Content-Disposition": f'attachment; filename="{name}"'},
+                        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+    @app.post("/campaigns/{campaign_id}/decisions")
+    async def decide(request: Request, campaign_id: str):
+        """An advertiser's decision on one of its own orders of this campaign: appended to the inbox (a new
+        drop file), never an edit; the staff read, they do not decide."""
+        session = await run_in_threadpool(session_of, request)
+        form = await form_of(request, session)
+        if session.user.role != "advertiser":
+            raise Refused(403, "seul l'annonceur décide de l'admission de ses commandes")
+        order = form.get("purchase_order_id", "")
+        owned = await run_in_threadpool(warehouse.rows, Scope.of(session.user), """
+            select purchase_order_id from {order_lines} where campaign_id = $c and purchase_order_id = $po
+            limit 1""", {"c": campaign_id, "po": order})
+        found_or_404(owned or None, "bon de commande")
+        try:
+            await run_in_threadpool(record_decision, home.inbox / "admission_decisions", order,
+                                    form.get("decision", ""), form.get("refaction_eur", ""), form.get("reason", ""),
+                                    session.user.login)
+        except DecisionError as e:
+            raise Refused(400, str(e)) from None
+        return RedirectResponse(f"/campaigns/{quote(campaign_id)}?decision=enregistree#decisions", status_code=303)
 
     @app.get("/statement", response_class=HTMLResponse)
     def statement_page(request: Request, month: str | None = None):

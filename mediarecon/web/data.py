@@ -219,3 +219,16 @@ def advertiser_name(wh: PublishedWarehouse, scope: Scope, advertiser_id: str | N
         return None
     rows = wh.rows(scope, "select advertiser_name from {advertisers} where advertiser_id = $a", {"a": advertiser_id})
     return rows[0]["advertiser_name"] if rows else None
+
+
+def decisions(wh: PublishedWarehouse, scope: Scope, campaign_id: str) -> list[dict]:
+    """The campaign's orders, each with its admission decisions, oldest first (all kept: the last is current)."""
+    orders = wh.rows(scope, """
+        select purchase_order_id, sum(ordered_net_ht_eur) as ordered_net_ht_eur from {order_lines}
+        where campaign_id = $c group by purchase_order_id order by purchase_order_id""", {"c": campaign_id})
+    taken = wh.rows(scope, """
+        select * from {admission_decisions} where campaign_id = $c order by purchase_order_id, decided_at""",
+                    {"c": campaign_id})
+    for o in orders:
+        o["decisions"] = [d for d in taken if d["purchase_order_id"] == o["purchase_order_id"]]
+    return orders

@@ -33,10 +33,16 @@ RELATIONS: dict[str, tuple[str, str | None]] = {
     "objectives": ("fct_campaign_objectives", "advertiser_id = $advertiser"),
     "results": ("rpt_results_against_objectives", "advertiser_id = $advertiser"),
     "advertisers": ("reference.advertisers", "advertiser_id = $advertiser"),
+    "campaign_sites": ("fct_campaign_sites", "advertiser_id = $advertiser"),
+    "campaign_creatives": ("fct_campaign_creatives", "advertiser_id = $advertiser"),
+    "brand_safety_exclusions": ("dim_brand_safety_exclusions", "advertiser_id = $advertiser"),
+    "admission_decisions": ("fct_admission_decisions", "advertiser_id = $advertiser"),
+    "invoice_payments": ("fct_invoice_payments", "advertiser_id = $advertiser"),
     "epm_results": ("fct_epm_results", NOBODY_BUT_STAFF),
     "finding_types": ("reference.finding_types", EVERYONE),
     "epm_commitments": ("reference.epm_commitments", EVERYONE),
     "media_sellers": ("reference.media_sellers", EVERYONE),
+    "agencies": ("reference.agencies", EVERYONE),
 }
 
 # a table named outside the braces: what `Scope.sql` refuses

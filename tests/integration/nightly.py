@@ -121,7 +121,8 @@ EXACT_AMOUNT_TYPES = {"under_delivery", "delivery_without_order", "forbidden_cam
                       "invoice_without_order", "over_invoiced", "invoiced_not_delivered", "duplicate_invoice",
                       "missing_discount", "invoice_arithmetic_error", "late_payment",
                       "missing_deferred_rebate", "ceiling_threshold_crossed", "fee_on_gross", "wrong_fee_rate",
-                      "late_delivery_penalty_due", "objective_missed"}
+                      "late_delivery_penalty_due", "objective_missed", "brand_safety_breach",
+                      "invoiced_before_admission", "paid_after_rejection"}
 # Types whose amount is left for a later rule.
 NO_AMOUNT_TYPES = {"invoice_blocked", "epm_miss"}
 
@@ -152,8 +153,9 @@ def assert_labelled_anomalies_found(home, summary: dict, state_year) -> None:
 ADVERTISER_OF = {
     "order_line": {"under_delivery", "over_invoiced", "invoiced_not_delivered", "missing_discount"},
     "order_line_indicator": {"objective_missed"},
-    "purchase_order": {"fee_on_gross", "wrong_fee_rate", "late_delivery_penalty_due"},
-    "campaign": {"delivery_drop", "email_deliverability_drop", "forbidden_campaign_delivery"},
+    "purchase_order": {"fee_on_gross", "wrong_fee_rate", "late_delivery_penalty_due", "invoiced_before_admission",
+                       "paid_after_rejection"},
+    "campaign": {"delivery_drop", "email_deliverability_drop", "forbidden_campaign_delivery", "brand_safety_breach"},
     "placement": {"delivery_without_order"},
     "key": {"missing_deferred_rebate"},
     "invoice": {"invoice_without_order", "invoice_blocked", "late_payment", "duplicate_invoice",

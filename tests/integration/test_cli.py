@@ -83,7 +83,7 @@ def test_generate_run_query_status(tmp_path):
     assert {r["source"] for r in status["files_by_source"]} == {
         "purchase_orders", "order_lines", "ad_server", "regie_reports", "email_deliverability",
         "forbidden_campaigns", "penalty_events", "planned_pauses", "invoice_exports", "einvoices", "chorus_pro",
-        "chorus_pro_documents"}
+        "chorus_pro_documents", "brand_safety", "admission_decisions"}
 
 
 def test_query_is_read_only_and_errors_are_clear(tmp_path):

@@ -2,6 +2,7 @@
 published DuckDB, queried as a user would."""
 
 import csv
+import datetime as dt
 import json
 import shutil
 import subprocess
@@ -359,3 +360,82 @@ def test_results_are_filled_wherever_the_reports_carry_them_and_misses_name_thei
     found = {r["objective_key"]: r["likely_cause"] for r in query_json(
         home, "select objective_key, likely_cause from fct_campaign_objectives where status = 'missed'")}
     assert {k: found[k] for k in caused} == caused
+
+
+def test_the_statement_deducts_the_current_refactions_of_the_decisions_as_sent(first_run, state_year):
+    """The advertisers' decisions file as generated: each order's last decision is its current one; a
+    réfaction's amount is deducted once, in the month the order ends, and an ajournement it superseded is
+    kept in fct_admission_decisions with who and when."""
+    home, _, _ = first_run
+    with open(next((state_year / "inbox" / "admission_decisions").glob("*.csv")), encoding="utf-8") as f:
+        sent = list(csv.DictReader(f, delimiter=";"))
+    last = {}
+    for r in sorted(sent, key=lambda r: r["Décidé le"]):
+        last[r["N° BDC"]] = r
+    refactions = {po: Decimal(r["Montant réfaction"].replace(",", ".")) for po, r in last.items()
+                  if r["Décision"] == "réfaction"}
+    assert refactions and any(r["Décision"] == "ajournement" for r in sent)
+    rows = query_json(home, "select purchase_order_id, sum(reduction_deducted_eur) as deducted,"
+                            " count(reductions_applied) as applied from rpt_monthly_execution_statement"
+                            " where reduction_deducted_eur <> 0 group by 1")
+    assert {r["purchase_order_id"]: Decimal(r["deducted"]) for r in rows} == refactions
+    assert all(r["applied"] == 1 for r in rows)
+    history = query_json(home, "select purchase_order_id, decision, is_current, decided_by from fct_admission_decisions"
+                               " where decision = 'ajournement'")
+    assert history and all(not h["is_current"] and h["decided_by"].startswith("Service communication") for h in history)
+    assert len(query_json(home, "select * from fct_admission_decisions")) == len(sent)
+
+
+def test_report_campaign_writes_the_decree_report_of_every_digital_campaign(first_run, state_year, tmp_path):
+    """Every digital campaign of the year gets the decree's report, its sections in the decree's order, each
+    filled or marked non fourni with its source; a campaign with a labelled brand-safety breach shows it in
+    section 3 with the euros of its label; PDF too; an unknown campaign is refused (exit 2)."""
+    from openpyxl import load_workbook
+
+    from mediarecon.exports import campaign_report
+    from mediarecon.warehouse.reader import open_reader
+    from mediarecon.settings import Settings
+    from mediarecon.web.scope import Scope
+
+    home, _, _ = first_run
+    settings = Settings.from_env(home)
+    everything = Scope(None)
+    with open_reader(settings.home, settings.reader) as reader:
+        def query(template, params):
+            sql = everything.sql(template)
+            cur = reader.execute(sql, everything.params(sql, params))
+            return [dict(zip([d[0] for d in cur.description], r)) for r in cur.fetchall()]
+
+        digital = [r[0] for r in reader.execute(
+            "select distinct campaign_id from fct_order_line_delivery where media_type in"
+            " ('digital_display', 'digital_video', 'social', 'search') order by 1").fetchall()]
+        reports_ = {c: campaign_report.build(query, c) for c in digital}
+    assert len(digital) >= 5
+    order = ["1° a)", "1° b)", "1° c)", "1° d)", "1° e)", "2° a)", "2° b)", "2° c)", "3°", "4°"]
+    for c, report in reports_.items():
+        assert [s.number for s in report.sections] == order, c
+        for s in report.sections:
+            assert all(t.rows or t.empty for t in s.tables) and (s.tables or s.missing), (c, s.number)
+            assert all(" — source : " in m and "non fourni" in m for m in s.missing), (c, s.number)
+        assert report.sections[0].tables[0].rows, c  # sites: every digital campaign delivered somewhere
+        assert any(r[2] for r in report.sections[2].tables[0].rows), c  # formats from the reports' pixel sizes
+    with open(state_year / "ground_truth" / "anomalies.csv", encoding="utf-8") as f:
+        breaches = [r for r in csv.DictReader(f) if r["anomaly_type"] == "brand_safety_breach"]
+    for label in breaches:
+        campaign, site = label["entity_key"].split("|")
+        shown = reports_[campaign].sections[8].tables[1].rows
+        assert (site, dt.date.fromisoformat(label["first_date"]), dt.date.fromisoformat(label["last_date"]),
+                Decimal(label["amount_at_stake_eur"])) in shown
+        assert reports_[campaign].sections[8].tables[0].rows  # its advertiser's exclusion list is shown
+
+    campaign = breaches[0]["entity_key"].split("|")[0]
+    out = mediarecon("report", "campaign", "--home", home, "--campaign", campaign, "--out", tmp_path / "b.xlsx")
+    assert "non fourni" in out
+    book = load_workbook(tmp_path / "b.xlsx")
+    assert book.sheetnames[:4] == ["État", "1a Univers de diffusion", "1b Messages", "1c Formats"]
+    assert [r[0] for r in book["État"].iter_rows(min_row=4, values_only=True) if r[0]][-1] == "4°"
+    mediarecon("report", "campaign", "--home", home, "--campaign", campaign, "--format", "pdf",
+               "--out", tmp_path / "b.pdf")
+    assert (tmp_path / "b.pdf").read_bytes()[:5] == b"%PDF-"
+    refused = cli.invoke(app, ["report", "campaign", "--home", str(home), "--campaign", "CMP-1999-0001"])
+    assert refused.exit_code == 2 and "no order line" in refused.output

@@ -548,3 +548,90 @@ def test_results_against_objectives_on_the_campaign_page_and_in_the_statement(da
         lines[k][h] for h in ("Objectif volume", "Objectif CPM", "Objectif CPC", "Objectif CPA", "Objectif CTR (%)",
                               "Objectif taux de complétion (%)"))}
     assert listed == expected and expected
+
+
+def test_an_advertiser_appends_a_decision_on_its_own_order_only_and_the_night_lands_it(dashboard):
+    """The campaign page shows the decree's report and the orders' decisions; the form (CSRF-checked, the
+    advertiser's own orders only, never the staff's) appends a new file to the inbox, which the next nightly
+    lands: the new decision is current, the earlier ones stay with who and when."""
+    home, mine, other = dashboard["home"], dashboard["mine"], dashboard["other"]
+    folder = home / "inbox" / "admission_decisions"
+    before = sorted(p.name for p in folder.iterdir())
+    admitted = warehouse_rows(home, "select purchase_order_id, campaign_id from fct_admission_decisions"
+                                    " where advertiser_id = ? and is_current and decision = 'admission'"
+                                    " order by 1 limit 1", [mine])[0]
+    theirs = warehouse_rows(home, "select purchase_order_id from fct_order_line_delivery where advertiser_id = ?"
+                                  " order by 1 limit 1", [other])[0]["purchase_order_id"]
+    s = login(dashboard, "annonceur")
+    url = f"{dashboard['url']}/campaigns/{admitted['campaign_id']}"
+    page = s.get(url).text
+    assert 'data-testid="campaign-report"' in page and "1° a) Univers de diffusion" in page and "non fourni" in page
+    assert f'data-order="{admitted["purchase_order_id"]}"' in page and 'action="/campaigns/' in page
+    book = s.get(url + "/bilan.xlsx")
+    assert book.status_code == 200 and load_workbook(io.BytesIO(book.content)).sheetnames[0] == "État"
+    token = csrf_of(s, dashboard)
+    decision = {"purchase_order_id": admitted["purchase_order_id"], "decision": "admission", "refaction_eur": "",
+                "reason": "Bilan complété", "csrf_token": token}
+    assert s.post(url + "/decisions", data={**decision, "csrf_token": "forged"}).status_code == 403
+    assert s.post(url + "/decisions", data={**decision, "purchase_order_id": theirs}).status_code == 404
+    assert s.post(url + "/decisions", data={**decision, "decision": "rejet", "reason": ""}).status_code == 400
+    staff = login(dashboard, "sig")
+    assert staff.post(url + "/decisions", data={**decision, "csrf_token": csrf_of(staff, dashboard)}).status_code == 403
+    assert sorted(p.name for p in folder.iterdir()) == before  # nothing written by any refusal
+    r = s.post(url + "/decisions", data=decision, allow_redirects=False)
+    assert r.status_code == 303 and "decision=enregistree" in r.headers["location"]
+    assert 'data-testid="decision-recorded"' in s.get(dashboard["url"] + r.headers["location"]).text
+    written = sorted(set(p.name for p in folder.iterdir()) - set(before))
+    assert len(written) == 1 and ";annonceur;" in (folder / written[0]).read_text(encoding="utf-8")
+    # someone else's campaign report: 404 as if it did not exist
+    their_campaign = warehouse_rows(home, "select campaign_id from fct_order_line_delivery where advertiser_id = ?"
+                                          " limit 1", [other])[0]["campaign_id"]
+    assert s.get(f"{dashboard['url']}/campaigns/{their_campaign}/bilan.xlsx").status_code == 404
+
+    run(home)
+    history = warehouse_rows(home, "select decision, decided_by, reason, is_current from fct_admission_decisions"
+                                   " where purchase_order_id = ? order by decided_at", [admitted["purchase_order_id"]])
+    assert len(history) >= 2 and history[-1] == {"decision": "admission", "decided_by": "annonceur",
+                                                 "reason": "Bilan complété", "is_current": True}
+    assert not any(h["is_current"] for h in history[:-1])
+    assert "annonceur" in s.get(url).text.split('data-testid="decisions"')[1].split("</section>")[0]
+
+
+def test_in_a_browser_an_advertiser_reads_the_campaign_report_and_records_a_reduction(browser, dashboard):
+    """In Chromium: the campaign page's decree report (its ten sections in order, non fourni named), the
+    XLSX download, and a réfaction taken with the form (the refusal of a réfaction without its reason shown
+    as such), which lands in the inbox as a decision file."""
+    home, mine = dashboard["home"], dashboard["mine"]
+    order = warehouse_rows(home, "select purchase_order_id, campaign_id from fct_admission_decisions"
+                                 " where advertiser_id = ? and is_current and decision = 'admission'"
+                                 " order by 1 desc limit 1", [mine])[0]
+    folder = home / "inbox" / "admission_decisions"
+    before = {p.name for p in folder.iterdir()}
+    context, page = browser_login(browser, dashboard, "annonceur")
+    page.goto(f"{dashboard['url']}/campaigns/{order['campaign_id']}")
+    sections = page.locator("[data-testid=campaign-report] section").evaluate_all(
+        "nodes => nodes.map(n => n.dataset.section)")
+    assert sections == ["1° a)", "1° b)", "1° c)", "1° d)", "1° e)", "2° a)", "2° b)", "2° c)", "3°", "4°"]
+    assert "non fourni — source :" in page.inner_text("[data-testid=campaign-report] section[data-section='4°']")
+    with page.expect_download() as report:
+        page.click("text=Télécharger le bilan (XLSX)")
+    assert report.value.suggested_filename == f"bilan_campagne_{order['campaign_id']}.xlsx"
+    row = page.locator(f"[data-testid=decisions] tr[data-order='{order['purchase_order_id']}']")
+    row.locator("select[name=decision]").select_option("réfaction")
+    row.locator("input[name=refaction_eur]").fill("150,00")
+    row.locator("button[type=submit]").click()
+    assert "motivé" in page.inner_text("main")  # no reason: refused, nothing written
+    assert {p.name for p in folder.iterdir()} == before
+    page.go_back()
+    row = page.locator(f"[data-testid=decisions] tr[data-order='{order['purchase_order_id']}']")
+    row.locator("select[name=decision]").select_option("réfaction")
+    row.locator("input[name=refaction_eur]").fill("150,00")
+    row.locator("input[name=reason]").fill("Visibilité inférieure à l'engagement")
+    row.locator("button[type=submit]").click()
+    page.wait_for_selector("[data-testid=decision-recorded]")
+    page.screenshot(path=str(SCREENSHOTS / "campaign_decision_advertiser.png"), full_page=True)
+    written = {p.name for p in folder.iterdir()} - before
+    assert len(written) == 1
+    line = (folder / written.pop()).read_text(encoding="utf-8").splitlines()[1]
+    assert line.startswith(f"{order['purchase_order_id']};réfaction;150,00;Visibilité inférieure à l'engagement;annonceur;")
+    context.close()

@@ -47,6 +47,15 @@ GOOD = {
         "Campagne": "CMP-2025-0001", "Annonceur": "SPF", "Interdite depuis le": "15/04/2025",
         "Motif": "Campagne retirée",
     },
+    "brand_safety": {
+        "SIRET annonceur": "38375367000017", "Type": "domaine", "Site, domaine ou groupe de sites": "paris-turf.example",
+        "Exclu depuis le": "01/03/2025", "Motif": "Jeux d'argent",
+    },
+    "admission_decisions": {
+        "N° BDC": "2500000001", "Décision": "réfaction", "Montant réfaction": "1 250,00",
+        "Motif": "Visibilité inférieure à l'engagement", "Décidé par": "Service communication SPF",
+        "Décidé le": "2025-04-02 10:15",
+    },
 }
 
 # The bad row gets another key than the good one, so that only the rule under test fires.
@@ -57,6 +66,8 @@ OTHER_KEY = {
     "regie_reports": {"Date de diffusion": "04/03/2025"},
     "email_deliverability": {"ESPName": "free.fr"},
     "forbidden_campaigns": {"Campagne": "CMP-2025-0002"},
+    "brand_safety": {"Site, domaine ou groupe de sites": "casino.example"},
+    "admission_decisions": {"Décidé le": "2025-04-03 09:00"},
 }
 
 # (source, column header, bad value, expected rule fragment)
@@ -75,6 +86,13 @@ BAD = [
     ("regie_reports", "Quantité diffusée", "0", "greater_than"),
     ("email_deliverability", "DeliveredMessagesCount", "96", "attempted_equals_delivered_plus_failures"),
     ("forbidden_campaigns", "Interdite depuis le", "2025-04-15", "str_matches"),
+    ("brand_safety", "Type", "liste", "isin"),
+    ("brand_safety", "SIRET annonceur", "38375367000018", "siret_key"),
+    ("brand_safety", "Site, domaine ou groupe de sites", "deux sites", "str_matches"),
+    ("admission_decisions", "Décision", "acceptée", "isin"),
+    ("admission_decisions", "Montant réfaction", "", "refaction_has_a_positive_amount"),
+    ("admission_decisions", "Motif", "", "refaction_or_rejection_is_motivated"),
+    ("admission_decisions", "Décidé le", "02/04/2025", "str_matches"),
 ]
 
 

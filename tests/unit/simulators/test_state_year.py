@@ -100,7 +100,10 @@ def test_results_and_objectives_leave_every_other_draw_as_it_was(tmp_path, monke
         a, b = with_them / rel, without / rel
         if rel.parts[1:2] == ("ad_server",):
             layouts.add(len(cells(a, 99, ",", "utf-8")[7]))
-            assert cells(a, len(CM360_FIELDS), ",", "utf-8") == cells(b, 99, ",", "utf-8"), rel
+            # the format (Creative Pixel Size, #21) ends every report, with or without the results
+            assert cells(b, 99, ",", "utf-8")[7] == CM360_FIELDS + ["Creative Pixel Size"], rel
+            assert cells(a, len(CM360_FIELDS), ",", "utf-8") == cells(b, len(CM360_FIELDS), ",", "utf-8"), rel
+            assert [r[-1:] for r in cells(a, 99, ",", "utf-8")] == [r[-1:] for r in cells(b, 99, ",", "utf-8")], rel
         elif rel.parts[1:2] == ("order_lines",):
             n = len(cells(b, 99, ";", "cp1252")[0]) - len(OBJECTIVE_HEADERS)
             assert cells(a, n, ";", "cp1252") == cells(b, n, ";", "cp1252"), rel
@@ -111,4 +114,46 @@ def test_results_and_objectives_leave_every_other_draw_as_it_was(tmp_path, monke
             assert len(kept) < len(cells(a, 99, ",", "utf-8"))
         else:
             assert a.read_bytes() == b.read_bytes(), rel
-    assert layouts == {len(CM360_FIELDS), len(CM360_FIELDS) + 8}
+    assert layouts == {len(CM360_FIELDS) + 1, len(CM360_FIELDS) + 9}
+
+
+def test_brand_safety_and_decisions_leave_every_other_file_and_label_as_they_were(tmp_path, monkeypatch):
+    """Exclusion lists, breaches and decisions (#21) come last from streams of their own: without breaches
+    and decisions, only the breach placements' site cells, the two new files and the new labels differ."""
+    from simulators.state_year import StateYearGenerator
+
+    with_them, without = tmp_path / "with", tmp_path / "without"
+    generate(with_them, seed=4, scale=0.03)
+    real = StateYearGenerator.choose_brand_safety
+
+    def no_breach(self):
+        real(self)
+        self.breach_sites, self.exclusions = {}, self.exclusions[:0]
+        self.labels = [r for r in self.labels if r["anomaly_type"] != "brand_safety_breach"]
+
+    monkeypatch.setattr(StateYearGenerator, "choose_brand_safety", no_breach)
+    monkeypatch.setattr(StateYearGenerator, "decide_admissions", lambda self, invoices: setattr(self, "decisions", []))
+    generate(without, seed=4, scale=0.03)
+    new_types = {"brand_safety_breach", "invoiced_before_admission", "paid_after_rejection"}
+    breach_sites = {"forum-anonyme.example", "www.paris-turf-bonus.example", "casino-en-ligne.example"}
+    changed_cells = 0
+    for a in sorted(p for p in with_them.rglob("*") if p.is_file()):
+        rel = a.relative_to(with_them)
+        b = without / rel
+        if rel.parts[1:2] in (("brand_safety",), ("admission_decisions",)):
+            assert len(b.read_text(encoding="utf-8").splitlines()) == 1  # the header only
+        elif rel.name == "anomalies.csv":
+            with open(a, encoding="utf-8") as fa, open(b, encoding="utf-8") as fb:
+                kept = [r for r in csv.DictReader(fa) if r["anomaly_type"] not in new_types]
+                assert kept == list(csv.DictReader(fb))
+        elif rel.parts[1:2] == ("ad_server",):
+            rows_a, rows_b = a.read_text(encoding="utf-8").splitlines(), b.read_text(encoding="utf-8").splitlines()
+            assert len(rows_a) == len(rows_b)
+            for x, y in zip(rows_a, rows_b):
+                if x != y:
+                    cx, cy = next(csv.reader([x])), next(csv.reader([y]))
+                    assert cx[8] in breach_sites and cx[:8] + cx[9:] == cy[:8] + cy[9:], rel
+                    changed_cells += 1
+        else:
+            assert a.read_bytes() == b.read_bytes(), rel
+    assert changed_cells > 0

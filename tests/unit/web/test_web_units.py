@@ -82,7 +82,7 @@ def test_the_scope_filters_every_relation_and_refuses_a_bare_table():
     assert staff.allows(None) and staff.allows("ADV-SIG")
     # every relation holding advertisers' rows has a filter (only reference lists are whole)
     assert {name for name, (_, keep) in RELATIONS.items() if keep is None} == \
-        {"finding_types", "epm_commitments", "media_sellers"}
+        {"finding_types", "epm_commitments", "media_sellers", "agencies"}
 
 
 def test_the_warehouse_reader_reopens_on_a_new_published_file(tmp_path):

@@ -3,8 +3,9 @@
 -- items the CCAP lists; statement_month and advertiser_id let the coordinator take the global statement
 -- and each advertiser its own. Ordonnateur level 1 is the ordering entity, level 2 its ordering service
 -- (Chorus Pro service code). Fees TTC are the order's fees HT + 20 % VAT. Penalties (fct_order_penalties)
--- are applied in the statement of the month the order ends, deducted from the price to pay; réfactions
--- (price reductions agreed case by case) have no source yet and stay empty (null).
+-- and réfactions (the price reduction of the order's current decision, fct_admission_decisions) are
+-- applied in the statement of the month the order ends, deducted from the price to pay; reductions_applied
+-- says which réfaction (its reason, who decided it and when).
 with
 
 purchase_orders as (
@@ -21,6 +22,11 @@ advertisers as (
 
 penalties as (
     select * from {{ ref('fct_order_penalties') }}
+),
+
+refactions as (
+    select * from {{ ref('fct_admission_decisions') }}
+    where is_current and decision = 'refaction'
 ),
 
 months as (
@@ -43,7 +49,13 @@ orders as (
         quantities.ordered_quantity,
         cast(purchase_orders.fee_ht_eur * 1.2 as decimal(18, 2)) as fees_ttc_eur,
         coalesce(penalties.late_penalty_eur, 0) as late_penalty_eur,
-        coalesce(penalties.poor_execution_penalty_eur, 0) as other_penalty_eur
+        coalesce(penalties.poor_execution_penalty_eur, 0) as other_penalty_eur,
+        coalesce(refactions.refaction_eur, 0) as refaction_eur,
+        {{ dbt.concat([
+            "refactions.reason", "' (réfaction du '",
+            dbt.concat(["cast(refactions.decided_date as " ~ dbt.type_string() ~ ")"]),
+            "', '", "refactions.decided_by", "')'"
+        ]) }} as refaction_text
     from purchase_orders
     left join advertisers
         on purchase_orders.advertiser_siret = advertisers.siret
@@ -51,6 +63,8 @@ orders as (
         on purchase_orders.purchase_order_id = quantities.purchase_order_id
     left join penalties
         on purchase_orders.purchase_order_id = penalties.purchase_order_id
+    left join refactions
+        on purchase_orders.purchase_order_id = refactions.purchase_order_id
 ),
 
 statement_rows as (
@@ -67,7 +81,16 @@ statement_rows as (
             when months.statement_month = cast({{ dbt.date_trunc('month', 'orders.end_date') }} as date)
                 then orders.other_penalty_eur
             else 0
-        end as other_penalties_eur
+        end as other_penalties_eur,
+        case
+            when months.statement_month = cast({{ dbt.date_trunc('month', 'orders.end_date') }} as date)
+                then orders.refaction_eur
+            else 0
+        end as refactions_eur,
+        case
+            when months.statement_month = cast({{ dbt.date_trunc('month', 'orders.end_date') }} as date)
+                then orders.refaction_text
+        end as refactions_applied
     from orders
     inner join months
         on
@@ -91,13 +114,13 @@ final as (
         ordered_quantity,
         net_ttc_eur as media_ordered_ttc_eur,
         fees_ttc_eur as fees_received_ttc_eur,
-        cast(net_ttc_eur + fees_ttc_eur - late_penalties_eur - other_penalties_eur as decimal(18, 2))
+        cast(net_ttc_eur + fees_ttc_eur - late_penalties_eur - other_penalties_eur - refactions_eur as decimal(18, 2))
             as price_to_pay_ttc_eur,
-        cast(null as decimal(18, 2)) as reduction_deducted_eur,
+        cast(refactions_eur as decimal(18, 2)) as reduction_deducted_eur,
         cast(late_penalties_eur as decimal(18, 2)) as late_penalties_eur,
         cast(other_penalties_eur as decimal(18, 2)) as other_penalties_eur,
         cast(late_penalties_eur + other_penalties_eur as decimal(18, 2)) as penalties_deducted_eur,
-        cast(null as {{ dbt.type_string() }}) as reductions_applied
+        refactions_applied as reductions_applied
     from statement_rows
 )
 

@@ -37,6 +37,12 @@ unioned as (
     select * from {{ ref('int_findings__duplicate_invoice') }}
     union all
     select * from {{ ref('int_findings__invoice_arithmetic_error') }}
+    union all
+    select * from {{ ref('int_findings__brand_safety_breach') }}
+    union all
+    select * from {{ ref('int_findings__invoiced_before_admission') }}
+    union all
+    select * from {{ ref('int_findings__paid_after_rejection') }}
 ),
 
 finding_types as (

@@ -19,6 +19,7 @@ renamed as (
         placement_name,
         site_name,
         creative_name,
+        creative_pixel_size,
         -- metrics
         impressions,
         clicks,
