@@ -78,10 +78,10 @@ def test_results_and_objectives_leave_every_other_draw_as_it_was(tmp_path, monke
     """Conversions, revenue, video completions and objectives come from streams of their own: without them
     (the year as generated before #19) every file is the same once their columns are dropped, and so is
     every other label; with them, objective_missed labels appear and some CM360 reports (advertisers
-    without Floodlight) keep today's layout."""
+    without Floodlight) and some régie bilans (régies that measure nothing) keep today's layout."""
     import io
 
-    from simulators.state_year import CM360_FIELDS, OBJECTIVE_HEADERS, StateYearGenerator
+    from simulators.state_year import CM360_FIELDS, OBJECTIVE_HEADERS, REGIE_RESULT_FIELDS, StateYearGenerator
 
     with_them, without = tmp_path / "with", tmp_path / "without"
     generate(with_them, seed=4, scale=0.03)
@@ -105,10 +105,14 @@ def test_results_and_objectives_leave_every_other_draw_as_it_was(tmp_path, monke
             n = len(cells(b, 99, ";", "cp1252")[0]) - len(OBJECTIVE_HEADERS)
             assert cells(a, n, ";", "cp1252") == cells(b, n, ";", "cp1252"), rel
             assert any(any(r[n:]) for r in cells(a, 99, ";", "cp1252")[1:])
+        elif rel.parts[1:2] == ("regie_reports",):  # some bilans carry the régie's results after today's columns
+            encoding = "cp1252" if b"\r\n" in b.read_bytes() else "utf-8"
+            layouts.add(("regie", len(cells(a, 99, ";", encoding)[0])))
+            assert cells(a, 7, ";", encoding) == cells(b, 99, ";", encoding), rel
         elif rel.name == "anomalies.csv":
             kept = [r for r in cells(a, 99, ",", "utf-8") if r[0] != "objective_missed"]
             assert kept == cells(b, 99, ",", "utf-8")
             assert len(kept) < len(cells(a, 99, ",", "utf-8"))
         else:
             assert a.read_bytes() == b.read_bytes(), rel
-    assert layouts == {len(CM360_FIELDS), len(CM360_FIELDS) + 8}
+    assert layouts == {len(CM360_FIELDS), len(CM360_FIELDS) + 8, ("regie", 7), ("regie", 7 + len(REGIE_RESULT_FIELDS))}
