@@ -812,6 +812,7 @@ class StateYearGenerator:
                  and ln.order_line_id not in used]
         for indicator in ("cpm_max", "cpc_max", "cpa_max", "ctr_min", "completion_rate_min"):
             n = max(1, round(OBJECTIVE_MISSES[indicator] * self.scale))
+            shifted = False
             for c, ln in [(c, ln) for c, ln in clean if ln.order_line_id not in used
                           and indicator in OBJECTIVES_BY_MEDIA[ln.media_type]
                           and self._measurable(indicator, results[ln.order_line_id])][:n]:
@@ -819,9 +820,13 @@ class StateYearGenerator:
                 target, achieved, amount = self._objective(indicator, results[ln.order_line_id], model, rng, miss=True)
                 self.objectives[ln.order_line_id] = {indicator: target, "model": model}
                 used.add(ln.order_line_id)
+                # the first CPC miss outside a delivery drop (whose euros are costs) also had its CPC raised
+                cause = (indicator == "cpc_max" and not shifted and c.campaign_id not in self.drop_campaigns
+                         and self._shift_cpc(ln))
+                shifted = shifted or cause
                 self._label("objective_missed", f"{ln.order_line_id}|{indicator}", ln.start, ln.end, amount,
                             f"{indicator} objective {target}, achieved {achieved:.4f}"
-                            + (f" ({model})" if model else ""))
+                            + (f" ({model})" if model else "") + ("; cause: cpc_change" if cause else ""))
         # CPA objectives of lines only their régie measures (its bilan's conversions, post-impression): the
         # first missed, labelled; the next met, silent
         regie_measured = [(c, ln) for c in self.campaigns for ln in c.lines
@@ -852,6 +857,29 @@ class StateYearGenerator:
             if delivered(ln) >= ln.quantity and rng.random() < 0.5:
                 stated["volume_min"] = ln.quantity
             self.objectives[ln.order_line_id] = stated
+
+    def _shift_cpc(self, ln: OrderLine) -> bool:
+        """Raise a CPC line's cost over its last 7 delivery days by 6 % and lower its first 7 days' by as many
+        euros: the CPC a trafficker raises to push delivery (0.55 -> 0.58 EUR), which the warehouse names as a
+        cost miss's likely cause (cpc_change). The line's total cost, and so its objectives' deviations, stay
+        as they were. False when the line has fewer than 14 days of delivery."""
+        rows = [r for rows in self.ad_rows.values() for r in rows if r[7] == ln.order_line_id]
+        days = sorted({r[0] for r in rows})
+        if len(days) < 14:
+            return False
+        first = [r for r in rows if r[0] in days[:7]]
+        raised = Decimal("0")
+        for r in (r for r in rows if r[0] in days[-7:]):
+            new = money(r[14] * Decimal("1.06"))
+            raised, r[14] = raised + new - r[14], new
+        base, left = sum(r[14] for r in first), raised
+        biggest = max(first, key=lambda r: r[14])
+        for r in first:
+            if r is not biggest:
+                cut = money(raised * r[14] / base)
+                r[14], left = r[14] - cut, left - cut
+        biggest[14] -= left
+        return True
 
     @staticmethod
     def _measurable(indicator: str, t: dict) -> bool:

@@ -334,8 +334,8 @@ def test_nothing_the_auditor_runs_writes_anything(first_run, tmp_path):
 def test_results_are_filled_wherever_the_reports_carry_them_and_misses_name_their_cause(first_run, state_year):
     """CPA, conversion rate and ROAS exist for exactly the campaigns whose CM360 reports carry Floodlight
     columns, CPA and ROAS also for those whose régie declares conversions in its bilans (source regie),
-    video completion for those with video plays (read from the files as sent); a labelled
-    volume miss names the cause the generator built it on (a delivery drop, a planned pause)."""
+    video completion for those with video plays (read from the files as sent); a labelled miss names
+    the cause the generator built it on (a delivery drop, a planned pause, a CPC raised mid-flight)."""
     home, _, _ = first_run
     with_conversions, with_plays = set(), set()
     for path in sorted((state_year / "inbox" / "ad_server").glob("*.csv")):
@@ -377,7 +377,7 @@ def test_results_are_filled_wherever_the_reports_carry_them_and_misses_name_thei
     with open(state_year / "ground_truth" / "anomalies.csv", encoding="utf-8") as f:
         caused = {r["entity_key"]: r["note"].split("cause: ")[1] for r in csv.DictReader(f)
                   if r["anomaly_type"] == "objective_missed" and "cause: " in r["note"]}
-    assert set(caused.values()) == {"delivery_drop", "planned_pause"}
+    assert set(caused.values()) == {"delivery_drop", "planned_pause", "cpc_change"}
     found = {r["objective_key"]: r["likely_cause"] for r in query_json(
         home, "select objective_key, likely_cause from fct_campaign_objectives where status = 'missed'")}
     assert {k: found[k] for k in caused} == caused
