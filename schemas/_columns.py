@@ -8,8 +8,10 @@ timestamp kind carries its calendar check (31/02/2025 matches the pattern but is
 
 from __future__ import annotations
 
+import pandas as pd
 import pandera.pandas as pa
 import pyarrow as pa_arrow
+from pandera.typing import Series
 
 # at most as many digits as the Parquet decimals hold (18,2 and 9,4): a longer number is a bad row, not
 # a crash when the file is written
@@ -78,6 +80,34 @@ DISCOUNTS = ["volume_discount_eur", "public_interest_discount_eur", "professiona
 # Row rules shared by several sources, to the cent (money is DECIMAL(18,2) when they run)
 NET_EQUALS_GROSS_MINUS_DISCOUNTS = "gross_ht_eur - " + " - ".join(DISCOUNTS) + " = net_ht_eur"
 TTC_EQUALS_NET_PLUS_VAT = "net_ht_eur + vat_eur = net_ttc_eur"
+
+
+# Results a delivery report may carry (#19): conversions (click-through and view-through apart), their
+# revenue, video plays and completions, under the names of CM360's columns (schemas/ad_server.py) wherever
+# they come from (a régie's bilan: schemas/regie_reports.py); all optional, and checked by the same rules.
+RESULT_ROW_RULES = {
+    "total_conversions_are_click_plus_view":
+        "total_conversions = click_through_conversions + view_through_conversions",
+    "total_revenue_is_click_plus_view":
+        "total_revenue_eur = click_through_revenue_eur + view_through_revenue_eur",
+    "completions_not_above_plays": "video_completions <= video_plays",
+}
+
+
+class ResultColumns(pa.DataFrameModel):
+    """The optional result columns, declared once; a model deriving from it has them (before its own)."""
+
+    total_conversions: Series[pd.Int64Dtype] = integer(ge=0, nullable=True)
+    click_through_conversions: Series[pd.Int64Dtype] = integer(ge=0, nullable=True)
+    view_through_conversions: Series[pd.Int64Dtype] = integer(ge=0, nullable=True)
+    total_revenue_eur: Series[str] = money(nullable=True)
+    click_through_revenue_eur: Series[str] = money(nullable=True)
+    view_through_revenue_eur: Series[str] = money(nullable=True)
+    video_plays: Series[pd.Int64Dtype] = integer(ge=0, nullable=True)
+    video_completions: Series[pd.Int64Dtype] = integer(ge=0, nullable=True)
+
+
+RESULT_COLUMNS = tuple(ResultColumns.to_schema().columns)
 
 
 def column_kinds(model) -> dict[str, str]:

@@ -1,10 +1,9 @@
 """Ad-server delivery, Campaign Manager 360 report layout. One row per placement x creative x day."""
 
 import pandas as pd
-import pandera.pandas as pa
 from pandera.typing import Series
 
-from schemas._columns import date_iso, integer, money, text
+from schemas._columns import RESULT_COLUMNS, RESULT_ROW_RULES, ResultColumns, date_iso, integer, money, text
 
 # CM360 writes UI labels, not API names (dfa:placementExternalId -> "Placement External ID").
 HEADERS = {
@@ -36,13 +35,11 @@ HEADERS = {
     # the creative's format (decree 2017-159, 1° c), as CM360 names the dimension: 300x250, 1x1 for video...
     "Creative Pixel Size": "creative_pixel_size",
 }
-CONVERSION_COLUMNS = {"total_conversions", "click_through_conversions", "view_through_conversions",
-                      "total_revenue_eur", "click_through_revenue_eur", "view_through_revenue_eur",
-                      "video_plays", "video_completions"}
+CONVERSION_COLUMNS = set(RESULT_COLUMNS)
 OPTIONAL = {"order_line_ref", "viewable_impressions", "creative_pixel_size"} | CONVERSION_COLUMNS
 
 
-class AdServerDeliveryRow(pa.DataFrameModel):
+class AdServerDeliveryRow(ResultColumns):  # the optional result columns first
     delivery_date: Series[str] = date_iso()
     advertiser_name: Series[str] = text()
     cm360_advertiser_id: Series[str] = text(str_matches=r"^\d+$")
@@ -58,14 +55,6 @@ class AdServerDeliveryRow(pa.DataFrameModel):
     clicks: Series[pd.Int64Dtype] = integer(ge=0)
     viewable_impressions: Series[pd.Int64Dtype] = integer(ge=0, nullable=True)
     media_cost_eur: Series[str] = money(nullable=True)
-    total_conversions: Series[pd.Int64Dtype] = integer(ge=0, nullable=True)
-    click_through_conversions: Series[pd.Int64Dtype] = integer(ge=0, nullable=True)
-    view_through_conversions: Series[pd.Int64Dtype] = integer(ge=0, nullable=True)
-    total_revenue_eur: Series[str] = money(nullable=True)
-    click_through_revenue_eur: Series[str] = money(nullable=True)
-    view_through_revenue_eur: Series[str] = money(nullable=True)
-    video_plays: Series[pd.Int64Dtype] = integer(ge=0, nullable=True)
-    video_completions: Series[pd.Int64Dtype] = integer(ge=0, nullable=True)
     creative_pixel_size: Series[str] = text(nullable=True)
 
     class Config:
@@ -76,9 +65,5 @@ class AdServerDeliveryRow(pa.DataFrameModel):
         # row rules: SQL over the typed columns, broken when false (a NULL operand: the column's own rule)
         metadata = {"row_rules": {
             "viewable_not_above_impressions": "viewable_impressions <= impressions",
-            "total_conversions_are_click_plus_view":
-                "total_conversions = click_through_conversions + view_through_conversions",
-            "total_revenue_is_click_plus_view":
-                "total_revenue_eur = click_through_revenue_eur + view_through_revenue_eur",
-            "completions_not_above_plays": "video_completions <= video_plays",
+            **RESULT_ROW_RULES,
         }}

@@ -100,7 +100,12 @@ OBJECTIVES_BY_MEDIA = {
 }
 # labelled misses per indicator and year at scale 1 (at least one each)
 OBJECTIVE_MISSES = {"cpm_max": 4, "cpc_max": 3, "cpa_max": 4, "ctr_min": 3, "completion_rate_min": 3,
-                    "volume_min": 4}
+                    "volume_min": 4, "regie_cpa_max": 2}
+# Results a régie declares in its bilan (#19), for the media whose régies measure them (post-campaign
+# studies: no click on a spot, so post-impression only); the régie's other bilans keep today's layout
+REGIE_RESULT_FIELDS = ["Conversions", "Conversions post-clic", "Conversions post-impression", "Chiffre d'affaires HT",
+                       "Chiffre d'affaires post-clic HT", "Chiffre d'affaires post-impression HT"]
+REGIE_MEASURED_MEDIA = ("tv", "radio", "cinema")
 OBJECTIVE_HEADERS = ["Objectif volume", "Objectif CPM", "Objectif CPC", "Objectif CPA", "Objectif CTR (%)",
                      "Objectif taux de complétion (%)", "Modèle d'attribution", "Fenêtre d'attribution (jours)"]
 ATTRIBUTION_FR = {"last_click": "dernier_clic", "post_impression": "post_impression"}
@@ -230,6 +235,8 @@ class StateYearGenerator:
         # rows per output file, keyed by file path relative to inbox
         self.ad_rows: dict[str, list[list]] = defaultdict(list)
         self.objectives: dict[str, dict] = {}  # order line id -> its objective columns as written
+        self.regie_rates: dict[str, tuple] = {}  # order line id -> conversions per unit, revenue per conversion
+        self.regie_results: dict[str, dict] = defaultdict(lambda: defaultdict(Decimal))  # as the warehouse sums them
         self.regie_rows: dict[str, list[list]] = defaultdict(list)
         self.email_rows: dict[str, list[list]] = defaultdict(list)
 
@@ -754,6 +761,21 @@ class StateYearGenerator:
             for r, x, a, b, p_, c_ in zip(rows, rates, ct, vt, plays, completions):
                 a, b = int(a), int(b)
                 r += [a + b, a, b, (a + b) * x[2], a * x[2], b * x[2], int(p_), int(c_)]
+        # some régies declare results in their bilans: conversions per diffusion day, all post-impression
+        for path in sorted(self.regie_rows):
+            rows = self.regie_rows[path]
+            if lines[rows[0][0]].media_type not in REGIE_MEASURED_MEDIA or rng.random() < 0.4:
+                continue
+            for r in rows:
+                ln = lines[r[0]]
+                per_unit, per_conversion = self.regie_rates.setdefault(
+                    ln.order_line_id, (float(rng.uniform(2, 20)), money(rng.uniform(5, 60))))
+                n = int(rng.poisson(r[5] * per_unit))
+                revenue = n * per_conversion
+                r += [n, 0, n, fr(revenue), fr(Decimal("0.00")), fr(revenue)]
+                t = self.regie_results[ln.order_line_id]
+                t["cost"] += money(r[5] * ln.net_unit_price)
+                t["total_conversions"] += n
 
     def _line_results(self) -> dict[str, dict]:
         """Each order line's ad-server totals as the warehouse sums them (every row naming the line)."""
@@ -807,6 +829,7 @@ class StateYearGenerator:
                  and ln.order_line_id not in used]
         for indicator in ("cpm_max", "cpc_max", "cpa_max", "ctr_min", "completion_rate_min"):
             n = max(1, round(OBJECTIVE_MISSES[indicator] * self.scale))
+            shifted = False
             for c, ln in [(c, ln) for c, ln in clean if ln.order_line_id not in used
                           and indicator in OBJECTIVES_BY_MEDIA[ln.media_type]
                           and self._measurable(indicator, results[ln.order_line_id])][:n]:
@@ -814,9 +837,28 @@ class StateYearGenerator:
                 target, achieved, amount = self._objective(indicator, results[ln.order_line_id], model, rng, miss=True)
                 self.objectives[ln.order_line_id] = {indicator: target, "model": model}
                 used.add(ln.order_line_id)
+                # the first CPC miss outside a delivery drop (whose euros are costs) also had its CPC raised
+                cause = (indicator == "cpc_max" and not shifted and c.campaign_id not in self.drop_campaigns
+                         and self._shift_cpc(ln))
+                shifted = shifted or cause
                 self._label("objective_missed", f"{ln.order_line_id}|{indicator}", ln.start, ln.end, amount,
                             f"{indicator} objective {target}, achieved {achieved:.4f}"
-                            + (f" ({model})" if model else ""))
+                            + (f" ({model})" if model else "") + ("; cause: cpc_change" if cause else ""))
+        # CPA objectives of lines only their régie measures (its bilan's conversions, post-impression): the
+        # first missed, labelled; the next met, silent
+        regie_measured = [(c, ln) for c in self.campaigns for ln in c.lines
+                          if self.regie_results.get(ln.order_line_id, {}).get("total_conversions")
+                          and c.campaign_id not in busy and ln.order_line_id not in busy_lines]
+        n_regie = max(1, round(OBJECTIVE_MISSES["regie_cpa_max"] * self.scale))
+        for i, (c, ln) in enumerate(regie_measured[: n_regie + 1]):
+            target, achieved, amount = self._objective("cpa_max", self.regie_results[ln.order_line_id],
+                                                       "post_impression", rng, miss=i < n_regie)
+            self.objectives[ln.order_line_id] = {"cpa_max": target, "model": "post_impression"}
+            used.add(ln.order_line_id)
+            if i < n_regie:
+                self._label("objective_missed", f"{ln.order_line_id}|cpa_max", ln.start, ln.end, amount,
+                            f"cpa_max objective {target}, achieved {achieved:.4f} (post_impression), measured by "
+                            "its régie only")
         # met objectives (and unmeasurable ones) on half of the other lines: silent
         for c, ln in order:
             if ln.order_line_id in used or rng.random() < 0.5:
@@ -832,6 +874,29 @@ class StateYearGenerator:
             if delivered(ln) >= ln.quantity and rng.random() < 0.5:
                 stated["volume_min"] = ln.quantity
             self.objectives[ln.order_line_id] = stated
+
+    def _shift_cpc(self, ln: OrderLine) -> bool:
+        """Raise a CPC line's cost over its last 7 delivery days by 6 % and lower its first 7 days' by as many
+        euros: the CPC a trafficker raises to push delivery (0.55 -> 0.58 EUR), which the warehouse names as a
+        cost miss's likely cause (cpc_change). The line's total cost, and so its objectives' deviations, stay
+        as they were. False when the line has fewer than 14 days of delivery."""
+        rows = [r for rows in self.ad_rows.values() for r in rows if r[7] == ln.order_line_id]
+        days = sorted({r[0] for r in rows})
+        if len(days) < 14:
+            return False
+        first = [r for r in rows if r[0] in days[:7]]
+        raised = Decimal("0")
+        for r in (r for r in rows if r[0] in days[-7:]):
+            new = money(r[14] * Decimal("1.06"))
+            raised, r[14] = raised + new - r[14], new
+        base, left = sum(r[14] for r in first), raised
+        biggest = max(first, key=lambda r: r[14])
+        for r in first:
+            if r is not biggest:
+                cut = money(raised * r[14] / base)
+                r[14], left = r[14] - cut, left - cut
+        biggest[14] -= left
+        return True
 
     @staticmethod
     def _measurable(indicator: str, t: dict) -> bool:
@@ -890,7 +955,8 @@ class StateYearGenerator:
         for path, rows in sorted(self.regie_rows.items()):
             # radio and press régies send Windows-1252 files; the others UTF-8
             enc = "cp1252" if any(s in path for s in ("lagp", "nrjg", "mpub", "366")) else "utf-8"
-            write_csv(inbox / path, regie_header, rows, delimiter=";", encoding=enc)
+            header = regie_header + (REGIE_RESULT_FIELDS if len(rows[0]) > len(regie_header) else [])
+            write_csv(inbox / path, header, rows, delimiter=";", encoding=enc)
             files += 1
         email_header = ["Date", "CampaignID", "CustomCampaign", "ESPName", "AttemptedMessagesCount",
                         "DeliveredMessagesCount", "SoftBouncedMessagesCount", "HardBouncedMessagesCount",

@@ -42,7 +42,7 @@ SOURCES: dict[str, SourceSpec] = {
                    patterns=("*.csv", "*.csv.gz"), optional=frozenset(ad_server.OPTIONAL)),
         SourceSpec("regie_reports", "régie campaign reports (bilans)", read_french_csv,
                    regie_reports.HEADERS, regie_reports.RegieReportRow, french_numbers=True,
-                   patterns=("*.csv", "*.csv.gz")),
+                   patterns=("*.csv", "*.csv.gz"), optional=frozenset(regie_reports.OPTIONAL)),
         SourceSpec("email_deliverability", "e-mail router statistics per ISP and day",
                    partial(read_delimited, delimiter=","), email_deliverability.HEADERS,
                    email_deliverability.EmailDeliverabilityRow, french_numbers=False),

@@ -3,6 +3,7 @@ published DuckDB, queried as a user would."""
 
 import csv
 import datetime as dt
+import io
 import json
 import shutil
 import subprocess
@@ -333,8 +334,9 @@ def test_nothing_the_auditor_runs_writes_anything(first_run, tmp_path):
 
 def test_results_are_filled_wherever_the_reports_carry_them_and_misses_name_their_cause(first_run, state_year):
     """CPA, conversion rate and ROAS exist for exactly the campaigns whose CM360 reports carry Floodlight
-    columns, video completion for those with video plays (read from the files as sent); a labelled
-    volume miss names the cause the generator built it on (a delivery drop, a planned pause)."""
+    columns, CPA and ROAS also for those whose régie declares conversions in its bilans (source regie),
+    video completion for those with video plays (read from the files as sent); a labelled miss names
+    the cause the generator built it on (a delivery drop, a planned pause, a CPC raised mid-flight)."""
     home, _, _ = first_run
     with_conversions, with_plays = set(), set()
     for path in sorted((state_year / "inbox" / "ad_server").glob("*.csv")):
@@ -347,16 +349,36 @@ def test_results_are_filled_wherever_the_reports_carry_them_and_misses_name_thei
                 if int(r["Video Plays"]):
                     with_plays.add(r["Campaign External ID"])
     assert with_conversions and with_plays
+    # the lines whose régie declares conversions in its bilans (no ad-server count for these offline lines)
+    regie_lines = set()
+    for path in sorted((state_year / "inbox" / "regie_reports").glob("*.csv")):
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:  # radio and press régies send Windows-1252
+            text = path.read_text(encoding="cp1252")
+        rows = list(csv.DictReader(io.StringIO(text), delimiter=";"))
+        regie_lines |= {r["Référence ordre"] for r in rows if r.get("Conversions")}
+    assert regie_lines
+    regie_campaigns = {r["campaign_id"] for r in query_json(
+        home, "select distinct campaign_id from fct_order_line_delivery where order_line_id in ("
+              + ", ".join(f"'{x}'" for x in sorted(regie_lines)) + ")")}
     kpis = query_json(home, "select campaign_id, max(cpa_eur) as cpa, max(roas) as roas, max(conversion_rate) as rate,"
-                            " max(video_completion_rate) as completion from fct_campaign_kpis group by 1")
-    assert {k["campaign_id"] for k in kpis if k["cpa"] is not None} == with_conversions
-    assert {k["campaign_id"] for k in kpis if k["roas"] is not None} == with_conversions
-    assert {k["campaign_id"] for k in kpis if k["rate"] is not None} == with_conversions
+                            " max(video_completion_rate) as completion, max(conversions_source) as source"
+                            " from fct_campaign_kpis group by 1")
+    assert {k["campaign_id"] for k in kpis if k["cpa"] is not None} == with_conversions | regie_campaigns
+    assert {k["campaign_id"] for k in kpis if k["roas"] is not None} == with_conversions | regie_campaigns
+    assert {k["campaign_id"] for k in kpis if k["rate"] is not None} == with_conversions  # a bilan has no clicks
     assert {k["campaign_id"] for k in kpis if k["completion"] is not None} == with_plays
+    assert {k["campaign_id"] for k in kpis if k["source"] == "regie"} == regie_campaigns
+    # a CPA objective only a régie measures is judged on its declaration: the labelled miss and a met one
+    judged = query_json(home, "select order_line_id, status from fct_campaign_objectives"
+                              " where achieved_source = 'regie' and indicator = 'cpa_max'")
+    assert {j["order_line_id"] for j in judged} <= regie_lines
+    assert {j["status"] for j in judged} == {"met", "missed"}
     with open(state_year / "ground_truth" / "anomalies.csv", encoding="utf-8") as f:
         caused = {r["entity_key"]: r["note"].split("cause: ")[1] for r in csv.DictReader(f)
                   if r["anomaly_type"] == "objective_missed" and "cause: " in r["note"]}
-    assert set(caused.values()) == {"delivery_drop", "planned_pause"}
+    assert set(caused.values()) == {"delivery_drop", "planned_pause", "cpc_change"}
     found = {r["objective_key"]: r["likely_cause"] for r in query_json(
         home, "select objective_key, likely_cause from fct_campaign_objectives where status = 'missed'")}
     assert {k: found[k] for k in caused} == caused

@@ -34,3 +34,12 @@
     cast(sum({{ prefix ~ column }}) as {{ type }}) as {{ column }}{{ "," if not loop.last }}
     {%- endfor %}
 {%- endmacro %}
+
+{#- Which source measured `column` in a roll-up of int_order_line_results_sourced rows: ad_server, regie,
+    mixed when both did (for different lines), null when neither. -#}
+{% macro results_source_of(column) -%}
+    case
+        when count(distinct case when {{ column }} is not null then results_source end) > 1 then 'mixed'
+        else max(case when {{ column }} is not null then results_source end)
+    end
+{%- endmacro %}

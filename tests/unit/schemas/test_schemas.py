@@ -205,6 +205,11 @@ WITH_RESULTS = {
         "Total Conversions": "8", "Click-through Conversions": "3", "View-through Conversions": "5",
         "Total Revenue": "80.00", "Click-through Revenue": "30.00", "View-through Revenue": "50.00",
         "Video Plays": "900", "Video Completions": "600"},
+    # a régie declaring results in its bilan, in French (the headers of schemas/regie_reports.py)
+    "regie_reports": GOOD["regie_reports"] | {
+        "Conversions": "8", "Conversions post-clic": "3", "Conversions post-impression": "5",
+        "Chiffre d'affaires HT": "80,00", "Chiffre d'affaires post-clic HT": "30,00",
+        "Chiffre d'affaires post-impression HT": "50,00", "Vidéos lancées": "900", "Vidéos vues en entier": "600"},
     "order_lines": GOOD["order_lines"] | {
         "Objectif volume": "100000", "Objectif CPM": "9,50", "Objectif CPC": "", "Objectif CPA": "12,00",
         "Objectif CTR (%)": "0,25", "Objectif taux de complétion (%)": "70", "Modèle d'attribution": "dernier_clic",
@@ -227,6 +232,7 @@ def rows_table(source, rows, tmp_path):
 
 def test_without_the_optional_result_and_objective_columns_they_are_null(tmp_path):
     for source, columns in (("ad_server", ["total_conversions", "video_completions", "total_revenue_eur"]),
+                            ("regie_reports", ["total_conversions", "video_plays", "click_through_revenue_eur"]),
                             ("order_lines", ["target_cpa_eur", "attribution_model", "attribution_window_days"])):
         spec, table = rows_table(source, [GOOD[source]], tmp_path)
         valid = validate_table(spec, table, "x.csv").valid
@@ -240,6 +246,11 @@ def test_result_and_objective_columns_are_read_typed(tmp_path):
     row = validate_table(spec, table, "x.csv").valid.to_pylist()[0]
     assert (row["total_conversions"], row["click_through_conversions"], row["view_through_conversions"]) == (8, 3, 5)
     assert (row["click_through_revenue_eur"], row["video_plays"], row["video_completions"]) == (Decimal("30.00"), 900, 600)
+    spec, table = rows_table("regie_reports", [WITH_RESULTS["regie_reports"]], tmp_path)
+    row = validate_table(spec, table, "x.csv").valid.to_pylist()[0]
+    assert (row["total_conversions"], row["click_through_conversions"], row["view_through_conversions"]) == (8, 3, 5)
+    assert (row["total_revenue_eur"], row["view_through_revenue_eur"]) == (Decimal("80.00"), Decimal("50.00"))
+    assert (row["video_plays"], row["video_completions"], row["net_ht_eur"]) == (900, 600, Decimal("12500.50"))
     spec, table = rows_table("order_lines", [WITH_RESULTS["order_lines"]], tmp_path)
     row = validate_table(spec, table, "x.csv").valid.to_pylist()[0]
     assert row["target_volume"] == 100000 and row["target_cpm_eur"] == Decimal("9.5") and row["target_cpc_eur"] is None
@@ -252,6 +263,10 @@ def test_result_and_objective_columns_are_read_typed(tmp_path):
     ("ad_server", "Click-through Revenue", "31.00", "total_revenue_is_click_plus_view"),
     ("ad_server", "Video Completions", "901", "completions_not_above_plays"),
     ("ad_server", "View-through Conversions", "-1", "greater_than_or_equal_to"),
+    ("regie_reports", "Conversions", "9", "total_conversions_are_click_plus_view"),
+    ("regie_reports", "Chiffre d'affaires post-clic HT", "31,00", "total_revenue_is_click_plus_view"),
+    ("regie_reports", "Vidéos vues en entier", "901", "completions_not_above_plays"),
+    ("regie_reports", "Conversions post-clic", "-1", "greater_than_or_equal_to"),
     ("order_lines", "Modèle d'attribution", "linéaire", "isin"),
     ("order_lines", "Fenêtre d'attribution (jours)", "365", "less_than_or_equal_to"),
     ("order_lines", "Objectif CPA", "0,00", "targets_are_positive"),

@@ -2,6 +2,8 @@
 
 import csv
 import hashlib
+from collections import defaultdict
+from decimal import Decimal
 
 from mediarecon.vocabulary import finding_types
 from mediarecon.paths import read_seed
@@ -78,16 +80,16 @@ def test_results_and_objectives_leave_every_other_draw_as_it_was(tmp_path, monke
     """Conversions, revenue, video completions and objectives come from streams of their own: without them
     (the year as generated before #19) every file is the same once their columns are dropped, and so is
     every other label; with them, objective_missed labels appear and some CM360 reports (advertisers
-    without Floodlight) keep today's layout."""
+    without Floodlight) and some régie bilans (régies that measure nothing) keep today's layout."""
     import io
 
-    from simulators.state_year import CM360_FIELDS, OBJECTIVE_HEADERS, StateYearGenerator
+    from simulators.state_year import CM360_FIELDS, OBJECTIVE_HEADERS, REGIE_RESULT_FIELDS, StateYearGenerator
 
     with_them, without = tmp_path / "with", tmp_path / "without"
-    generate(with_them, seed=4, scale=0.03)
+    generate(with_them, seed=5, scale=0.03)  # a year with a CPC raised mid-flight
     monkeypatch.setattr(StateYearGenerator, "add_results", lambda self: None)
     monkeypatch.setattr(StateYearGenerator, "choose_objectives", lambda self: None)
-    generate(without, seed=4, scale=0.03)
+    generate(without, seed=5, scale=0.03)
 
     def cells(path, n, delimiter, encoding):
         text = path.read_bytes().decode(encoding)
@@ -95,26 +97,41 @@ def test_results_and_objectives_leave_every_other_draw_as_it_was(tmp_path, monke
 
     files = sorted(p.relative_to(without) for p in without.rglob("*") if p.is_file())
     assert files == sorted(p.relative_to(with_them) for p in with_them.rglob("*") if p.is_file())
-    layouts = set()
+    layouts, costs, shifted = set(), defaultdict(lambda: [Decimal(0), Decimal(0)]), set()
     for rel in files:
         a, b = with_them / rel, without / rel
         if rel.parts[1:2] == ("ad_server",):
             layouts.add(len(cells(a, 99, ",", "utf-8")[7]))
             # the format (Creative Pixel Size, #21) ends every report, with or without the results
             assert cells(b, 99, ",", "utf-8")[7] == CM360_FIELDS + ["Creative Pixel Size"], rel
-            assert cells(a, len(CM360_FIELDS), ",", "utf-8") == cells(b, len(CM360_FIELDS), ",", "utf-8"), rel
             assert [r[-1:] for r in cells(a, 99, ",", "utf-8")] == [r[-1:] for r in cells(b, 99, ",", "utf-8")], rel
+            rows_a, rows_b = cells(a, len(CM360_FIELDS), ",", "utf-8"), cells(b, len(CM360_FIELDS), ",", "utf-8")
+            # every cell alike but the media cost of the line whose CPC was raised (cause cpc_change)
+            assert [r[:14] + r[15:] for r in rows_a] == [r[:14] + r[15:] for r in rows_b], rel
+            for ra, rb in zip(rows_a, rows_b):
+                if len(ra) > 14 and ra[7] and ra[11].isdigit() and ra[0] != "Grand Total:":
+                    costs[ra[7]] = [costs[ra[7]][0] + Decimal(ra[14]), costs[ra[7]][1] + Decimal(rb[14])]
+                    shifted |= {ra[7]} if ra[14] != rb[14] else set()
         elif rel.parts[1:2] == ("order_lines",):
             n = len(cells(b, 99, ";", "cp1252")[0]) - len(OBJECTIVE_HEADERS)
             assert cells(a, n, ";", "cp1252") == cells(b, n, ";", "cp1252"), rel
             assert any(any(r[n:]) for r in cells(a, 99, ";", "cp1252")[1:])
+        elif rel.parts[1:2] == ("regie_reports",):  # some bilans carry the régie's results after today's columns
+            encoding = "cp1252" if b"\r\n" in b.read_bytes() else "utf-8"
+            layouts.add(("regie", len(cells(a, 99, ";", encoding)[0])))
+            assert cells(a, 7, ";", encoding) == cells(b, 99, ";", encoding), rel
         elif rel.name == "anomalies.csv":
+            cpc_changed = {r[1].split("|")[0] for r in cells(a, 99, ",", "utf-8")
+                           if r[-1].endswith("cause: cpc_change")}
             kept = [r for r in cells(a, 99, ",", "utf-8") if r[0] != "objective_missed"]
             assert kept == cells(b, 99, ",", "utf-8")
             assert len(kept) < len(cells(a, 99, ",", "utf-8"))
         else:
             assert a.read_bytes() == b.read_bytes(), rel
-    assert layouts == {len(CM360_FIELDS) + 1, len(CM360_FIELDS) + 9}
+    assert layouts == {len(CM360_FIELDS) + 1, len(CM360_FIELDS) + 9,  # with the format column (#21) last
+                       ("regie", 7), ("regie", 7 + len(REGIE_RESULT_FIELDS))}
+    assert shifted == cpc_changed and len(shifted) == 1  # its cost moved from the first days to the last ones,
+    assert all(a == b for a, b in costs.values())  # not added: every line costs the year what it did
 
 
 def test_brand_safety_and_decisions_leave_every_other_file_and_label_as_they_were(tmp_path, monkeypatch):

@@ -5,6 +5,12 @@
 -- when the model needs click-through alone) are not measured: their cost and clicks are left out of the
 -- conversion bases, as unmeasured viewability is left out of viewability. A report re-sent for the same
 -- placement, creative and day replaces the earlier one.
+-- Attribution window (the line's attribution_window_days), as far as daily aggregates allow: CM360 reports
+-- a conversion on the day it happens and has already applied its own Floodlight lookback, so a conversion
+-- cannot be traced to its exposure; but one reported more than the window's days after the line's last
+-- day with impressions cannot follow any of its exposures within the window: it does not count
+-- (conversions and revenue 0, conversions_beyond_window says how many the model would have counted).
+-- Within the flight plus the window, CM360's lookback stands (docs/input_formats.md).
 {#- the columns used below, read by each of keep_one_version's three reads -#}
 {%- set ad_server_rows -%}
     (
@@ -36,17 +42,44 @@ attributed as (
         order_lines.media_type,
         order_lines.pricing_basis,
         coalesce(order_lines.attribution_model, 'post_impression') as attribution_model,
-        case
-            when order_lines.attribution_model = 'last_click' then ad_server_latest.click_through_conversions
-            else ad_server_latest.total_conversions
-        end as attributed_conversions,
-        case
-            when order_lines.attribution_model = 'last_click' then ad_server_latest.click_through_revenue_eur
-            else ad_server_latest.total_revenue_eur
-        end as attributed_revenue_eur
+        order_lines.attribution_window_days,
+        {{ counted_by_attribution_model('order_lines.attribution_model', 'ad_server_latest', 'conversions') }}
+            as model_conversions,
+        {{ counted_by_attribution_model('order_lines.attribution_model', 'ad_server_latest', 'revenue_eur') }}
+            as model_revenue_eur,
+        max(case when ad_server_latest.impressions > 0 then ad_server_latest.delivery_date end)
+            over (partition by order_lines.order_line_id)
+            as last_exposure_date
     from ad_server_latest
     inner join order_lines
         on ad_server_latest.order_line_ref = order_lines.order_line_id
+),
+
+windowed as (
+    select
+        attributed.*,
+        coalesce(
+            {{ dbt.datediff('attributed.last_exposure_date', 'attributed.delivery_date', 'day') }}
+            > attributed.attribution_window_days,
+            false
+        ) as is_beyond_window
+    from attributed
+),
+
+counted as (
+    select
+        windowed.*,
+        -- a row not measuring them stays unmeasured (null) either way
+        case
+            when not windowed.is_beyond_window then windowed.model_conversions
+            when windowed.model_conversions is not null then 0
+        end as attributed_conversions,
+        case
+            when not windowed.is_beyond_window then windowed.model_revenue_eur
+            when windowed.model_revenue_eur is not null then 0
+        end as attributed_revenue_eur,
+        case when windowed.is_beyond_window then windowed.model_conversions else 0 end as beyond_window_conversions
+    from windowed
 ),
 
 final as (
@@ -70,6 +103,8 @@ final as (
         cast(sum(click_through_conversions) as bigint) as click_through_conversions,
         cast(sum(view_through_conversions) as bigint) as view_through_conversions,
         cast(sum(attributed_conversions) as bigint) as conversions,
+        cast(sum(case when model_conversions is not null then beyond_window_conversions end) as bigint)
+            as conversions_beyond_window,
         cast(sum(case when attributed_conversions is not null then media_cost_eur end) as decimal(18, 2))
             as conversions_measured_cost_eur,
         cast(sum(case when attributed_conversions is not null then clicks end) as bigint)
@@ -79,7 +114,7 @@ final as (
             as revenue_measured_cost_eur,
         cast(sum(video_plays) as bigint) as video_plays,
         cast(sum(case when video_plays is not null then video_completions end) as bigint) as video_completions
-    from attributed
+    from counted
     group by
         order_line_id,
         campaign_id,

@@ -1,13 +1,15 @@
--- Campaign KPIs (CCAP 11.3.6, decree 2017-159) per campaign x media type x month, from the ad-server
--- results of the order lines (int_ad_server_results_attributed: latest version of each report row,
--- conversions attributed by each line's model): impressions, clicks, net media cost, conversions
+-- Campaign KPIs (CCAP 11.3.6, decree 2017-159) per campaign x media type x month, from the results of
+-- the order lines (int_order_line_results_sourced: the ad server's, latest version of each report row,
+-- conversions attributed by each line's model, and what a régie declares where the ad server measures
+-- nothing of the kind; <family>_source says which: ad_server, regie, or mixed when the month's lines
+-- differ; impressions, clicks and cost are the ad server's only): impressions, clicks, net media cost, conversions
 -- (click-through and view-through kept apart), revenue, video plays and completions, and the ratios of
 -- macros/kpi_ratios.sql (CTR, CPM, CPC, CPA, conversion rate, ROAS, viewability, video completion),
 -- each null where its base is zero or the report does not carry it.
 with
 
 results as (
-    select * from {{ ref('int_ad_server_results_attributed') }}
+    select * from {{ ref('int_order_line_results_sourced') }}
 ),
 
 monthly as (
@@ -20,6 +22,9 @@ monthly as (
             when min(attribution_model) = max(attribution_model) then min(attribution_model)
             else 'mixed'
         end as attribution_model,
+        {{ results_source_of('conversions') }} as conversions_source,
+        {{ results_source_of('revenue_eur') }} as revenue_source,
+        {{ results_source_of('video_plays') }} as video_source,
         {{ kpi_sums() }}
     from results
     group by
@@ -52,6 +57,9 @@ final as (
         revenue_measured_cost_eur,
         video_plays,
         video_completions,
+        conversions_source,
+        revenue_source,
+        video_source,
         {{ kpi_ratios() }}
     from monthly
 )

@@ -4,6 +4,8 @@
 --   volume_min            delivered quantity in the line's buying unit (fct_order_line_delivery)
 --   cpm_max, cpc_max      ad-server cost x 1000 / impressions, cost / clicks
 --   cpa_max               cost of the rows measuring conversions / conversions attributed by the line's model
+--                         (ad server, else a régie's declaration: int_order_line_results_sourced; counted
+--                         within the attribution window as far as daily reports allow)
 --   ctr_min               clicks / impressions, in %
 --   completion_rate_min   video completions / plays, in %
 -- deviation_pct = (achieved - objective) / objective x 100. deviation_eur is what the shortfall is worth,
@@ -17,6 +19,13 @@
 -- planned pause, or the line's under-delivery, during the flight; for a cost, a CPC change (a CPC-priced
 -- line whose cost per click over its last 7 delivery days differs by more than var
 -- objective_cpc_change_pct % from its first 7).
+-- achieved_source names where the achieved value comes from: the line's delivery source for a volume
+-- (fct_order_line_delivery), the ad server for CPM, CPC and CTR, the source of the conversions or of the
+-- video plays for CPA and completion (ad_server, or regie when the ad server measures none: the régie's
+-- net is then the cost of a completion shortfall). For a CPA, attribution_window_status says what the
+-- line's window could do: applied_after_last_exposure (ad-server conversions reported more than the
+-- window after the line's last impressions left out, conversions_beyond_window of them; within it,
+-- CM360's own lookback), not_checkable (a régie's declaration per diffusion day), no_window (none stated).
 with
 
 order_lines as (
@@ -28,7 +37,7 @@ order_line_delivery as (
 ),
 
 results as (
-    select * from {{ ref('int_ad_server_results_attributed') }}
+    select * from {{ ref('int_order_line_results_sourced') }}
 ),
 
 volume_drops as (
@@ -48,7 +57,12 @@ line_results as (
         cast(sum(conversions) as bigint) as conversions,
         cast(sum(conversions_measured_cost_eur) as decimal(18, 2)) as conversions_measured_cost_eur,
         cast(sum(video_plays) as bigint) as video_plays,
-        cast(sum(video_completions) as bigint) as video_completions
+        cast(sum(video_completions) as bigint) as video_completions,
+        cast(sum(conversions_beyond_window) as bigint) as conversions_beyond_window,
+        cast(sum(case when video_plays is not null then regie_net_ht_eur end) as decimal(18, 2))
+            as regie_video_cost_eur,
+        {{ results_source_of('conversions') }} as conversions_source,
+        {{ results_source_of('video_plays') }} as video_source
     from results
     group by order_line_id
 ),
@@ -62,7 +76,7 @@ days_ranked as (
         row_number() over (partition by order_line_id order by delivery_date) as day_from_start,
         row_number() over (partition by order_line_id order by delivery_date desc) as day_from_end
     from results
-    where pricing_basis = 'cpc'
+    where pricing_basis = 'cpc' and results_source = 'ad_server'
 ),
 
 cpc_periods as (
@@ -102,6 +116,7 @@ lines as (
         order_line_delivery.ordered_net_ht_eur,
         order_line_delivery.delivered_quantity,
         order_line_delivery.delivery_status,
+        order_line_delivery.delivery_source,
         line_results.impressions,
         line_results.clicks,
         line_results.cost_eur,
@@ -109,6 +124,10 @@ lines as (
         line_results.conversions_measured_cost_eur,
         line_results.video_plays,
         line_results.video_completions,
+        line_results.conversions_beyond_window,
+        line_results.regie_video_cost_eur,
+        line_results.conversions_source,
+        line_results.video_source,
         cpc_periods.first_cpc_eur,
         cpc_periods.last_cpc_eur
     from order_lines
@@ -127,6 +146,7 @@ judged as (
         cast(lines.target_volume as double) as objective_value,
         cast(coalesce(lines.delivered_quantity, 0) as double) as achieved_value,
         true as is_measurable,
+        lines.delivery_source as achieved_source,
         {{ divide('(lines.target_volume - coalesce(lines.delivered_quantity, 0)) * lines.ordered_net_ht_eur',
                   'lines.ordered_quantity') }} as deviation_value_eur
     from lines
@@ -138,6 +158,7 @@ judged as (
         cast(lines.target_cpm_eur as double) as objective_value,
         {{ divide('lines.cost_eur * 1000', 'lines.impressions') }} as achieved_value,
         coalesce(lines.impressions, 0) > 0 as is_measurable,
+        'ad_server' as achieved_source,
         {{ divide('lines.cost_eur * 1000 - lines.target_cpm_eur * lines.impressions', 1000) }}
             as deviation_value_eur
     from lines
@@ -149,6 +170,7 @@ judged as (
         cast(lines.target_cpc_eur as double) as objective_value,
         {{ divide('lines.cost_eur', 'lines.clicks') }} as achieved_value,
         coalesce(lines.impressions, 0) > 0 as is_measurable,
+        'ad_server' as achieved_source,
         cast(lines.cost_eur - lines.target_cpc_eur * lines.clicks as double) as deviation_value_eur
     from lines
     where lines.target_cpc_eur is not null
@@ -160,6 +182,7 @@ judged as (
         {{ divide('lines.conversions_measured_cost_eur', 'lines.conversions') }} as achieved_value,
         coalesce(lines.conversions_measured_cost_eur, 0) > 0 or coalesce(lines.conversions, 0) > 0
             as is_measurable,
+        lines.conversions_source as achieved_source,
         cast(lines.conversions_measured_cost_eur - lines.target_cpa_eur * lines.conversions as double)
             as deviation_value_eur
     from lines
@@ -171,6 +194,7 @@ judged as (
         cast(lines.target_ctr_pct as double) as objective_value,
         {{ divide('lines.clicks * 100', 'lines.impressions') }} as achieved_value,
         coalesce(lines.impressions, 0) > 0 as is_measurable,
+        'ad_server' as achieved_source,
         {{ divide(
             'cast(lines.cost_eur as double) * (cast(lines.target_ctr_pct as double) * lines.impressions'
             ~ ' - 100 * lines.clicks)',
@@ -185,8 +209,10 @@ judged as (
         cast(lines.target_completion_rate_pct as double) as objective_value,
         {{ divide('lines.video_completions * 100', 'lines.video_plays') }} as achieved_value,
         coalesce(lines.video_plays, 0) > 0 as is_measurable,
+        lines.video_source as achieved_source,
         {{ divide(
-            'cast(lines.cost_eur as double) * (cast(lines.target_completion_rate_pct as double) * lines.video_plays'
+            'cast(coalesce(lines.cost_eur, lines.regie_video_cost_eur) as double)'
+            ~ ' * (cast(lines.target_completion_rate_pct as double) * lines.video_plays'
             ~ ' - 100 * lines.video_completions)',
             'cast(lines.target_completion_rate_pct as double) * lines.video_plays'
         ) }} as deviation_value_eur
@@ -243,6 +269,14 @@ final as (
         statused.indicator,
         statused.attribution_model,
         statused.attribution_window_days,
+        case
+            when statused.indicator <> 'cpa_max' or not statused.is_measurable then null
+            when statused.attribution_window_days is null then 'no_window'
+            when statused.achieved_source = 'regie' then 'not_checkable'
+            else 'applied_after_last_exposure'
+        end as attribution_window_status,
+        case when statused.indicator = 'cpa_max' and statused.is_measurable then statused.conversions_beyond_window end
+            as conversions_beyond_window,
         {{ to_decimal('statused.objective_value', 18, 4) }} as objective_value,
         case when statused.is_measurable then {{ to_decimal('statused.achieved_value', 18, 6) }} end
             as achieved_value,
@@ -250,6 +284,7 @@ final as (
             divide('(statused.achieved_value - statused.objective_value) * 100', 'statused.objective_value'), 12, 4
         ) }} end as deviation_pct,
         case when statused.is_measurable then statused.deviation_eur end as deviation_eur,
+        case when statused.is_measurable then statused.achieved_source end as achieved_source,
         statused.status,
         case
             when statused.status <> 'missed' then null

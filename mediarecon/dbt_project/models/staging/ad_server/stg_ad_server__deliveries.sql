@@ -27,14 +27,7 @@ renamed as (
         media_cost_eur,
         -- Floodlight conversions and revenue (null: the report does not carry them; CM360's total is
         -- click-through + view-through) and rich-media video plays and completions
-        coalesce(total_conversions, click_through_conversions + view_through_conversions) as total_conversions,
-        click_through_conversions,
-        view_through_conversions,
-        coalesce(total_revenue_eur, click_through_revenue_eur + view_through_revenue_eur) as total_revenue_eur,
-        click_through_revenue_eur,
-        view_through_revenue_eur,
-        video_plays,
-        video_completions,
+        {{ staged_result_columns() }},
         -- dates
         delivery_date,
         -- lineage

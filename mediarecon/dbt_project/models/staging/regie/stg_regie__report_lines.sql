@@ -15,6 +15,8 @@ renamed as (
         -- quantities and money
         delivered_quantity,
         net_ht_eur,
+        -- results the régie declares (null: its bilan does not carry them), read as CM360's are
+        {{ staged_result_columns() }},
         -- dates
         delivery_date,
         -- lineage
