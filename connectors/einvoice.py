@@ -6,6 +6,7 @@ as exact Decimal, and checked against the EN 16931 totals arithmetic (rules BR-C
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -151,8 +152,21 @@ def _dec(value: str | None) -> Decimal | None:
         raise EInvoiceError(f"not an amount: {value!r}") from None
 
 
+_compiled = threading.local()  # per thread: an XPath object serialises the threads that share it
+
+
+def _child(node, path: str):
+    """The first element at a child path (`cac:Item/cbc:Name`), or None. The path is compiled once: `find`
+    reads it and its namespaces again on every call, which made it the parse's hottest line."""
+    xpath = _compiled.__dict__.get(path)
+    if xpath is None:
+        xpath = _compiled.__dict__[path] = etree.XPath(path, namespaces=NS, smart_strings=False)
+    found = xpath(node)
+    return found[0] if found else None
+
+
 def _text(node, path: str) -> str | None:
-    found = node.find(path, NS) if node is not None else None
+    found = _child(node, path) if node is not None else None
     return found.text.strip() if found is not None and found.text else None
 
 
