@@ -8,9 +8,16 @@ import signal
 import threading
 
 ENV = "MEDIARECON_DRILL_KILL_AT"
+_also: list[int] = []  # in a worker process of the run: the run, killed first
+
+
+def kill_also(pid: int) -> None:
+    _also.append(pid)
 
 
 def _kill() -> None:
+    for pid in _also:
+        os.kill(pid, signal.SIGKILL)
     os.kill(os.getpid(), signal.SIGKILL)
 
 

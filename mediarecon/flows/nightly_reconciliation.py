@@ -16,13 +16,14 @@ from zoneinfo import ZoneInfo
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.artifacts import create_markdown_artifact
+from prefect.task_runners import ProcessPoolTaskRunner
 
 from mediarecon import __version__, drills
 from mediarecon.alerts import process as alerts
 from mediarecon.alerts.rules import channels_of, rules_of
 from mediarecon.alerts.store import store_for
 from mediarecon.exports import data_dictionary
-from mediarecon.flows.sync_chorus_pro import chorus_sync_task
+from mediarecon.flows.sync_chorus_pro import beside_the_run, chorus_sync_task
 from mediarecon.ingest import chorus_pro, einvoices, parquet, storage, tabular
 from mediarecon.ingest.sources import INBOX_FOLDERS, LANDED_ONLY, SOURCES
 from mediarecon.settings import Settings
@@ -241,7 +242,8 @@ def nightly_run_name() -> str:
     return f"nightly-{today}-{short_run_id() or 'local'}"
 
 
-@flow(name="nightly_reconciliation", flow_run_name=nightly_run_name, log_prints=True)
+@flow(name="nightly_reconciliation", flow_run_name=nightly_run_name, log_prints=True,
+      task_runner=ProcessPoolTaskRunner(max_workers=1, initializer=beside_the_run))  # for the submitted sync
 def nightly_reconciliation(home: str | None = None) -> dict:
     """One reconciliation now over MEDIARECON_HOME (or `home`): returns the run summary."""
     settings = Settings.from_env(home)  # a bad setting or a missing credential stops the run here
@@ -267,6 +269,10 @@ def nightly_reconciliation(home: str | None = None) -> dict:
         files, chorus = [], None
         unavailable: dict[str, str] = {}  # source -> why it could not be reached tonight
         try:
+            # the sync first, in its own process: it waits on Chorus Pro while the door works
+            sync = chorus_sync_task.submit(home, run_id) if settings.chorus.enabled else None
+            if not sync:
+                logger.info("Chorus Pro sync off (MEDIARECON_CHORUS_ENABLED is not true)")
             bucket_missed = []  # one sender bucket serves every folder: one entry (and one alert) for it
             for source in [*SOURCES, *LANDED_ONLY]:
                 landed = land_task(home, source, run_id)
@@ -277,23 +283,24 @@ def nightly_reconciliation(home: str | None = None) -> dict:
             if bucket_missed:
                 unavailable["s3_inbox"] += f"; not landed from it tonight: {', '.join(bucket_missed)}"
             lap("land_s")
-            if settings.chorus.enabled:
-                try:  # its watermark moves only after a whole window: the next run catches up, no gap
-                    chorus = chorus_sync_task(home, run_id)  # a task: a subflow costs ~2 s of API calls
-                except Exception as e:
-                    unavailable["chorus_pro"] = f"{type(e).__name__}: {e}"
-                    logger.error("Chorus Pro not synced tonight; the night is published without it: %s", e)
-            else:
-                logger.info("Chorus Pro sync off (MEDIARECON_CHORUS_ENABLED is not true)")
-            lap("chorus_pro_s")
             for source in SOURCES:
                 files += validate_task(home, source, run_id)
             for source in einvoices.DOCUMENT_SOURCES:
-                files += parse_einvoices_task(home, source, run_id)
+                if source != chorus_pro.DOCUMENT_SOURCE:
+                    files += parse_einvoices_task(home, source, run_id)
+            lap("validate_s")
+            if sync:
+                try:  # its watermark moves only after a whole window: the next run catches up, no gap
+                    chorus = sync.result()
+                except Exception as e:
+                    unavailable["chorus_pro"] = f"{type(e).__name__}: {e}"
+                    logger.error("Chorus Pro not synced tonight; the night is published without it: %s", e)
+            lap("chorus_pro_s")  # the wait for the sync once the door is done (its own time: chorus_pro.elapsed_s)
+            files += parse_einvoices_task(home, chorus_pro.DOCUMENT_SOURCE, run_id)  # what the sync downloaded
             parquet.write_empty_tables(settings.home, {**tabular.validated_schemas(), **einvoices.SCHEMAS})
             mirror_validated_task(home)
             drills.checkpoint("validate:done")
-            lap("validate_s")
+            lap("chorus_documents_s")
             # what this build consumes, recorded so that `mediarecon replay` can rebuild it
             dbt_vars = settings.dbt_vars(rules)
             inputs = replay.inputs_record(Manifest(settings.home.manifest), run_id)

@@ -1,7 +1,13 @@
-"""`sync_chorus_pro`: the invoices received in Chorus Pro since the last watermark (a subflow of the
-nightly, or on its own)."""
+"""`sync_chorus_pro`: the invoices received in Chorus Pro since the last watermark (a task of the nightly,
+in its own process beside the door, or a flow on its own)."""
 
 from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import threading
+import time
 
 import requests
 import requests.adapters
@@ -9,6 +15,7 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from connectors.chorus_pro import ChorusProClient
+from mediarecon import drills
 from mediarecon.ingest import storage
 from mediarecon.ingest.chorus_pro import ChorusSync
 from mediarecon.state.manifest import Manifest
@@ -25,8 +32,10 @@ def chorus_sync_task(home: str, run_id: str) -> dict:
         session.mount("http://", adapter)
         session.mount("https://", adapter)
         client = ChorusProClient(session, settings.chorus.client_config())
+        started = time.perf_counter()
         result = ChorusSync(home, client, storage.landing_store(settings), Manifest(home.manifest),
                             settings.chorus, run_id).run()
+        elapsed = time.perf_counter() - started
     logger = get_run_logger()
     for o in result.outcomes:
         if o.status != "validated":
@@ -36,7 +45,24 @@ def chorus_sync_task(home: str, run_id: str) -> dict:
                 result.new_answers, result.documents, result.watermark)
     return {"pages": result.pages, "invoices": result.invoices, "status_events": result.status_events,
             "new_answers": result.new_answers, "documents": result.documents, "watermark": result.watermark,
+            "elapsed_s": round(elapsed, 2),
             "files": [{k: v for k, v in o.__dict__.items() if k != "quarantine"} for o in result.outcomes]}
+
+
+def beside_the_run() -> None:
+    """The initializer of the nightly's worker process, where the sync runs beside the door (in a thread,
+    the GIL would share one core between them). The worker dies with the run: a kill -9 of the nightly
+    must not leave a sync writing the manifest and moving the watermark under the next run (nor holding
+    the run's stdout open). And a drill that kills the sync kills the run, as a kill -9 of the nightly
+    would."""
+    run = multiprocessing.parent_process()  # the nightly, known from the spawn even if it died since
+    drills.kill_also(run.pid)
+
+    def watch() -> None:
+        run.join()  # returns once the run is gone: its end of a pipe closes, however it ended
+        os.kill(os.getpid(), signal.SIGKILL)
+
+    threading.Thread(target=watch, name="die-with-the-run", daemon=True).start()
 
 
 @flow(name="sync_chorus_pro", flow_run_name="chorus-pro-sync-{run_id}")

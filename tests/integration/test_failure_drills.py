@@ -21,8 +21,10 @@ from tests.integration.nightly import FIRST_RUN_BUSINESS, all_marts, business_ma
 pytestmark = pytest.mark.usefixtures("prefect_server", "chorus_pro")
 
 
-KILL_POINTS = ["land:stored", "land:purchase_orders", "land:ad_server", "chorus:page", "validate:written",
-               "einvoices:written", "validate:done", "dbt_build:start", "dbt_build:after:12", "publish:replaced",
+# in the order a night reaches them; the Chorus Pro sync runs beside the door, so that its first page may
+# come after the door's first validated file: a drill killing there still finds a sync to interrupt
+KILL_POINTS = ["land:stored", "land:purchase_orders", "land:ad_server", "validate:written", "einvoices:written",
+               "chorus:page", "validate:done", "dbt_build:start", "dbt_build:after:12", "publish:replaced",
                "publish:linked"]
 
 
@@ -102,6 +104,57 @@ def test_kill_9_at_eleven_points_never_damages_and_the_next_run_catches_up(first
                if p.is_file() and p.parent != home / "landing"}
     assert on_disk == {key for _, _, key in landed_rows(home)}
     assert summary["files_rejected"] == 0
+
+
+def validated_ad_server(home) -> bool:
+    import sqlite3
+
+    if not (home / "landing" / "manifest.sqlite").exists():
+        return False
+    with sqlite3.connect(home / "landing" / "manifest.sqlite", timeout=30) as con:
+        return con.execute("select count(*) from files where source = 'ad_server'"
+                           " and status in ('validated', 'partial')").fetchone()[0] > 0
+
+
+def test_the_chorus_pro_sync_runs_beside_the_door_and_a_kill_9_of_the_run_stops_it_too(state_year, tmp_path):
+    """The sync has its own process (the door works meanwhile); a kill -9 of the nightly must not leave it
+    calling Chorus Pro and writing the manifest under the next run."""
+    import time
+
+    from prefect.settings import PREFECT_API_URL
+
+    from mediarecon.settings import ChorusSettings
+    from simulators.chorus_pro import ChorusProSimulator, Faults
+
+    home = copy_inbox(state_year, tmp_path / "home")
+    faults = Faults(slow_s=0.3)  # the sync takes minutes: it is still calling when the run is killed
+    with ChorusProSimulator(state_year, ChorusSettings.from_env().client_config(), faults=faults) as sim:
+        env = {**os.environ, "PREFECT_API_URL": PREFECT_API_URL.value(), "MEDIARECON_CHORUS_API_URL": sim.url,
+               "MEDIARECON_CHORUS_TOKEN_URL": sim.url + "/api/oauth/token"}
+        env.pop("MEDIARECON_ALERT_URLS", None)
+        code = ("import mediarecon.flows\nfrom mediarecon.flows.nightly_reconciliation import nightly_reconciliation\n"
+                f"nightly_reconciliation(home={str(home)!r})")
+        run = subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+        try:
+            deadline = time.monotonic() + 120
+            while not (faults.arrivals and validated_ad_server(home)):  # the door has validated the CM360 files
+                assert run.poll() is None and time.monotonic() < deadline, "no sync, or no door"
+                time.sleep(0.1)
+            calls = len(faults.arrivals)
+            time.sleep(1)
+            assert len(faults.arrivals) > calls, "the door waited for the sync"  # which is still calling
+            children = [int(c) for t in Path(f"/proc/{run.pid}/task").iterdir()
+                        for c in (t / "children").read_text().split()]
+            workers = [c for c in children if "multiprocessing" in Path(f"/proc/{c}/cmdline").read_text()]
+            assert workers, "the sync does not run in a process of its own"
+        finally:
+            run.kill()
+            run.wait()
+        assert all(_gone(w, within_s=5) for w in workers), "the sync outlived its run"
+        calls = len(faults.arrivals)
+        time.sleep(1.5)
+        assert len(faults.arrivals) == calls, "Chorus Pro is still being called after the run was killed"
 
 
 def test_a_full_disk_during_the_build_fails_clearly_and_leaves_the_published_warehouse(first_run, tmp_path):
