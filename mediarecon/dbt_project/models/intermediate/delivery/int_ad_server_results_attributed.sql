@@ -4,29 +4,36 @@
 -- view-through both count. Rows where the report carries no conversions (no Floodlight, or only a total
 -- when the model needs click-through alone) are not measured: their cost and clicks are left out of the
 -- conversion bases, as unmeasured viewability is left out of viewability. A report re-sent for the same
--- placement, creative and day replaces the earlier one.
+-- placement, creative and day replaces the earlier one (int_ad_server_deliveries_deduplicated).
 -- Attribution window (the line's attribution_window_days), as far as daily aggregates allow: CM360 reports
 -- a conversion on the day it happens and has already applied its own Floodlight lookback, so a conversion
 -- cannot be traced to its exposure; but one reported more than the window's days after the line's last
 -- day with impressions cannot follow any of its exposures within the window: it does not count
 -- (conversions and revenue 0, conversions_beyond_window says how many the model would have counted).
 -- Within the flight plus the window, CM360's lookback stands (docs/input_formats.md).
-{#- the columns used below, read by each of keep_one_version's three reads -#}
-{%- set ad_server_rows -%}
-    (
-        select
-            delivery_date, placement_id, creative_id, order_line_ref, impressions, clicks, viewable_impressions,
-            media_cost_eur, total_conversions, click_through_conversions, view_through_conversions,
-            total_revenue_eur, click_through_revenue_eur, view_through_revenue_eur, video_plays,
-            video_completions, received_at, source_file_sha256, source_line
-        from {{ ref('stg_ad_server__deliveries') }}
-    )
-{%- endset %}
-
 with
 
 ad_server_latest as (
-    {{ keep_one_version(ad_server_rows, ['delivery_date', 'placement_id', 'creative_id'], repeats_only=true) }}
+    select
+        delivery_date,
+        placement_id,
+        creative_id,
+        order_line_ref,
+        impressions,
+        clicks,
+        viewable_impressions,
+        media_cost_eur,
+        total_conversions,
+        click_through_conversions,
+        view_through_conversions,
+        total_revenue_eur,
+        click_through_revenue_eur,
+        view_through_revenue_eur,
+        video_plays,
+        video_completions,
+        source_file_sha256,
+        source_line
+    from {{ ref('int_ad_server_deliveries_deduplicated') }}
 ),
 
 order_lines as (

@@ -1,19 +1,20 @@
 -- Delivery from the three counting sources, at one grain: source x counted object x day.
--- A report re-sent for the same object and day replaces the earlier one (latest received wins).
-{#- the columns used below, read by each of keep_one_version's three reads (a union would read them all) -#}
-{%- set ad_server_rows -%}
-    (
-        select
-            delivery_date, placement_id, creative_id, order_line_ref, campaign_id, impressions, clicks,
-            media_cost_eur, received_at, source_file_sha256, source_line
-        from {{ ref('stg_ad_server__deliveries') }}
-    )
-{%- endset %}
-
+-- A report re-sent for the same object and day replaces the earlier one (latest received wins; for the
+-- ad server, in int_ad_server_deliveries_deduplicated).
 with
 
 ad_server_latest as (
-    {{ keep_one_version(ad_server_rows, ['delivery_date', 'placement_id', 'creative_id'], repeats_only=true) }}
+    select
+        placement_id,
+        order_line_ref,
+        campaign_id,
+        delivery_date,
+        impressions,
+        clicks,
+        media_cost_eur,
+        source_file_sha256,
+        source_line
+    from {{ ref('int_ad_server_deliveries_deduplicated') }}
 ),
 
 regie_latest as (
