@@ -19,11 +19,12 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.task_runners import ProcessPoolTaskRunner
 
 from mediarecon import __version__, drills
+from mediarecon.workers import beside_the_run
 from mediarecon.alerts import process as alerts
 from mediarecon.alerts.rules import channels_of, rules_of
 from mediarecon.alerts.store import store_for
 from mediarecon.exports import data_dictionary
-from mediarecon.flows.sync_chorus_pro import beside_the_run, chorus_sync_task
+from mediarecon.flows.sync_chorus_pro import chorus_sync_task
 from mediarecon.ingest import chorus_pro, einvoices, parquet, storage, tabular
 from mediarecon.ingest.sources import INBOX_FOLDERS, LANDED_ONLY, SOURCES
 from mediarecon.settings import Settings

@@ -3,10 +3,6 @@ in its own process beside the door, or a flow on its own)."""
 
 from __future__ import annotations
 
-import multiprocessing
-import os
-import signal
-import threading
 import time
 
 import requests
@@ -15,7 +11,6 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from connectors.chorus_pro import ChorusProClient
-from mediarecon import drills
 from mediarecon.ingest import storage
 from mediarecon.ingest.chorus_pro import ChorusSync
 from mediarecon.state.manifest import Manifest
@@ -47,22 +42,6 @@ def chorus_sync_task(home: str, run_id: str) -> dict:
             "new_answers": result.new_answers, "documents": result.documents, "watermark": result.watermark,
             "elapsed_s": round(elapsed, 2),
             "files": [{k: v for k, v in o.__dict__.items() if k != "quarantine"} for o in result.outcomes]}
-
-
-def beside_the_run() -> None:
-    """The initializer of the nightly's worker process, where the sync runs beside the door (in a thread,
-    the GIL would share one core between them). The worker dies with the run: a kill -9 of the nightly
-    must not leave a sync writing the manifest and moving the watermark under the next run (nor holding
-    the run's stdout open). And a drill that kills the sync kills the run, as a kill -9 of the nightly
-    would."""
-    run = multiprocessing.parent_process()  # the nightly, known from the spawn even if it died since
-    drills.kill_also(run.pid)
-
-    def watch() -> None:
-        run.join()  # returns once the run is gone: its end of a pipe closes, however it ended
-        os.kill(os.getpid(), signal.SIGKILL)
-
-    threading.Thread(target=watch, name="die-with-the-run", daemon=True).start()
 
 
 @flow(name="sync_chorus_pro", flow_run_name="chorus-pro-sync-{run_id}")

@@ -14,10 +14,12 @@ import datetime as dt
 import hashlib
 import io
 import json
+import os
 import re
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from decimal import Decimal
 from pathlib import Path
 
@@ -25,13 +27,18 @@ import pyarrow as pa
 
 from connectors.einvoice import EInvoice, EInvoiceError, check_totals, parse_bytes
 from connectors.landing_store import LandingStore
-from mediarecon import drills
+from mediarecon import drills, workers
 from mediarecon.ingest.parquet import DOCUMENT_LINEAGE, MONEY, quarantine_table, write_parquet
 from mediarecon.ingest.tabular import DOOR_THREADS, FileOutcome, ahead
 from mediarecon.state.manifest import Manifest
 from mediarecon.state.home import Home
 
 DOCUMENT_SOURCES = ("chorus_pro_documents", "einvoices")
+PARSE_PROCESSES = max(1, min(4, os.cpu_count() or 1))
+# below this many landed bytes, threads: starting the worker processes costs about a second, the time it
+# takes to parse some 2 MB of documents (measured at scale 1: 6.4 MB of Chorus Pro ZIPs parse in 2.8 s in
+# two processes, 3.9 s in threads; 2.5 MB of single documents in 1.45 s in threads, 2.2 s in processes)
+PROCESS_FROM_BYTES = 4_000_000
 TABLES = ("einvoice_documents", "einvoice_lines", "einvoice_allowances")
 QUARANTINE_FOLDER = "einvoices"
 
@@ -228,23 +235,31 @@ def outcome(source: str, sha: str, file_name: str, parsed: Parsed) -> FileOutcom
                        rows_valid=len(parsed.documents), rows_quarantined=len(bad_docs), quarantine=parsed.quarantine)
 
 
+def parse_and_write(root: str, source: str, job: tuple[dict, str]) -> FileOutcome:
+    """One landed file (its manifest row, its local path) parsed and its Parquet written; in a worker
+    process or a thread."""
+    row, path = job
+    parsed = parse_file(Path(path).read_bytes(), row["sha256"], row["original_name"], source,
+                        dt.datetime.fromisoformat(row["received_at"]))
+    write(Home(Path(root)), row["sha256"], parsed)
+    return outcome(source, row["sha256"], row["original_name"], parsed)
+
+
 def parse_landed(home: Home, source: str, manifest: Manifest, store: LandingStore, run_id: str,
                  progress=None) -> list[FileOutcome]:
-    """Parse every landed-but-unparsed document file of one source (a file is parsed once). Files are
-    parsed and written a few at a time (Parquet writing releases the GIL); their outcomes are recorded
-    on this thread, in order, each after its file's Parquet is written (then `progress(done, total)`)."""
-
-    def parse_and_write(row) -> FileOutcome:
-        received_at = dt.datetime.fromisoformat(row["received_at"])
-        data = Path(store.fetch(row["landing_key"])).read_bytes()
-        parsed = parse_file(data, row["sha256"], row["original_name"], source, received_at)
-        write(home, row["sha256"], parsed)
-        return outcome(source, row["sha256"], row["original_name"], parsed)
-
+    """Parse every landed-but-unparsed document file of one source (a file is parsed once). Parsing is
+    Python's own work: from PROCESS_FROM_BYTES landed bytes on, it runs in PARSE_PROCESSES worker
+    processes (threads would share one core), else a few threads. Outcomes are recorded on this thread, in order,
+    each after its file's Parquet is written (then `progress(done, total)`)."""
     outcomes = []
-    pending = manifest.pending(source)
-    with manifest.held(), ThreadPoolExecutor(DOOR_THREADS) as pool:
-        for row, o in zip(pending, ahead(pool, parse_and_write, pending)):
+    pending = [dict(row) for row in manifest.pending(source)]
+    jobs = ((row, str(store.fetch(row["landing_key"]))) for row in pending)  # fetched as they are sent
+    if sum(row["size_bytes"] for row in pending) >= PROCESS_FROM_BYTES and PARSE_PROCESSES > 1:
+        pool = workers.process_pool(PARSE_PROCESSES)
+    else:
+        pool = ThreadPoolExecutor(DOOR_THREADS)
+    with manifest.held(), pool:
+        for row, o in zip(pending, ahead(pool, partial(parse_and_write, str(home.root), source), jobs)):
             drills.checkpoint("einvoices:written")
             manifest.record_outcome(source, row["sha256"], o.status, o.reason, o.rows_read, o.rows_valid,
                                     o.rows_quarantined, run_id)

@@ -86,3 +86,49 @@ def test_unreadable_document_is_quarantined_not_lost():
     parsed = einvoices.parse_file(b"<html>not an invoice</html>", "c" * 64, "scan.xml", "einvoices", NOW)
     (q,) = parsed.quarantine
     assert q["rule"] == "unreadable" and "neither a UBL Invoice/CreditNote nor a CII invoice" in q["value"]
+
+
+def test_documents_parsed_in_worker_processes_are_those_parsed_in_threads(tmp_path, monkeypatch):
+    """Past PROCESS_FROM_BYTES the parse runs in worker processes: the same outcomes, in the same order,
+    and the same Parquet, as in threads (the real EN 16931 invoices, a ZIP batch with a BR-CO-10 error, a
+    file that is no invoice)."""
+    import shutil
+
+    from connectors.landing_store import LocalLandingStore
+    from mediarecon import workers
+    from mediarecon.ingest.sources import INBOX_FOLDERS, LANDED_ONLY
+    from mediarecon.ingest.tabular import land_source
+    from mediarecon.settings import Settings
+    from mediarecon.state.manifest import Manifest
+
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        z.writestr("1000001.xml", render(media_invoice(), "ubl"))
+        z.writestr("1000002.pdf", render(media_invoice("TF1-2025-00009", stated_line_extension=Decimal("106000.00")),
+                                         "facturx"))
+    pools = []
+    monkeypatch.setattr(workers, "process_pool", lambda n, pool=workers.process_pool: pools.append(n) or pool(n))
+
+    def parse(folder: str, from_bytes: int):
+        home = Settings.from_env(tmp_path / folder).home.ensure(INBOX_FOLDERS)
+        shutil.copytree(FIXTURES, home.inbox / "einvoices", dirs_exist_ok=True)
+        (home.inbox / "einvoices" / "batch.xml").write_bytes(buf.getvalue())  # a ZIP, whatever its name says
+        (home.inbox / "einvoices" / "scan.xml").write_bytes(b"<html>not an invoice</html>")
+        manifest, store = Manifest(home.manifest), LocalLandingStore(home.landing)
+        land_source(home, LANDED_ONLY["einvoices"], store, manifest, "r1")
+        monkeypatch.setattr(einvoices, "PROCESS_FROM_BYTES", from_bytes)
+        outcomes = einvoices.parse_landed(home, "einvoices", manifest, store, "r1")
+        tables = {t: duckdb.sql(f"select * exclude (_received_at) from read_parquet('{home.validated / t}/*.parquet')"
+                                f" order by all").fetchall() for t in einvoices.TABLES}
+        rules = duckdb.sql(f"select document_name, rule from read_parquet('{home.quarantine}/einvoices/*.parquet')"
+                           " order by all").fetchall()
+        return [(o.file_name, o.status, o.reason, o.rows_read, o.rows_valid) for o in outcomes], tables, rules
+
+    in_threads = parse("threads", 10**12)
+    assert pools == []
+    in_processes = parse("processes", 0)
+    assert pools == [einvoices.PARSE_PROCESSES] and einvoices.PARSE_PROCESSES >= 2
+    assert in_processes == in_threads
+    outcomes, tables, rules = in_processes
+    assert len(outcomes) >= 10 and ("batch.xml", "partial") in [o[:2] for o in outcomes]
+    assert ("batch.xml!1000002.pdf", "BR-CO-10") in rules and ("scan.xml", "unreadable") in rules
