@@ -144,7 +144,7 @@ def _status_mb(pid: int) -> dict[str, int]:
 
 
 @contextlib.contextmanager
-def memory_peak(pid: int, every_s: float = 0.1):
+def memory_peak(pid: int, every_s: float = 0.5):
     """The memory peak of a process and its descendants, in GB (a dict filled when the block ends): the
     most any one of them held (its VmHWM, exact) or the tree held at once (VmRSS summed, sampled), whichever
     is more. Not ru_maxrss: a child forked from this benchmark (which has just generated a State-year)
