@@ -84,16 +84,32 @@ def decode(data: bytes, path: Path) -> tuple[str, str]:
         raise StructuralError(f"{path.name}: neither UTF-8 nor Windows-1252 ({e.reason} at byte {e.start})")
 
 
+_NOT_BLANK = re.compile(rb"[^ \t\n\r\x0b\x0c]")  # what bytes.strip() removes
+
+
+def _blank(data: bytes, start: int) -> bool:
+    """Nothing but whitespace from `start` on (found without the copy `data[start:].strip()` makes)."""
+    return _NOT_BLANK.search(data, start) is None
+
+
+def _is_utf8(data: bytes) -> bool:
+    """Checked by Arrow over the bytes themselves (decoding them would build a copy of the whole file)."""
+    if data.isascii():
+        return True
+    offsets = pa.py_buffer(np.array([0, len(data)], dtype=np.int64))
+    try:
+        pa.Array.from_buffers(pa.large_string(), 1, [None, offsets, pa.py_buffer(data)]).validate(full=True)
+    except pa.ArrowInvalid:
+        return False
+    return True
+
+
 def _utf8(data: bytes, path: Path) -> tuple[bytes, str]:
     """The bytes as UTF-8 and the encoding they were in (see `decode`); UTF-8 input is not copied."""
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
-    if not data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        try:
-            data.decode("utf-8")
-            return data, "utf-8"
-        except UnicodeDecodeError:
-            pass
+    if not data.startswith((b"\xff\xfe", b"\xfe\xff")) and _is_utf8(data):
+        return data, "utf-8"
     text, encoding = decode(data, path)
     return text.encode("utf-8"), encoding
 
@@ -126,26 +142,29 @@ def _table(lines, path: Path, encoding: str, what: str) -> RawTable:
     return RawTable.from_rows(header, rows, numbers, encoding, ragged)
 
 
-def _columnar(body: bytes, delimiter: str, header_offset: int, encoding: str,
+def _columnar(data: bytes, start: int, delimiter: str, header_offset: int, encoding: str,
               null_values: tuple[str, ...] = ()) -> RawTable | None:
-    """The whole body parsed at once by Arrow's CSV reader, when each physical line is one record: then
-    a row's line is its position. None when that cannot be shown (a quoted line break, a blank line, a
-    row with a wrong field count, a lone CR, a NUL): the row-by-row path reads those exactly. Rows of
-    blank cells are left in; the door drops them, as it trims every cell."""
-    end = body.find(b"\n")
-    head, data = (body, b"") if end < 0 else (body[:end], body[end + 1:])
-    if head.count(b'"') % 2 or b"\x00" in body or (b"\r" in body and body.count(b"\r") != body.count(b"\r\n")):
+    """The whole body (`data` from `start`: offsets, not slices, which would copy a report) parsed at once
+    by Arrow's CSV reader, when each physical line is one record: then a row's line is its position. None
+    when that cannot be shown (a quoted line break, a blank line, a row with a wrong field count, a lone
+    CR, a NUL): the row-by-row path reads those exactly. Rows of blank cells are left in; the door drops
+    them, as it trims every cell."""
+    end = data.find(b"\n", start)
+    head = data[start:] if end < 0 else data[start:end]
+    if (head.count(b'"') % 2 or data.find(b"\x00", start) >= 0
+            or (data.find(b"\r", start) >= 0 and data.count(b"\r", start) != data.count(b"\r\n", start))):
         return None
     header = next(csv.reader([head.decode("utf-8").rstrip("\r")], delimiter=delimiter), None)
     if not header:
         return None
     names = [str(i) for i in range(len(header))]
-    if not data:
+    if end < 0 or end + 1 == len(data):
         return RawTable([h.strip() for h in header], pa.table({n: pa.array([], pa.string()) for n in names}),
                         pa.array([], pa.int64()), encoding)
-    records = data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+    records = data.count(b"\n", end + 1) + (0 if data.endswith(b"\n") else 1)
     try:
-        table = pa_csv.read_csv(io.BytesIO(data), read_options=pa_csv.ReadOptions(column_names=names),
+        table = pa_csv.read_csv(pa.BufferReader(pa.py_buffer(data).slice(end + 1)),
+                                read_options=pa_csv.ReadOptions(column_names=names),
                                 parse_options=pa_csv.ParseOptions(delimiter=delimiter, newlines_in_values=True,
                                                                   ignore_empty_lines=False),
                                 convert_options=pa_csv.ConvertOptions(  # UTF-8 already checked by _utf8
@@ -164,9 +183,9 @@ def read_delimited(path: Path, delimiter: str) -> RawTable:
     """A CSV with one header row; French exports use ';' and may be Windows-1252."""
     path = Path(path)
     body, encoding = _utf8(read_bytes(path), path)
-    if not body.strip():
+    if _blank(body, 0):
         raise StructuralError(f"{path.name}: empty file, no column header")
-    return _columnar(body, delimiter, 0, encoding) or _table(
+    return _columnar(body, 0, delimiter, 0, encoding) or _table(
         _split(body.decode("utf-8"), delimiter, path), path, encoding, "column")
 
 
@@ -186,14 +205,14 @@ def read_cm360_report(path: Path) -> RawTable:
     marker = _CM360_MARKER.search(data)
     if marker is None:
         raise StructuralError(f"{path.name}: no '{CM360_FIELDS_MARKER}' line: not a Campaign Manager 360 report")
-    start = data.find(b"\n", marker.end())
-    body = b"" if start < 0 else data[start + 1:]
-    offset = data.count(b"\n", 0, start + 1) if start >= 0 else data.count(b"\n") + 1
-    if not body.strip():
+    start = data.find(b"\n", marker.end()) + 1  # where the header row begins (0: no line after the marker)
+    if not start or _blank(data, start):
         raise StructuralError(f"{path.name}: empty file, no Report Fields header")
-    table = _columnar(body, ",", offset, encoding, null_values=(CM360_UNMEASURED,))
+    offset = data.count(b"\n", 0, start)
+    table = _columnar(data, start, ",", offset, encoding, null_values=(CM360_UNMEASURED,))
     if table is None:
-        table = _table(_split(body.decode("utf-8"), ",", path, header_offset=offset), path, encoding, "Report Fields")
+        table = _table(_split(data[start:].decode("utf-8"), ",", path, header_offset=offset), path, encoding,
+                       "Report Fields")
         unmeasured = pa.scalar(None, pa.string())
         table.data = pa.table({n: pc.if_else(pc.equal(c, CM360_UNMEASURED), unmeasured, c)
                                for n, c in zip(table.data.column_names, table.data.columns)})

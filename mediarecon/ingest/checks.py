@@ -146,7 +146,7 @@ def _typed(model, french_numbers: bool) -> str:
     cleaned = ", ".join(f"{clean(quote(n), k, french_numbers)} as {quote('v__' + n)}" for n, k in kinds.items())
     blank = " and ".join(f"{quote('v__' + n)} is null" for n in kinds)
     typed_cols = ", ".join(f"{typed(quote('v__' + n), k)} as {quote(n)}" for n, k in kinds.items())
-    return (f"with cleaned as (select _line, _group, {cleaned} from raw), "
+    return (f"with cleaned as (select _row, _line, _group, {cleaned} from raw), "
             f"kept as (select * from cleaned where not ({blank})), "
             f"typed as (select *, {typed_cols} from kept)")
 
@@ -161,11 +161,14 @@ def repeated_key_query(model, french_numbers: bool) -> str | None:
 
 
 def door_query(model, french_numbers: bool, unique: bool = True) -> str:
-    """The query over `raw` (the model's columns as trimmed text, an empty cell NULL; `_line`, `_group`):
-    one row per non-blank row with its typed columns, `_line`, `_group`, `_bad`, and for a bad row only
-    `_failures` (the rules it breaks: column, rule, value) and `_cells` (its cleaned text as JSON), in the
-    order of `raw`. `unique=False`: for rows known to repeat no key (see repeated_key_query)."""
+    """The query over `raw` (the model's columns as trimmed text, an empty cell NULL; `_row`, its position;
+    `_line`, `_group`): one row per non-blank row with its typed columns but the text ones (those are `raw`'s
+    own cells: the caller takes them from there rather than have DuckDB copy them back out), `_row`, `_line`,
+    `_group`, `_bad`, and for a bad row only `_failures` (the rules it breaks: column, rule, value) and
+    `_cells` (its cleaned text as JSON), in the order of `raw`. `unique=False`: for rows known to repeat no
+    key (see repeated_key_query)."""
     kinds = column_kinds(model)
+    typed_out = [n for n, k in kinds.items() if k != "text"]
     rules = failures(model, unique)
     flags = ", ".join(f"coalesce({f.condition}, false) as _f{i}" for i, f in enumerate(rules))
     bad = " or ".join(f"_f{i}" for i in range(len(rules))) or "false"
@@ -179,6 +182,6 @@ def door_query(model, french_numbers: bool, unique: bool = True) -> str:
     return (f"{_typed(model, french_numbers)}, "
             f"flagged as (select *, {flags} from typed), "
             f"judged as (select *, {bad} as _bad from flagged) "
-            f"select {', '.join(quote(n) for n in kinds)}, _line, _group, _bad,"
+            f"select {''.join(quote(n) + ', ' for n in typed_out)}_row, _line, _group, _bad,"
             f" case when _bad then list_filter([{broken}], x -> x is not null) end as _failures,"
             f" case when _bad then to_json({{{cells}}}) end as _cells from judged{order}")

@@ -14,7 +14,7 @@ import time
 import hashlib
 import json
 from collections import deque
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -218,7 +218,10 @@ def _schema_cells(spec: SourceSpec, table: RawTable) -> dict[str, pa.ChunkedArra
 def _trimmed(cells: pa.ChunkedArray) -> pa.ChunkedArray:
     """Without surrounding whitespace (Unicode's), an empty cell as NULL."""
     trimmed = pc.utf8_trim_whitespace(cells)
-    return pc.if_else(pc.equal(trimmed, ""), pa.scalar(None, pa.string()), trimmed)
+    empty = pc.equal(trimmed, "")
+    if not pc.any(empty).as_py():  # most columns have no empty cell: no second copy
+        return trimmed
+    return pc.if_else(empty, pa.scalar(None, pa.string()), trimmed)
 
 
 def validate_tables(spec: SourceSpec, tables: list[RawTable], lineage: dict[str, list]) -> list[Validation]:
@@ -227,12 +230,14 @@ def validate_tables(spec: SourceSpec, tables: list[RawTable], lineage: dict[str,
     schema, with `_source_line` and its `lineage` values (one per file), and one quarantine entry per
     rule each of its other rows breaks. The tables' headers must be complete (see `_missing`)."""
     kinds = column_kinds(spec.model)
+    sizes = [t.data.num_rows for t in tables]
+    starts = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
     raw = pa.concat_tables([pa.table(_schema_cells(spec, t)) for t in tables])
     with ThreadPoolExecutor(DOOR_THREADS) as pool:  # Arrow's kernels release the GIL: a column per core
-        trimmed = list(pool.map(_trimmed, raw.columns))
-    raw = pa.table(dict(zip(raw.column_names, trimmed))
-                   | {"_line": pa.chunked_array([t.lines for t in tables], pa.int64()),
-                      "_group": np.repeat(np.arange(len(tables), dtype=np.int64), [t.data.num_rows for t in tables])})
+        trimmed = dict(zip(raw.column_names, pool.map(_trimmed, raw.columns)))
+    raw = pa.table(trimmed | {"_row": pa.array(np.arange(starts[-1], dtype=np.int64)),
+                              "_line": pa.chunked_array([t.lines for t in tables], pa.int64()),
+                              "_group": np.repeat(np.arange(len(tables), dtype=np.int64), sizes)})
     con = _door()
     con.register("raw", raw)
     try:
@@ -244,7 +249,6 @@ def validate_tables(spec: SourceSpec, tables: list[RawTable], lineage: dict[str,
     is_bad = judged.column("_bad")
     any_bad = pc.any(is_bad).as_py() or False
     good = judged.filter(pc.invert(is_bad)) if any_bad else judged
-    valid = good.select(list(kinds)).append_column("_source_line", good.column("_line"))
     quarantine: list[list[dict]] = [
         [{"line": line, "column_name": None, "rule": "field_count",
           "value": f"{n} fields, expected {len(t.columns)}", "row_json": None} for line, n in t.ragged]
@@ -254,18 +258,25 @@ def validate_tables(spec: SourceSpec, tables: list[RawTable], lineage: dict[str,
             row_json = json.dumps(json.loads(row["_cells"]), ensure_ascii=False)  # as the quarantine always had it
             quarantine[row["_group"]] += [{"line": row["_line"], **f, "row_json": row_json} for f in row["_failures"]]
     read = np.bincount(judged.column("_group").to_numpy(), minlength=len(tables))
-    groups = good.column("_group").to_numpy()
-    if len(groups) and (np.diff(groups) < 0).any():  # DuckDB keeps the order rows came in; just in case
-        order = np.argsort(groups, kind="stable")
-        valid, groups = valid.take(order), groups[order]
-    counts = np.bincount(groups, minlength=len(tables))
+    rows = good.column("_row").to_numpy()
+    if len(rows) and (np.diff(rows) < 0).any():  # DuckDB keeps the order rows came in; just in case
+        good = good.take(np.argsort(rows, kind="stable"))
+        rows = good.column("_row").to_numpy()
+    ends = np.searchsorted(rows, starts[1:])  # the good rows of file i are good[ends[i-1]:ends[i]]
+    text = raw.select([n for n, k in kinds.items() if k == "text"])
     schema = arrow_schema(spec.model, {"_source_line": pa.int64(), **{k: LINEAGE[k] for k in lineage}})
     out = []
-    for i, (t, end, count) in enumerate(zip(tables, np.cumsum(counts), counts)):
-        mine = valid.slice(end - count, count)
-        for name, values in lineage.items():  # one value per file: a constant column of its slice
-            mine = mine.append_column(name, pa.nulls(count, LINEAGE[name]).fill_null(pa.scalar(values[i], LINEAGE[name])))
-        out.append(Validation(mine.cast(schema), sorted(quarantine[i], key=lambda q: q["line"]), None,
+    for i, t in enumerate(tables):
+        begin, end = (ends[i - 1] if i else 0), ends[i]
+        count = end - begin
+        mine = good.slice(begin, count)
+        # every row of the file good: its text cells as they are, not copied
+        cells = text.slice(starts[i], count) if count == sizes[i] else text.take(pa.array(rows[begin:end]))
+        columns = {n: cells.column(n) if k == "text" else mine.column(n) for n, k in kinds.items()}
+        columns["_source_line"] = mine.column("_line")
+        for name, values in lineage.items():  # one value per file: a constant column
+            columns[name] = pa.nulls(count, LINEAGE[name]).fill_null(pa.scalar(values[i], LINEAGE[name]))
+        out.append(Validation(pa.table(columns).cast(schema), sorted(quarantine[i], key=lambda q: q["line"]), None,
                               int(read[i]) + len(t.ragged)))
     return out
 
@@ -342,31 +353,48 @@ def _write_outcome(home: Home, spec: SourceSpec, result: Validation, sha: str, f
     return _outcome(spec, sha, file_name, quarantine, result.rows_read, len(result.valid))
 
 
-def ahead(pool: ThreadPoolExecutor, fn, items: list, window: int = 2 * DOOR_THREADS):
-    """fn(item) for each item, in order, at most `window` running or waiting ahead (bounded memory)."""
-    futures = deque()
+def ahead(pool: ThreadPoolExecutor, fn, items: list, window: int = 2 * DOOR_THREADS, size=None, budget: int = 0):
+    """fn(item) for each item, in order, at most `window` running or waiting ahead (bounded memory); with
+    `size(item)` and `budget`, as many more as fit in `budget` (bytes, say)."""
+    futures, held = deque(), 0
     for item in items:
-        futures.append(pool.submit(fn, item))
-        if len(futures) >= window:
-            yield futures.popleft().result()
+        futures.append((pool.submit(fn, item), size(item) if size else 0))
+        held += futures[-1][1]
+        while futures and len(futures) >= window and (held > budget or not size):
+            future, weight = futures.popleft()
+            held -= weight
+            yield future.result()
     while futures:
-        yield futures.popleft().result()
+        yield futures.popleft()[0].result()
+
+
+READ_AHEAD_BYTES = 64_000_000  # landed bytes read while the previous batch is judged (about a batch of CM360)
 
 
 def validate_source(home: Home, spec: SourceSpec, manifest: Manifest, store: LandingStore, run_id: str,
                     progress=None) -> list[FileOutcome]:
     """Validate every landed-but-unvalidated file of one source, many files per query; `progress(done,
-    total)` is called as each file's outcome is recorded."""
+    total)` is called as each file's outcome is recorded. Files are read ahead, and a batch's Parquet is
+    written while the next batch is judged; outcomes are recorded on this thread."""
     outcomes: list[FileOutcome] = []
     batch: list[tuple[dict, RawTable]] = []
+    written: deque[tuple[dict, Future]] = deque()  # files whose outcome is still to record, in order
 
-    def record(row, outcome: FileOutcome) -> None:
-        drills.checkpoint("validate:written")  # Parquet written, outcome not yet recorded
-        manifest.record_outcome(spec.name, row["sha256"], outcome.status, outcome.reason, outcome.rows_read,
-                                outcome.rows_valid, outcome.rows_quarantined, run_id)
-        outcomes.append(outcome)
-        if progress:
-            progress(len(outcomes), len(pending))
+    def record() -> None:
+        while written:
+            row, future = written.popleft()
+            outcome = future.result()
+            drills.checkpoint("validate:written")  # Parquet written, outcome not yet recorded
+            manifest.record_outcome(spec.name, row["sha256"], outcome.status, outcome.reason, outcome.rows_read,
+                                    outcome.rows_valid, outcome.rows_quarantined, run_id)
+            outcomes.append(outcome)
+            if progress:
+                progress(len(outcomes), len(pending))
+
+    def done(outcome: FileOutcome) -> Future:
+        future = Future()
+        future.set_result(outcome)
+        return future
 
     def flush(pool: ThreadPoolExecutor) -> None:
         if not batch:
@@ -375,19 +403,20 @@ def validate_source(home: Home, spec: SourceSpec, manifest: Manifest, store: Lan
                    "_source_file_name": [r["original_name"] for r, _ in batch],
                    "_received_at": [dt.datetime.fromisoformat(r["received_at"]) for r, _ in batch]}
         results = validate_tables(spec, [t for _, t in batch], lineage)
-        written = pool.map(lambda job: _write_outcome(home, spec, job[1], job[0]["sha256"], job[0]["original_name"]),
-                           zip([r for r, _ in batch], results))  # Parquet writers release the GIL too
-        for (row, _), outcome in zip(batch, written):
-            record(row, outcome)
+        record()  # the previous batch's files: written meanwhile
+        for (row, _), result in zip(batch, results):  # Parquet writers release the GIL too
+            written.append((row, pool.submit(_write_outcome, home, spec, result, row["sha256"], row["original_name"])))
         batch.clear()
 
     pending = manifest.pending(spec.name)
     rows = 0  # in the batch
     with manifest.held(), ThreadPoolExecutor(DOOR_THREADS) as pool:  # Arrow's CSV reader releases the GIL
-        reads = ahead(pool, lambda row: _read(spec, store.fetch(row["landing_key"]), row["original_name"]), pending)
+        reads = ahead(pool, lambda row: _read(spec, store.fetch(row["landing_key"]), row["original_name"]), pending,
+                      size=lambda row: row["size_bytes"], budget=READ_AHEAD_BYTES)
         for row, read in zip(pending, reads):
             if isinstance(read, str):
-                record(row, FileOutcome(spec.name, row["sha256"], row["original_name"], "rejected", reason=read))
+                written.append((row, done(FileOutcome(spec.name, row["sha256"], row["original_name"], "rejected",
+                                                      reason=read))))
                 continue
             batch.append((row, read))
             rows += read.data.num_rows
@@ -395,6 +424,7 @@ def validate_source(home: Home, spec: SourceSpec, manifest: Manifest, store: Lan
                 flush(pool)
                 rows = 0
         flush(pool)
+        record()
     return outcomes
 
 
