@@ -10,9 +10,12 @@ import multiprocessing
 import os
 import signal
 import threading
-from concurrent.futures import ProcessPoolExecutor
+from collections import deque
+from concurrent.futures import Executor, ProcessPoolExecutor
 
 from mediarecon import drills
+
+DOOR_THREADS = max(2, min(4, os.cpu_count() or 1))  # the door's threads: Arrow, DuckDB, hashing release the GIL
 
 
 def beside_the_run() -> None:
@@ -30,3 +33,18 @@ def beside_the_run() -> None:
 
 def process_pool(workers: int) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"), initializer=beside_the_run)
+
+
+def ahead(pool: Executor, fn, items: list, window: int = 2 * DOOR_THREADS, size=None, budget: int = 0):
+    """fn(item) for each item, in order, at most `window` running or waiting ahead (bounded memory); with
+    `size(item)` and `budget`, as many more as fit in `budget` (bytes, say)."""
+    futures, held = deque(), 0
+    for item in items:
+        futures.append((pool.submit(fn, item), size(item) if size else 0))
+        held += futures[-1][1]
+        while futures and len(futures) >= window and (held > budget or not size):
+            future, weight = futures.popleft()
+            held -= weight
+            yield future.result()
+    while futures:
+        yield futures.popleft()[0].result()

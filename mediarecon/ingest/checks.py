@@ -93,9 +93,8 @@ def unique_keys(model) -> str | None:
     return ", ".join(f"{quote(k)}, case when {quote(k)} is null then {quote('v__' + k)} end" for k in unique) or None
 
 
-def failures(model, unique: bool = True) -> list[Failure]:
-    """Every rule of the model, in the order pandera would report them: per column, then row rules.
-    `unique=False` leaves out the key's uniqueness, for rows known to have no repeated key."""
+def failures(model) -> list[Failure]:
+    """Every rule of the model, in the order pandera would report them: per column, then row rules."""
     schema = model.to_schema()
     kinds = column_kinds(model)
     out: list[Failure] = []
@@ -131,7 +130,7 @@ def failures(model, unique: bool = True) -> list[Failure]:
                 raise ValueError(f"{model.__name__}.{name}: the door has no SQL for rule {rule!r}")
             out.append(Failure(name, "siret_key", f"{v} is not null and not {_siret_key(v)}", shown))
     key = schema.unique or []
-    if key and unique:
+    if key:
         out.append(Failure(key[0] if len(key) == 1 else None, "multiple_fields_uniqueness",
                            f"count(*) over (partition by _group, {unique_keys(model)}) > 1",  # within one file
                            "v__" + key[0] if len(key) == 1 else None))
@@ -151,25 +150,15 @@ def _typed(model, french_numbers: bool) -> str:
             f"typed as (select *, {typed_cols} from kept)")
 
 
-def repeated_key_query(model, french_numbers: bool) -> str | None:
-    """A query over `raw` that returns a row when some file repeats a key (None: the model has none). Most
-    files repeat none: their door query then needs neither the window nor the sort that finding them takes."""
-    keys = unique_keys(model)
-    if keys is None:
-        return None
-    return f"{_typed(model, french_numbers)} select 1 from typed group by _group, {keys} having count(*) > 1 limit 1"
-
-
-def door_query(model, french_numbers: bool, unique: bool = True) -> str:
+def door_query(model, french_numbers: bool) -> str:
     """The query over `raw` (the model's columns as trimmed text, an empty cell NULL; `_row`, its position;
     `_line`, `_group`): one row per non-blank row with its typed columns but the text ones (those are `raw`'s
     own cells: the caller takes them from there rather than have DuckDB copy them back out), `_row`, `_line`,
     `_group`, `_bad`, and for a bad row only `_failures` (the rules it breaks: column, rule, value) and
-    `_cells` (its cleaned text as JSON), in the order of `raw`. `unique=False`: for rows known to repeat no
-    key (see repeated_key_query)."""
+    `_cells` (its cleaned text as JSON), in the order of `raw`."""
     kinds = column_kinds(model)
     typed_out = [n for n, k in kinds.items() if k != "text"]
-    rules = failures(model, unique)
+    rules = failures(model)
     flags = ", ".join(f"coalesce({f.condition}, false) as _f{i}" for i, f in enumerate(rules))
     bad = " or ".join(f"_f{i}" for i in range(len(rules))) or "false"
     broken = ", ".join(

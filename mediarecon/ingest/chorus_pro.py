@@ -18,7 +18,9 @@ from dataclasses import dataclass, field
 from connectors.chorus_pro import ChorusProClient
 from connectors.landing_store import LandedObject, LandingStore
 from mediarecon import drills
-from mediarecon.ingest.tabular import FileOutcome, ahead, validate_answers
+from mediarecon.ingest.outcomes import FileOutcome
+from mediarecon.ingest.tabular import validate_answers
+from mediarecon.workers import ahead
 from mediarecon.state.manifest import Manifest
 from mediarecon.settings import ChorusSettings
 from mediarecon.state.home import Home

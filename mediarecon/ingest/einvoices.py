@@ -28,8 +28,9 @@ import pyarrow as pa
 from connectors.einvoice import EInvoice, EInvoiceError, check_totals, parse_bytes
 from connectors.landing_store import LandingStore
 from mediarecon import drills, workers
+from mediarecon.workers import DOOR_THREADS, ahead
 from mediarecon.ingest.parquet import DOCUMENT_LINEAGE, MONEY, quarantine_table, write_parquet
-from mediarecon.ingest.tabular import DOOR_THREADS, FileOutcome, ahead
+from mediarecon.ingest.outcomes import FileOutcome
 from mediarecon.state.manifest import Manifest
 from mediarecon.state.home import Home
 

@@ -15,7 +15,7 @@ import hashlib
 import json
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -26,44 +26,14 @@ import pyarrow.compute as pc
 from connectors.file_drop import RawTable, StructuralError
 from connectors.landing_store import ContentChanged, LandingStore, landing_suffix, sha256_file
 from mediarecon import drills
+from mediarecon.ingest.outcomes import FileOutcome, capped, printable_name
+from mediarecon.workers import DOOR_THREADS, ahead
 from mediarecon.state.manifest import Manifest
 from mediarecon.ingest import checks
 from mediarecon.ingest.parquet import LINEAGE, quarantine_table, write_parquet
 from mediarecon.state.home import Home
 from schemas._columns import arrow_schema, column_kinds
 from mediarecon.ingest.sources import API_SOURCES, SOURCES, SourceSpec
-
-REASON_MAX = 300  # characters of a reason kept in the manifest, logs and status (the cut is counted)
-
-
-def capped(reason: str | None) -> str | None:
-    if reason is None or len(reason) <= REASON_MAX:
-        return reason
-    return f"{reason[:REASON_MAX]}… ({len(reason) - REASON_MAX} more characters)"
-
-
-def printable_name(name: str) -> str:
-    """A sender's file name as text that is safe anywhere (manifest, logs, a terminal): undecodable bytes as
-    \\xNN, control characters (a newline forging a line of `status`) as escapes."""
-    text = name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii") for c in text)
-
-
-@dataclass
-class FileOutcome:
-    source: str
-    sha256: str
-    file_name: str
-    status: str  # validated | partial | rejected
-    reason: str | None = None
-    rows_read: int = 0
-    rows_valid: int = 0
-    rows_quarantined: int = 0
-    quarantine: list[dict] = field(default_factory=list)
-
-    def __post_init__(self):
-        self.file_name, self.reason = printable_name(self.file_name), capped(self.reason)
-
 
 @dataclass
 class Validation:
@@ -196,7 +166,6 @@ def _door() -> duckdb.DuckDBPyConnection:
 
 
 BATCH_ROWS = 250_000  # rows validated in one query: fewer queries, bounded memory
-DOOR_THREADS = max(2, min(4, os.cpu_count() or 1))
 
 
 def _missing(spec: SourceSpec, table: RawTable, file_name: str) -> str | None:
@@ -241,9 +210,7 @@ def validate_tables(spec: SourceSpec, tables: list[RawTable], lineage: dict[str,
     con = _door()
     con.register("raw", raw)
     try:
-        repeats = checks.repeated_key_query(spec.model, spec.french_numbers)
-        unique = repeats is not None and con.execute(repeats).fetchone() is not None
-        judged = con.execute(checks.door_query(spec.model, spec.french_numbers, unique)).to_arrow_table()
+        judged = con.execute(checks.door_query(spec.model, spec.french_numbers)).to_arrow_table()
     finally:
         con.unregister("raw")
     is_bad = judged.column("_bad")
@@ -351,21 +318,6 @@ def _write_outcome(home: Home, spec: SourceSpec, result: Validation, sha: str, f
     if quarantine:
         write_parquet(quarantine_table(quarantine), home.quarantine / spec.name / f"{sha}.parquet")
     return _outcome(spec, sha, file_name, quarantine, result.rows_read, len(result.valid))
-
-
-def ahead(pool: ThreadPoolExecutor, fn, items: list, window: int = 2 * DOOR_THREADS, size=None, budget: int = 0):
-    """fn(item) for each item, in order, at most `window` running or waiting ahead (bounded memory); with
-    `size(item)` and `budget`, as many more as fit in `budget` (bytes, say)."""
-    futures, held = deque(), 0
-    for item in items:
-        futures.append((pool.submit(fn, item), size(item) if size else 0))
-        held += futures[-1][1]
-        while futures and len(futures) >= window and (held > budget or not size):
-            future, weight = futures.popleft()
-            held -= weight
-            yield future.result()
-    while futures:
-        yield futures.popleft()[0].result()
 
 
 READ_AHEAD_BYTES = 64_000_000  # landed bytes read while the previous batch is judged (about a batch of CM360)
