@@ -9,6 +9,7 @@ rebuilt from the environment inside each task.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import time
 from collections import Counter
 from zoneinfo import ZoneInfo
@@ -269,6 +270,10 @@ def nightly_reconciliation(home: str | None = None) -> dict:
 
         files, chorus = [], None
         unavailable: dict[str, str] = {}  # source -> why it could not be reached tonight
+        # during the door, what the imports made (Prefect, Arrow, DuckDB, pandera) is left out of the collections
+        # its allocations trigger, which would scan it each time (validating CM360 at scale 1: 7.8 % of the CPU
+        # in collections, 3.3 % frozen)
+        gc.freeze()
         try:
             # the sync first, in its own process: it waits on Chorus Pro while the door works
             sync = chorus_sync_task.submit(home, run_id) if settings.chorus.enabled else None
@@ -302,6 +307,7 @@ def nightly_reconciliation(home: str | None = None) -> dict:
             mirror_validated_task(home)
             drills.checkpoint("validate:done")
             lap("chorus_documents_s")
+            gc.unfreeze()
             # what this build consumes, recorded so that `mediarecon replay` can rebuild it
             dbt_vars = settings.dbt_vars(rules)
             inputs = replay.inputs_record(Manifest(settings.home.manifest), run_id)
@@ -326,6 +332,7 @@ def nightly_reconciliation(home: str | None = None) -> dict:
             findings = findings_by_type(settings)
             lap("publish_s")
         except Exception as e:
+            gc.unfreeze()
             record.finish("failed", f"{type(e).__name__}: {e}")
             logger.error("run %s failed; the published warehouse is unchanged: %s", run_id, e)
             try:  # the failed run's own artifact: what it received before it stopped, and why it stopped
