@@ -10,15 +10,17 @@ from mediarecon.state.home import Home
 def test_a_file_being_written_is_not_in_the_warehouse_glob(tmp_path, monkeypatch):
     """A kill -9 can stop a write at any byte; what it leaves must not be read as a Parquet file."""
     seen_mid_write = []
-    real_write = pq.write_table
+    real_replace = parquet.os.replace
 
-    def write_and_look(table, where, **kw):
-        real_write(table, where, **kw)
-        seen_mid_write.append(sorted(p.name for p in tmp_path.glob("*.parquet")))  # what dbt's glob would read
+    def look_then_replace(src, dst):  # the bytes are all on disk, under their temporary name
+        seen_mid_write.append((sorted(p.name for p in tmp_path.glob("*.parquet")),  # what dbt's glob would read
+                               sorted(p.name for p in tmp_path.iterdir())))
+        real_replace(src, dst)
 
-    monkeypatch.setattr(pq, "write_table", write_and_look)
+    monkeypatch.setattr(parquet.os, "replace", look_then_replace)
     parquet.write_parquet(pa.table({"x": [1, 2]}), tmp_path / "abc.parquet")
-    assert seen_mid_write == [[]]
+    ((globbed, present),) = seen_mid_write
+    assert globbed == [] and len(present) == 1 and present[0].endswith(".partial")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["abc.parquet"]
     assert pq.read_table(tmp_path / "abc.parquet").column("x").to_pylist() == [1, 2]
 
