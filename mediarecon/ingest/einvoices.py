@@ -36,9 +36,10 @@ from mediarecon.state.home import Home
 
 DOCUMENT_SOURCES = ("chorus_pro_documents", "einvoices")
 PARSE_PROCESSES = max(1, min(4, os.cpu_count() or 1))
-# below this many landed bytes, threads: starting the worker processes costs about a second, the time it
-# takes to parse some 2 MB of documents (measured at scale 1: 6.4 MB of Chorus Pro ZIPs parse in 2.8 s in
-# two processes, 3.9 s in threads; 2.5 MB of single documents in 1.45 s in threads, 2.2 s in processes)
+# below this many landed bytes, threads: starting the worker processes (each imports Arrow, lxml, pypdf)
+# costs more than it saves on a few MB of documents (measured at scale 1: 6.4 MB of Chorus Pro ZIPs parse
+# in 2.6 s in two processes, 3.9 s in threads; 2.5 MB of single documents in 1.9-2.3 s in threads,
+# 2.4-2.8 s in processes)
 PROCESS_FROM_BYTES = 4_000_000
 TABLES = ("einvoice_documents", "einvoice_lines", "einvoice_allowances")
 QUARANTINE_FOLDER = "einvoices"
