@@ -36,4 +36,3 @@ class FileOutcome:
 
     def __post_init__(self):
         self.file_name, self.reason = printable_name(self.file_name), capped(self.reason)
-
