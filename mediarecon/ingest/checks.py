@@ -166,8 +166,9 @@ def door_query(model, french_numbers: bool) -> str:
         f" 'rule': {literal(f.rule)}::varchar, 'value': {quote(f.value) if f.value else 'null::varchar'}}} end"
         for i, f in enumerate(rules))
     cells = ", ".join(f"{literal(n)}: {quote('v__' + n)}" for n in kinds)
-    # a window does not keep the rows' order: sort them back (a scan, filter and projection keep it)
-    order = " order by _group, _line" if any(f.rule == "multiple_fields_uniqueness" for f in rules) else ""
+    # a window does not keep the rows' order: sort them back by `_row`, the order the caller relies on (a
+    # scan, filter and projection keep it)
+    order = " order by _row" if any(f.rule == "multiple_fields_uniqueness" for f in rules) else ""
     return (f"{_typed(model, french_numbers)}, "
             f"flagged as (select *, {flags} from typed), "
             f"judged as (select *, {bad} as _bad from flagged) "

@@ -28,7 +28,6 @@ import pyarrow as pa
 from connectors.einvoice import EInvoice, EInvoiceError, check_totals, parse_bytes
 from connectors.landing_store import LandingStore
 from mediarecon import drills, workers
-from mediarecon.workers import DOOR_THREADS, ahead
 from mediarecon.ingest.parquet import DOCUMENT_LINEAGE, MONEY, quarantine_table, write_parquet
 from mediarecon.ingest.outcomes import FileOutcome
 from mediarecon.state.manifest import Manifest
@@ -259,9 +258,9 @@ def parse_landed(home: Home, source: str, manifest: Manifest, store: LandingStor
     if sum(row["size_bytes"] for row in pending) >= PROCESS_FROM_BYTES and PARSE_PROCESSES > 1:
         pool = workers.process_pool(PARSE_PROCESSES)
     else:
-        pool = ThreadPoolExecutor(DOOR_THREADS)
+        pool = ThreadPoolExecutor(workers.DOOR_THREADS)
     with manifest.held(), pool:
-        for row, o in zip(pending, ahead(pool, partial(parse_and_write, str(home.root), source), jobs)):
+        for row, o in zip(pending, workers.ahead(pool, partial(parse_and_write, str(home.root), source), jobs)):
             drills.checkpoint("einvoices:written")
             manifest.record_outcome(source, row["sha256"], o.status, o.reason, o.rows_read, o.rows_valid,
                                     o.rows_quarantined, run_id)
