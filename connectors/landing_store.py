@@ -34,6 +34,8 @@ class LandedObject:
 
 
 class LandingStore(Protocol):
+    def land(self, source: str, path: Path, known: set[str]) -> tuple[str, LandedObject | None]: ...
+
     def put(self, source: str, path: Path, sha256: str) -> LandedObject: ...
 
     def put_bytes(self, source: str, data: bytes, suffix: str) -> LandedObject: ...
@@ -59,6 +61,13 @@ class ContentChanged(OSError):
     """The file changed while it was being landed (a sender still writing it)."""
 
 
+def land_hashed_first(store: LandingStore, source: str, path: Path, known: set[str]
+                      ) -> tuple[str, LandedObject | None]:
+    """`land` for a store that needs the name before the bytes (an object key): hash, then put."""
+    sha = sha256_file(path)
+    return sha, None if sha in known else store.put(source, path, sha)
+
+
 def landing_suffix(path: Path) -> str:
     """`.csv`, `.csv.gz`, `.xlsx`…: the file's real extensions only, so that a long or dotted name never
     makes the landed name too long (it is the sha256 plus this)."""
@@ -70,6 +79,39 @@ class LocalLandingStore:
 
     def __init__(self, root: Path):
         self.root = Path(root)
+
+    def land(self, source: str, path: Path, known: set[str]) -> tuple[str, LandedObject | None]:
+        """A file's sha256 and where its bytes landed (None when they are `known`), in one read: hashed as
+        they are copied to a temp name that becomes `<sha256><suffix>`. A file whose size or modification
+        time changed while it was read raises ContentChanged: what was read may be half of it."""
+        path = Path(path)
+        folder = self.root / source
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".landing-")
+        try:
+            h, size = hashlib.sha256(), 0
+            with open(path, "rb") as src, os.fdopen(fd, "wb") as out:
+                before = os.fstat(src.fileno())
+                while chunk := src.read(CHUNK):
+                    h.update(chunk)
+                    out.write(chunk)
+                    size += len(chunk)
+                after = os.fstat(src.fileno())
+                if (before.st_size, before.st_mtime_ns) != (after.st_size, after.st_mtime_ns) or size != after.st_size:
+                    raise ContentChanged(f"{path.name}: content changed while being landed")
+                sha = h.hexdigest()
+                if sha not in known:
+                    out.flush()
+                    os.fsync(out.fileno())
+            key = f"{source}/{sha}{landing_suffix(path)}"
+            if sha in known or (self.root / key).exists():
+                Path(tmp).unlink()
+                return sha, None if sha in known else LandedObject(source, sha, key, size, is_new=False)
+            os.replace(tmp, self.root / key)
+            return sha, LandedObject(source, sha, key, size, is_new=True)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
 
     def put(self, source: str, path: Path, sha256: str, suffix: str | None = None) -> LandedObject:
         path = Path(path)

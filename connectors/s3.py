@@ -21,7 +21,8 @@ from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from connectors.landing_store import CHUNK, LandedObject, landing_suffix, put_bytes_via_file, sha256_file
+from connectors.landing_store import (CHUNK, LandedObject, land_hashed_first, landing_suffix, put_bytes_via_file,
+                                      sha256_file)
 
 MULTIPART_THRESHOLD = 16 * 1024 * 1024
 MULTIPART_CHUNK = 8 * 1024 * 1024
@@ -131,6 +132,9 @@ class S3LandingStore:
                                f" (size {head.get('ContentLength')} vs {size}, ETag {got} vs {expected});"
                                " removed, will be retried next run")
         return LandedObject(source, sha256, key, size, is_new=True)
+
+    def land(self, source: str, path: Path, known: set[str]) -> tuple[str, LandedObject | None]:
+        return land_hashed_first(self, source, path, known)
 
     def put_bytes(self, source: str, data: bytes, suffix: str) -> LandedObject:
         return put_bytes_via_file(self, source, data, suffix)

@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from connectors.file_drop import RawTable, StructuralError
-from connectors.landing_store import ContentChanged, LandingStore, landing_suffix, sha256_file
+from connectors.landing_store import ContentChanged, LandingStore, landing_suffix
 from mediarecon import drills
 from mediarecon.ingest.outcomes import FileOutcome, capped, printable_name
 from mediarecon.workers import DOOR_THREADS, ahead
@@ -84,8 +84,8 @@ def land_source(home: Home, spec: SourceSpec, store: LandingStore, manifest: Man
                 settle_s: float = 0) -> int:
     """Copy new inbox files into landing; report every other entry of the inbox in the manifest's inbox
     notes. Returns how many were new; same bytes again is a no-op. No file stops the others. Files are
-    hashed and copied `DOOR_THREADS` at a time (hashing and fsync release the GIL); the manifest is
-    written on this thread, in the inbox's order."""
+    hashed as they are copied (one read), `DOOR_THREADS` at a time (hashing and fsync release the GIL); the
+    manifest is written on this thread, in the inbox's order."""
     to_land, notes = scan_inbox(home, spec, settle_s)
     new = 0
     store.discard_partial(spec.name)  # what a run killed mid-copy left (tests/integration/test_failure_drills.py)
@@ -100,8 +100,8 @@ def land_source(home: Home, spec: SourceSpec, store: LandingStore, manifest: Man
                 seen = (st.st_size, st.st_mtime_ns, st.st_ino)
                 if hashed.get(name, ())[:3] == seen and hashed[name][3] in known:
                     return name, hashed[name][3], None, None  # unchanged since it was hashed and landed: not read
-                sha = sha256_file(path)
-                return name, sha, None if sha in known else store.put(spec.name, path, sha), seen
+                sha, landed = store.land(spec.name, path, known)
+                return name, sha, landed, seen
             except OSError as e:  # ContentChanged included
                 return name, e, None, None
 
@@ -184,8 +184,54 @@ def _schema_cells(spec: SourceSpec, table: RawTable) -> dict[str, pa.ChunkedArra
             for header, name in spec.headers.items()}
 
 
+# the first two and the last two bytes (UTF-8) of the whitespace characters that are not ASCII: U+0085, U+00A0,
+# U+1680, U+2000-U+200A, U+2028, U+2029, U+202F, U+205F, U+3000 (the others trimming removes are bytes <= 0x20)
+_WIDE_SPACE_HEADS = np.array([0xC285, 0xC2A0, 0xE19A, 0xE280, 0xE281, 0xE380], np.uint16)
+_WIDE_SPACE_TAILS = np.array([0xC285, 0xC2A0, 0x9A80, *range(0x8080, 0x808B), 0x80A8, 0x80A9, 0x80AF, 0x819F],
+                             np.uint16)
+
+
+def _trimmed_in_place(cells: pa.Array) -> pa.Array | None:
+    """The cells with an empty one as NULL, their bytes not copied, when none starts or ends with whitespace
+    (found from its first and last bytes); None when some may (then trimming copies the column)."""
+    if cells.type != pa.string():
+        return None
+    n = len(cells)
+    _, offsets, data = cells.buffers()
+    bounds = np.frombuffer(offsets, np.int32, n + 1, cells.offset * 4)
+    first, after = bounds[:-1], bounds[1:]
+    filled = after > first
+    valid = cells.is_valid().to_numpy(zero_copy_only=False) if cells.null_count else None
+    if valid is not None:
+        filled &= valid
+    if filled.any():
+        body = np.frombuffer(data, np.uint8)
+        at, last = first[filled], after[filled] - 1
+        heads, tails = body[at], body[last]
+        if (heads <= 0x20).any() or (tails <= 0x20).any():
+            return None
+        wide = heads >= 0x80
+        if wide.any():
+            pairs = body[at[wide]].astype(np.uint16) << 8 | body[np.minimum(at[wide] + 1, len(body) - 1)]
+            if np.isin(pairs, _WIDE_SPACE_HEADS).any():
+                return None
+        wide = tails >= 0x80
+        if wide.any():
+            pairs = body[np.maximum(last[wide] - 1, 0)].astype(np.uint16) << 8 | body[last[wide]]
+            if np.isin(pairs, _WIDE_SPACE_TAILS).any():
+                return None
+    empty = ~filled if valid is None else valid & ~filled
+    if not empty.any():
+        return cells
+    keep = pa.py_buffer(np.packbits(filled, bitorder="little"))  # the empty cells' bit cleared: NULL
+    return pa.Array.from_buffers(pa.string(), n, [keep, pa.py_buffer(bounds), data])
+
+
 def _trimmed(cells: pa.ChunkedArray) -> pa.ChunkedArray:
     """Without surrounding whitespace (Unicode's), an empty cell as NULL."""
+    chunks = [_trimmed_in_place(chunk) for chunk in cells.chunks]
+    if all(chunk is not None for chunk in chunks):
+        return pa.chunked_array(chunks, pa.string())
     trimmed = pc.utf8_trim_whitespace(cells)
     empty = pc.equal(trimmed, "")
     if not pc.any(empty).as_py():  # most columns have no empty cell: no second copy

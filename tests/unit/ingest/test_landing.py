@@ -79,8 +79,6 @@ def test_an_inbox_file_unchanged_since_it_landed_is_not_read_again_and_a_rewritt
     modification time or inode changed since they were hashed; the same size rewritten is read and lands."""
     import os
 
-    from mediarecon.ingest import tabular
-
     home = Settings.from_env(tmp_path).home.ensure(INBOX_FOLDERS)
     manifest, store = Manifest(home.manifest), LocalLandingStore(home.landing)
     spec = SOURCES["forbidden_campaigns"]
@@ -88,8 +86,9 @@ def test_an_inbox_file_unchanged_since_it_landed_is_not_read_again_and_a_rewritt
     for i in range(3):
         (home.inbox / spec.name / f"list-{i}.csv").write_text(header + f"CMP-2025-000{i};SPF;01/04/2025;x\n")
     read = []
-    real = tabular.sha256_file
-    monkeypatch.setattr(tabular, "sha256_file", lambda path: read.append(path.name) or real(path))
+    real = store.land
+    monkeypatch.setattr(store, "land", lambda source, path, known: read.append(path.name) or real(source, path,
+                                                                                                   known))
     assert land_source(home, spec, store, manifest, "r1") == 3 and sorted(read) == ["list-0.csv", "list-1.csv",
                                                                                  "list-2.csv"]
     read.clear()
@@ -109,3 +108,38 @@ def test_an_inbox_file_unchanged_since_it_landed_is_not_read_again_and_a_rewritt
     os.utime(other, ns=(stat1.st_atime_ns, stat1.st_mtime_ns))
     os.replace(other, home.inbox / spec.name / "list-2.csv")
     assert land_source(home, spec, store, manifest, "r4") == 1 and read == ["list-2.csv"]
+
+
+def test_a_file_is_read_once_to_land_and_one_still_being_written_is_deferred(tmp_path, monkeypatch):
+    """Hashed as it is copied: one read of the inbox file. A sender still appending to a file while it is
+    read (here a shell loop, in its own process) leaves it for a later run, noted `deferred`; nothing lands."""
+    import builtins
+    import subprocess
+    import time
+
+    home = Settings.from_env(tmp_path).home.ensure(INBOX_FOLDERS)
+    manifest, store = Manifest(home.manifest), LocalLandingStore(home.landing)
+    spec = SOURCES["forbidden_campaigns"]
+    path = home.inbox / spec.name / "list.csv"
+    data = ("Campagne;Annonceur;Interdite depuis le;Motif\n" + "CMP-2025-0001;SPF;01/04/2025;x\n" * 200_000).encode()
+    path.write_bytes(data)
+    opened, real_open = [], builtins.open
+    monkeypatch.setattr(builtins, "open", lambda f, *a, **k: (opened.append(str(f)), real_open(f, *a, **k))[1])
+    assert land_source(home, spec, store, manifest, "r1") == 1
+    monkeypatch.undo()
+    assert opened.count(str(path)) == 1
+    sha = hashlib.sha256(data).hexdigest()
+    assert (home.landing / spec.name / f"{sha}.csv").read_bytes() == data
+
+    growing = home.inbox / spec.name / "growing.csv"
+    growing.write_bytes(data)
+    writer = subprocess.Popen(["sh", "-c", f"while :; do echo 'CMP-2025-0002;SPF;01/04/2025;y' >> '{growing}'; done"])
+    try:
+        time.sleep(0.2)
+        assert land_source(home, spec, store, manifest, "r2") == 0
+    finally:
+        writer.kill()
+        writer.wait()
+    notes = {n["original_name"]: (n["status"], n["reason"]) for n in manifest.inbox_notes()}
+    assert notes["growing.csv"] == ("deferred", "its content changed while it was being read: landed at a later run")
+    assert sorted(p.name for p in (home.landing / spec.name).iterdir()) == [f"{sha}.csv"]  # no temp file left

@@ -160,6 +160,23 @@ def test_french_amount_with_spaces_is_exact(tmp_path):
     assert str(valid.schema.field("net_ht_eur").type) == "decimal128(18, 2)"
 
 
+def test_every_whitespace_around_a_cell_is_trimmed_and_nothing_else(tmp_path):
+    """The door trims what str.strip() strips (29 characters, 20 of them beyond ASCII) at either end of a
+    cell, alone in its column (a column is looked at as a whole), and an empty cell is NULL. Accented
+    letters at the ends stay: 'é' ends with byte 0xA9, as the paragraph separator U+2029 does."""
+    spaces = [chr(c) for c in range(0x110000) if chr(c).isspace()]
+    assert len(spaces) == 29
+    in_a_line = [s for s in spaces if s not in "\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"]  # csv: line breaks
+    cases = [(f"{s}Élysée", f"{s}3", "") for s in in_a_line] + [(f"Santé{s}", f"3{s}", s) for s in in_a_line]
+    cases += [("Santé", "3", "x"), ("Élysée", "3", "x"), ("Ω", "3", "x")]
+    for i, (advertiser, clicks, ref) in enumerate(cases):
+        row = GOOD["ad_server"] | {"Advertiser": advertiser, "Clicks": clicks, "Placement External ID": ref}
+        spec, table = table_for("ad_server", [row, GOOD["ad_server"] | {"Creative ID": "1"}], tmp_path)
+        valid = validate_table(spec, table, "x.csv").valid
+        got = valid.select(["advertiser_name", "clicks", "order_line_ref"]).to_pylist()[0]
+        assert got == {"advertiser_name": advertiser.strip(), "clicks": 3, "order_line_ref": ref.strip() or None}, i
+
+
 @pytest.mark.parametrize("siret,valid", [
     ("35600000049837", True),   # a La Poste establishment: no Luhn key, digit sum 45 is a multiple of 5
     ("35600000049838", False),  # the same with a wrong last digit: sum 46
