@@ -195,8 +195,8 @@ def test_siret_keys_follow_insee_including_la_poste(siret, valid, tmp_path):
 
 
 def test_a_key_repeated_within_a_file_quarantines_both_rows_and_the_same_key_in_another_file_does_not(tmp_path):
-    """The door looks for repeated keys first and checks uniqueness only for a batch that has some: both
-    paths, in one batch and alone, give each file its own verdict, its rows in their file's order."""
+    """Several files in one query, or one alone: each file gets its own verdict, its rows in their file's
+    order, its own lineage values."""
     from mediarecon.ingest.tabular import validate_tables
 
     other = {**GOOD["ad_server"], **OTHER_KEY["ad_server"]}
@@ -211,6 +211,8 @@ def test_a_key_repeated_within_a_file_quarantines_both_rows_and_the_same_key_in_
     assert first.valid.column("_source_line").to_pylist() == [6] and first.rows_read == 3
     assert second.quarantine == [] and second.valid.column("_source_line").to_pylist() == [5, 6]
     assert second.valid.column("creative_id").to_pylist() == ["150000002", "150000001"]
+    assert first.valid.column("_source_file_name").to_pylist() == ["a.csv"]
+    assert second.valid.column("_source_file_name").to_pylist() == ["b.csv", "b.csv"]
     (alone,) = validate_tables(spec, [clean], {"_source_file_name": ["b.csv"]})
     assert alone.valid.drop(["_source_file_name"]).equals(second.valid.drop(["_source_file_name"]))
 
