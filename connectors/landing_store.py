@@ -87,10 +87,11 @@ class LocalLandingStore:
         path = Path(path)
         folder = self.root / source
         folder.mkdir(parents=True, exist_ok=True)
+        src = open(path, "rb")  # before the temp file: an unreadable inbox file leaves nothing open
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=".landing-")
         try:
             h, size = hashlib.sha256(), 0
-            with open(path, "rb") as src, os.fdopen(fd, "wb") as out:
+            with src, os.fdopen(fd, "wb") as out:
                 before = os.fstat(src.fileno())
                 while chunk := src.read(CHUNK):
                     h.update(chunk)

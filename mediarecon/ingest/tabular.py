@@ -198,6 +198,8 @@ def _trimmed_in_place(cells: pa.Array) -> pa.Array | None:
     if cells.type != pa.string():
         return None
     n = len(cells)
+    if n == 0:
+        return cells
     _, offsets, data = cells.buffers()
     bounds = np.frombuffer(offsets, np.int32, n + 1, cells.offset * 4)
     first, after = bounds[:-1], bounds[1:]

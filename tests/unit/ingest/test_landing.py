@@ -110,6 +110,20 @@ def test_an_inbox_file_unchanged_since_it_landed_is_not_read_again_and_a_rewritt
     assert land_source(home, spec, store, manifest, "r4") == 1 and read == ["list-2.csv"]
 
 
+def test_a_file_that_cannot_be_read_leaves_no_temp_file_and_no_open_descriptor(tmp_path):
+    import os
+
+    import pytest
+
+    store = LocalLandingStore(tmp_path / "landing")
+    before = len(os.listdir("/proc/self/fd"))
+    for _ in range(20):
+        with pytest.raises(FileNotFoundError):
+            store.land("ad_server", tmp_path / "gone.csv", set())
+    assert len(os.listdir("/proc/self/fd")) == before
+    assert list((tmp_path / "landing" / "ad_server").iterdir()) == []
+
+
 def test_a_file_is_read_once_to_land_and_one_still_being_written_is_deferred(tmp_path, monkeypatch):
     """Hashed as it is copied: one read of the inbox file. A sender still appending to a file while it is
     read (here a shell loop, in its own process) leaves it for a later run, noted `deferred`; nothing lands."""
